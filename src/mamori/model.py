@@ -1,0 +1,183 @@
+"""The one findings model every stage produces and every output renders.
+
+A :class:`Report` is the result of a run: findings plus the errors met on the way. The JSON
+of ``--format json`` (``mamori.report/1``, see the public contract) is a direct rendering of
+these dataclasses through :func:`mamori.output.jsonout.report_to_dict`. Values are lower case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["critical", "high", "medium", "low", "info", "unknown"]
+FindingKind = Literal["dependency", "code"]
+Status = Literal["open", "not_affected", "fixed"]
+Decision = Literal["act", "attend", "track*", "track"]
+
+SEVERITY_ORDER: dict[str, int] = {
+    "unknown": 0,
+    "info": 1,
+    "low": 2,
+    "medium": 3,
+    "high": 4,
+    "critical": 5,
+}
+"""Severities by rank; ``unknown`` ranks lowest and counts only under ``--fail-on any``."""
+
+DECISION_ORDER: dict[str, int] = {"track": 1, "track*": 2, "attend": 3, "act": 4}
+"""SSVC decisions by rank."""
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where something is: a path relative to the scan target and a 1-based line (0 if unknown)."""
+
+    path: str
+    line: int = 0
+    column: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """A package as the advisories name it."""
+
+    ecosystem: str
+    """OSV ecosystem name: ``PyPI``, ``npm``, ``Go``, ``crates.io``, ``Maven`` …"""
+    name: str
+    version: str
+    purl: str
+
+
+@dataclass(frozen=True, slots=True)
+class AdvisoryRef:
+    """The advisory behind a dependency finding, with every alias merged in."""
+
+    id: str
+    aliases: tuple[str, ...] = ()
+    fixed: tuple[str, ...] = ()
+    """Versions that fix it, as the advisory names them (lowest first)."""
+    summary: str = ""
+    published: str = ""
+    modified: str = ""
+    references: tuple[str, ...] = ()
+    cvss: tuple[str, ...] = ()
+    """CVSS vectors (v3.x / v4.0) as given by the advisory."""
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One step of a taint trace: source, propagation or sink."""
+
+    path: str
+    line: int
+    note: str
+    column: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Priority:
+    """A prioritisation decision with its reasons (filled by :mod:`mamori.prioritize`)."""
+
+    decision: Decision
+    score: float
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One vulnerability: a vulnerable dependency or a weakness in the project's code."""
+
+    kind: FindingKind
+    rule_id: str
+    """The advisory id for dependencies, the rule id for code."""
+    title: str
+    severity: Severity
+    location: Location
+    cwe: tuple[str, ...] = ()
+    package: Package | None = None
+    advisory: AdvisoryRef | None = None
+    trace: tuple[TraceStep, ...] = ()
+    priority: Priority | None = None
+    status: Status = "open"
+    justification: str = ""
+    confidence: Literal["high", "medium", "low"] = "high"
+    description: str = ""
+    fingerprint_basis: str = ""
+    """Text that identifies the finding independently of line numbers (normalised code for
+    code findings); the stable id is computed from rule, path and this."""
+
+    @property
+    def id(self) -> str:
+        """A stable fingerprint: the same finding keeps it across runs and line moves."""
+        if self.kind == "dependency" and self.package is not None:
+            basis = "|".join(
+                (
+                    "dep",
+                    self.rule_id,
+                    self.package.ecosystem,
+                    self.package.name.lower(),
+                    self.package.version,
+                    self.location.path,
+                )
+            )
+        else:
+            basis = "|".join(("code", self.rule_id, self.location.path, self.fingerprint_basis))
+        return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:24]
+
+    @property
+    def all_ids(self) -> tuple[str, ...]:
+        """The rule id with every alias: ``CVE-…``, ``GHSA-…`` and ``PYSEC-…`` name one hole."""
+        if self.advisory is None:
+            return (self.rule_id,)
+        return (self.advisory.id, *self.advisory.aliases)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanError:
+    """A problem met during a run that did not stop it (a broken lockfile, a skipped file)."""
+
+    path: str
+    message: str
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseInfo:
+    """Which advisory data a report was made with."""
+
+    updated: str = ""
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The result of a scan: findings in a deterministic order, and the errors met."""
+
+    findings: tuple[Finding, ...] = ()
+    errors: tuple[ScanError, ...] = ()
+    database: DatabaseInfo = field(default_factory=DatabaseInfo)
+    target: str = "."
+    components: int = 0
+    """How many components the inventory held."""
+    elapsed: float = 0.0
+    """Seconds the scan took."""
+
+
+def sort_findings(findings: list[Finding] | tuple[Finding, ...]) -> tuple[Finding, ...]:
+    """Deterministic order: priority (when set), then severity, then path, line and rule."""
+
+    def key(f: Finding) -> tuple[object, ...]:
+        prio = f.priority
+        return (
+            -(DECISION_ORDER.get(prio.decision, 0) if prio else 0),
+            -(prio.score if prio else 0.0),
+            -SEVERITY_ORDER.get(f.severity, 0),
+            f.location.path,
+            f.location.line,
+            f.rule_id,
+            f.package.name if f.package else "",
+        )
+
+    return tuple(sorted(findings, key=key))

@@ -1,0 +1,1 @@
+"""prioritize stage."""
