@@ -44,8 +44,17 @@ SKIP_DIRS = frozenset(
 )
 """Folders never walked into: installed packages, virtual environments, VCS data, caches."""
 
-MAX_FILE_BYTES = int(os.environ.get("MAMORI_MAX_FILE_BYTES", str(256 * 1024 * 1024)))
-"""Files larger than this are reported, not read (a hostile 1 GB lockfile must not exhaust memory)."""
+DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
+"""Files larger than this are reported, not read (a hostile 1 GB lockfile must not exhaust memory).
+``MAMORI_MAX_FILE_BYTES`` overrides it."""
+
+
+def max_file_bytes() -> int:
+    """The size cap in force (``MAMORI_MAX_FILE_BYTES`` or the default)."""
+    try:
+        return int(os.environ.get("MAMORI_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES))
+    except ValueError:
+        return DEFAULT_MAX_FILE_BYTES
 
 _cache: list[Parser] | None = None
 
@@ -92,12 +101,13 @@ def parse_file(path: Path, rel: str, parser: Parser | None = None) -> ParseResul
         size = path.stat().st_size
     except OSError as exc:
         return ParseResult(errors=(ScanError(rel, f"cannot read: {exc.strerror or exc}"),))
-    if size > MAX_FILE_BYTES:
+    limit = max_file_bytes()
+    if size > limit:
         return ParseResult(
             errors=(
                 ScanError(
                     rel,
-                    f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit; not read "
+                    f"file is {size} bytes, over the {limit}-byte limit; not read "
                     "(raise MAMORI_MAX_FILE_BYTES to read it)",
                 ),
             )

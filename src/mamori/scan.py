@@ -1,0 +1,388 @@
+"""The scan pipeline: inventory → advisory matching → code analysis → one :class:`Report`.
+
+This is the core the CLI, the demo and the benchmarks call. It depends on the stages'
+interfaces only: :func:`mamori.inventory.collect`, :class:`mamori.advisories.store.AdvisoryStore`
+and :func:`mamori.analysis.scan_code`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import warnings
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from mamori.advisories.interface import Advisory, Match
+from mamori.errors import InputError, NoDatabaseError, ResourceUnavailable
+from mamori.inventory import Inventory, collect
+from mamori.inventory.interface import Component
+from mamori.model import (
+    SEVERITY_ORDER,
+    AdvisoryRef,
+    DatabaseInfo,
+    Finding,
+    Location,
+    Report,
+    ScanError,
+    Severity,
+    sort_findings,
+)
+
+DB_MAX_AGE = timedelta(days=1)
+"""A database older than this is refreshed before an online scan."""
+
+Warn = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """What a scan looks at and how."""
+
+    deps: bool = True
+    code: bool = True
+    offline: bool = False
+    python: Path | None = None
+    """An interpreter whose installed distributions join the inventory (``--python``)."""
+    baseline: Path | None = None
+    """A previous JSON report: findings already in it are not reported again."""
+    database: Path | None = None
+    """The advisory database file (default: under ``MAMORI_HOME``)."""
+    record: bool = True
+    """Store the report in the results database."""
+    model_dirs: tuple[Path, ...] = field(default_factory=tuple)
+
+
+def scan_targets(
+    targets: Sequence[Path | str],
+    options: ScanOptions | None = None,
+    *,
+    progress: Any = None,
+    warn: Warn | None = None,
+) -> Report:
+    """Scan each target (a project folder or one lockfile/SBOM) and return one report.
+
+    Paths in the report are relative to the target folder (the file's folder for a file target;
+    the current directory when several targets are given).
+    """
+    options = options or ScanOptions()
+    warn = warn or (lambda msg: warnings.warn(msg, stacklevel=2))
+    started = time.perf_counter()
+    paths = [Path(t) for t in targets] or [Path(".")]
+    for p in paths:
+        if not p.exists():
+            raise InputError("no such file or folder", path=str(p))
+    base = _report_root(paths)
+
+    inventories = [collect(p) for p in paths]
+    components: list[Component] = []
+    errors: list[ScanError] = []
+    for inv in inventories:
+        components.extend(_rebase(c, inv.root, base) for c in inv.components)
+        errors.extend(_rebase_error(e, inv.root, base) for e in inv.errors)
+    if options.python is not None:
+        components.extend(_installed(options.python, errors))
+
+    findings: list[Finding] = []
+    database = DatabaseInfo()
+    matchable = [c for c in components if c.version]
+    if options.deps and matchable:
+        from mamori.advisories.store import AdvisoryStore
+
+        store = AdvisoryStore(options.database or _default_db())
+        ensure_database(store, {c.ecosystem for c in matchable}, offline=options.offline, warn=warn, progress=progress)
+        database = _database_info(store)
+        findings.extend(findings_from_matches(store.lookup(matchable)))
+
+    if options.code:
+        for p, inv in zip(paths, inventories, strict=True):
+            if p.is_dir():
+                code_findings, code_errors = _scan_code(inv.root, base, options, progress)
+                findings.extend(code_findings)
+                errors.extend(code_errors)
+
+    if options.baseline is not None:
+        known = _baseline_ids(options.baseline)
+        findings = [f for f in findings if f.id not in known]
+
+    report = Report(
+        findings=sort_findings(_dedupe(findings)),
+        errors=tuple(sorted(set(errors), key=lambda e: (e.path, e.line, e.message))),
+        database=database,
+        target=str(base),
+        components=len(components),
+        elapsed=time.perf_counter() - started,
+    )
+    if options.record:
+        from mamori.config import results_db_path
+        from mamori.results import ResultsStore
+
+        ResultsStore(results_db_path()).record_scan(paths[0] if len(paths) == 1 else base, report)
+    return report
+
+
+def ensure_database(
+    store: Any,
+    ecosystems: Iterable[str],
+    *,
+    offline: bool,
+    warn: Warn,
+    progress: Any = None,
+) -> None:
+    """Make sure ``store`` can answer: refresh a missing or day-old database unless offline.
+
+    Offline, or when the download fails, a local database is used with a warning; with none at
+    all this raises :class:`NoDatabaseError` (exit 3) saying how to get one.
+    """
+    how = (
+        "get one with `mamori db update` (online) or `mamori db import PATH` "
+        "(offline: OSV .json/.yaml files, folders or osv.dev all.zip files)"
+    )
+    exists = store.exists
+    last = store.last_updated() if exists else None
+    fresh = last is not None and datetime.now(UTC) - last < DB_MAX_AGE
+    if offline:
+        if not exists:
+            raise NoDatabaseError(f"no advisory database at {store.path}; {how}")
+        return
+    if exists and fresh:
+        return
+    from mamori.advisories.store import default_urls
+
+    try:
+        store.update(sorted({e.split(":", 1)[0] for e in ecosystems}), **default_urls(), progress=progress)
+    except ResourceUnavailable as exc:
+        if not exists:
+            raise NoDatabaseError(f"no advisory database and the download failed ({exc}); {how}") from exc
+        when = last.isoformat(timespec="minutes") if last else "an unknown time"
+        warn(f"could not update the advisory database ({exc}); using the local copy from {when}")
+
+
+def findings_from_matches(matches: Iterable[Match]) -> list[Finding]:
+    """One finding per component and hole: advisories that alias each other merge into one."""
+    by_component: dict[Component, list[Match]] = defaultdict(list)
+    for m in matches:
+        by_component[m.component].append(m)
+    findings: list[Finding] = []
+    for component, group in by_component.items():
+        for cluster in _alias_clusters(group):
+            findings.append(_finding(component, cluster))
+    return findings
+
+
+_ID_PREFERENCE = ("GHSA-", "PYSEC-", "RUSTSEC-", "GO-", "OSV-", "MAL-")
+
+
+def _primary_id(ids: Iterable[str]) -> str:
+    def rank(i: str) -> tuple[int, str]:
+        for n, prefix in enumerate(_ID_PREFERENCE):
+            if i.startswith(prefix):
+                return (n, i)
+        return (len(_ID_PREFERENCE) + (1 if i.startswith("CVE-") else 0), i)
+
+    return min(ids, key=rank)
+
+
+def _alias_clusters(group: list[Match]) -> list[list[Match]]:
+    """Union-find over advisory ids and aliases within one component's matches."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for m in group:
+        for alias in m.advisory.aliases:
+            parent[find(alias)] = find(m.advisory.id)
+        find(m.advisory.id)
+    clusters: dict[str, list[Match]] = defaultdict(list)
+    for m in group:
+        clusters[find(m.advisory.id)].append(m)
+    return list(clusters.values())
+
+
+def _finding(component: Component, cluster: list[Match]) -> Finding:
+    from mamori.advisories.versions import sort_key
+
+    advisories = [m.advisory for m in cluster]
+    ids = {a.id for a in advisories} | {al for a in advisories for al in a.aliases}
+    primary = _primary_id(ids)
+    fixed = sorted({v for m in cluster for v in m.fixed}, key=lambda v: sort_key(component.ecosystem, v))
+    main = next((a for a in advisories if a.id == primary), advisories[0])
+    title = next((a.summary for a in [main, *advisories] if a.summary), "") or _first_line(main.details)
+    severity = max((_severity(a) for a in advisories), key=lambda s: SEVERITY_ORDER[s])
+    cwes = sorted({c for a in advisories for c in a.cwes})
+    cvss = tuple(sorted({score for a in advisories for _t, score in a.severity}))
+    refs = tuple(dict.fromkeys(r for a in advisories for r in a.references))
+    published = min((a.published for a in advisories if a.published), default="")
+    modified = max((a.modified for a in advisories if a.modified), default="")
+    return Finding(
+        kind="dependency",
+        rule_id=primary,
+        title=title or f"{component.name} {component.version} is affected by {primary}",
+        severity=severity,
+        location=component.location,
+        cwe=tuple(cwes),
+        package=component.as_package(),
+        advisory=AdvisoryRef(
+            id=primary,
+            aliases=tuple(sorted(ids - {primary})),
+            fixed=tuple(fixed),
+            summary=main.summary,
+            published=published,
+            modified=modified,
+            references=refs,
+            cvss=cvss,
+        ),
+        description=main.details,
+    )
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line[:200]
+
+
+_DB_SEVERITY = {"critical": "critical", "high": "high", "moderate": "medium", "medium": "medium", "low": "low"}
+
+
+def _severity(advisory: Advisory) -> Severity:
+    """The advisory's severity: its CVSS base score if any, else its database's word, else unknown."""
+    best: Severity = "unknown"
+    for kind, vector in advisory.severity:
+        sev = cvss_severity(kind, vector)
+        if sev and SEVERITY_ORDER[sev] > SEVERITY_ORDER[best]:
+            best = sev
+    if best == "unknown" and advisory.database_severity:
+        word = _DB_SEVERITY.get(advisory.database_severity.lower())
+        if word:
+            best = word  # type: ignore[assignment]
+    return best
+
+
+def cvss_severity(kind: str, vector: str) -> Severity | None:
+    """Severity of a CVSS v3.x or v4.0 vector by its base score (None if it does not parse)."""
+    try:
+        if vector.startswith("CVSS:4"):
+            from cvss import CVSS4
+
+            score = float(CVSS4(vector).base_score)
+        elif vector.startswith("CVSS:3"):
+            from cvss import CVSS3
+
+            score = float(CVSS3(vector).scores()[0])
+        else:
+            return None
+    except Exception:  # a malformed vector is the advisory's problem, not a reason to stop
+        return None
+    if score >= 9.0:
+        return "critical"
+    if score >= 7.0:
+        return "high"
+    if score >= 4.0:
+        return "medium"
+    if score > 0.0:
+        return "low"
+    return "info"
+
+
+def _scan_code(root: Path, base: Path, options: ScanOptions, progress: Any) -> tuple[list[Finding], list[ScanError]]:
+    try:
+        from mamori.analysis import scan_code
+    except ImportError:  # the code analysis stage is optional for dependency-only installs
+        return [], []
+    from mamori.config import mamori_home
+
+    result = scan_code(root, cache_dir=mamori_home() / "cache" / "code", model_dirs=options.model_dirs)
+    found = [
+        replace(
+            f,
+            location=_rebase_location(f.location, root, base),
+            trace=tuple(replace(s, path=_relocate(s.path, root, base)) for s in f.trace),
+        )
+        for f in result.findings
+    ]
+    return found, [_rebase_error(e, root, base) for e in result.errors]
+
+
+def _installed(python: Path, errors: list[ScanError]) -> list[Component]:
+    from mamori.inventory import _python
+
+    result = _python.installed_environment(python)
+    errors.extend(result.errors)
+    return list(result.components)
+
+
+def _database_info(store: Any) -> DatabaseInfo:
+    last = store.last_updated()
+    try:
+        sources = tuple(store.sources())
+    except AttributeError:
+        sources = ()
+    return DatabaseInfo(updated=last.isoformat(timespec="seconds") if last else "", sources=sources)
+
+
+def _default_db() -> Path:
+    from mamori.config import advisory_db_path
+
+    return advisory_db_path()
+
+
+def _report_root(paths: list[Path]) -> Path:
+    if len(paths) == 1:
+        p = paths[0]
+        return p if p.is_dir() else (p.parent if str(p.parent) else Path("."))
+    return Path(".")
+
+
+def _relocate(path: str, root: Path, base: Path) -> str:
+    if root.resolve() == base.resolve():
+        return path
+    try:
+        return os.path.relpath(root / path, base).replace(os.sep, "/")
+    except ValueError:
+        return (root / path).as_posix()
+
+
+def _rebase_location(loc: Location, root: Path, base: Path) -> Location:
+    return replace(loc, path=_relocate(loc.path, root, base))
+
+
+def _rebase(c: Component, root: Path, base: Path) -> Component:
+    return replace(c, location=_rebase_location(c.location, root, base))
+
+
+def _rebase_error(e: ScanError, root: Path, base: Path) -> ScanError:
+    return replace(e, path=_relocate(e.path, root, base))
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: dict[str, Finding] = {}
+    for f in findings:
+        seen.setdefault(f.id, f)
+    return list(seen.values())
+
+
+def _baseline_ids(path: Path) -> set[str]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read the baseline report: {exc}", path=str(path)) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
+        raise InputError("not a mamori JSON report (no findings list)", path=str(path))
+    return {f["id"] for f in data["findings"] if isinstance(f, dict) and "id" in f}
+
+
+def inventory_of(target: Path) -> Inventory:
+    """The inventory of one target (for ``mamori sbom``)."""
+    if not target.exists():
+        raise InputError("no such file or folder", path=str(target))
+    return collect(target)
