@@ -66,7 +66,7 @@ def serve_folder(root: Path) -> Iterator[str]:
     """Serve ``root`` over HTTP on 127.0.0.1 (a random port) for the duration; yields the base URL."""
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     handler = functools.partial(Quiet, directory=str(root))

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.helpers import closed_port_url, mamori, osv_zip, serve_folder, write_osv
 
 GHSA_JINJA: dict[str, Any] = {
@@ -200,7 +199,9 @@ def test_scan_downloads_a_missing_database_first(project: Path, tmp_path: Path, 
     assert "PyPI" in status.out
 
 
-def test_day_old_database_and_no_network_warns_and_uses_local(project: Path, advisories: Path, mamori_home: Path) -> None:
+def test_day_old_database_and_no_network_warns_and_uses_local(
+    project: Path, advisories: Path, mamori_home: Path
+) -> None:
     _db(advisories)
     db = mamori_home / "advisories.sqlite"
     # Age the database's own record of its last update by rewriting the file time is not enough:
@@ -215,7 +216,7 @@ def test_day_old_database_and_no_network_warns_and_uses_local(project: Path, adv
     for col in cols:
         if "updated" in col or col == "value":
             con.execute(
-                f"UPDATE meta SET {col} = ? WHERE {col} LIKE '20%'",  # noqa: S608 - column from PRAGMA
+                f"UPDATE meta SET {col} = ? WHERE {col} LIKE '20%'",
                 (time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 3 * 86400)),),
             )
     con.commit()
@@ -252,7 +253,9 @@ def test_sarif_points_at_the_manifest_line(project: Path, advisories: Path) -> N
     assert result["ruleId"] == "GHSA-462w-v97r-4m45"
 
 
-def test_output_file_and_ids_stable_across_line_moves(project: Path, advisories: Path, tmp_path: Path) -> None:
+def test_output_file_and_ids_stable_across_line_moves(
+    project: Path, advisories: Path, tmp_path: Path
+) -> None:
     _db(advisories)
     out = tmp_path / "r.json"
     assert mamori("scan", project, "--offline", "--no-code", "-f", "json", "-o", out).code == 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -40,7 +40,7 @@ app.add_typer(db_app, name="db")
 err = Console(stderr=True, highlight=False)
 
 
-class ScanFormat(str, Enum):
+class ScanFormat(StrEnum):
     """Output formats of ``mamori scan``."""
 
     table = "table"
@@ -49,7 +49,7 @@ class ScanFormat(str, Enum):
     cyclonedx = "cyclonedx"
 
 
-class SbomFormat(str, Enum):
+class SbomFormat(StrEnum):
     """Output formats of ``mamori sbom``."""
 
     cyclonedx = "cyclonedx"
@@ -71,7 +71,10 @@ def _version_callback(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", help="Print the version and exit.", callback=_version_callback, is_eager=True)
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_version_callback, is_eager=True
+        ),
     ] = False,
 ) -> None:
     """mamori (守り): find, prioritise, fix, detect and share vulnerabilities at machine speed."""
@@ -110,7 +113,9 @@ def fails(report: Report, fail_on: str) -> bool:
         return any(SEVERITY_ORDER.get(f.severity, 0) >= need for f in open_findings)
     if level in DECISION_ORDER:
         need = DECISION_ORDER[level]
-        return any(f.priority is not None and DECISION_ORDER[f.priority.decision] >= need for f in open_findings)
+        return any(
+            f.priority is not None and DECISION_ORDER[f.priority.decision] >= need for f in open_findings
+        )
     raise InputError(
         f"--fail-on {fail_on!r} is not a severity (critical, high, medium, low), "
         "a decision (act, attend, track*, track) or 'any'"
@@ -130,19 +135,31 @@ def scan(
         typer.Argument(help="Project folders, lockfiles or SBOMs to scan (default: the current folder)."),
     ] = None,
     fmt: Annotated[ScanFormat, typer.Option("--format", "-f", help="Output format.")] = ScanFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here ('-' = stdout).")] = None,
-    deps: Annotated[bool, typer.Option("--deps/--no-deps", help="Match dependencies against advisories.")] = True,
-    code: Annotated[bool, typer.Option("--code/--no-code", help="Analyse the project's own Python code.")] = True,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report here ('-' = stdout).")
+    ] = None,
+    deps: Annotated[
+        bool, typer.Option("--deps/--no-deps", help="Match dependencies against advisories.")
+    ] = True,
+    code: Annotated[
+        bool, typer.Option("--code/--no-code", help="Analyse the project's own Python code.")
+    ] = True,
     fail_on: Annotated[str, typer.Option("--fail-on", help=FAIL_ON_HELP)] = "any",
     offline: Annotated[
         bool, typer.Option("--offline", help="Never download; use the local advisory database as it is.")
     ] = False,
     baseline: Annotated[
-        Path | None, typer.Option("--baseline", help="A previous JSON report: report only findings not in it.")
+        Path | None,
+        typer.Option("--baseline", help="A previous JSON report: report only findings not in it."),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 2 if any file could not be read.")] = False,
     python: Annotated[
-        Path | None, typer.Option("--python", help="Also scan the distributions installed for this interpreter.")
+        Path | None,
+        typer.Option("--python", help="Also scan the distributions installed for this interpreter."),
+    ] = None,
+    vex: Annotated[
+        list[Path] | None,
+        typer.Option("--vex", help="VEX document (CycloneDX, OpenVEX, CSAF) to honour; repeatable."),
     ] = None,
 ) -> None:
     """Find vulnerable dependencies (and weaknesses in the project's code).
@@ -150,7 +167,9 @@ def scan(
     Reads every lockfile, manifest and SBOM under each TARGET, matches each pinned component
     exactly against the OSV advisories in the local database (refreshing it first when it is
     missing or a day old, unless --offline), and reports each finding with the file and line it
-    came from. Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input, 3 no database
+    came from. Each finding gets an SSVC decision (act, attend, track*, track) from CISA KEV,
+    EPSS, CVSS, reachability and the asset's mission ([asset] in mamori.toml), with its reasons;
+    VEX statements (--vex) and ignores ([[ignore]] with reason and expiry) are honoured. Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input, 3 no database
     and no network.
     """
     from mamori._progress import RichProgress
@@ -158,7 +177,9 @@ def scan(
     from mamori.scan import ScanOptions, scan_targets
 
     fails(Report(), fail_on)  # validate the flag before any work
-    options = ScanOptions(deps=deps, code=code, offline=offline, python=python, baseline=baseline)
+    options = ScanOptions(
+        deps=deps, code=code, offline=offline, python=python, baseline=baseline, vex=tuple(vex or ())
+    )
     with RichProgress(bytes_mode=True) as progress:
         report = scan_targets(list(targets or [Path(".")]), options, progress=progress, warn=_warn)
     write_output(render(report, fmt.value), output)
@@ -172,7 +193,9 @@ def scan(
 def sbom(
     target: Annotated[Path, typer.Argument(help="A project folder, lockfile or SBOM.")] = Path("."),
     fmt: Annotated[SbomFormat, typer.Option("--format", "-f", help="SBOM format.")] = SbomFormat.cyclonedx,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the SBOM here ('-' = stdout).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the SBOM here ('-' = stdout).")
+    ] = None,
 ) -> None:
     """Write a software bill of materials (CycloneDX 1.6 or SPDX 2.3 JSON) of TARGET's dependencies."""
     from mamori.output.sbom import render_sbom
@@ -188,7 +211,9 @@ def sbom(
 def db_update(
     ecosystem: Annotated[
         list[str] | None,
-        typer.Option("--ecosystem", "-e", help="OSV ecosystem to download (repeatable), e.g. PyPI, npm, Maven."),
+        typer.Option(
+            "--ecosystem", "-e", help="OSV ecosystem to download (repeatable), e.g. PyPI, npm, Maven."
+        ),
     ] = None,
 ) -> None:
     """Download OSV advisories (per ecosystem), the CISA KEV catalogue and FIRST EPSS scores.
@@ -212,9 +237,13 @@ def db_update(
 def db_import(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="OSV .json/.yaml files, folders, osv.dev all.zip files, KEV .json, EPSS .csv(.gz)."),
+        typer.Argument(
+            help="OSV .json/.yaml files, folders, osv.dev all.zip files, KEV .json, EPSS .csv(.gz)."
+        ),
     ],
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 2 if any file could not be imported.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 2 if any file could not be imported.")
+    ] = False,
 ) -> None:
     """Import advisory data from local files (offline). Atomic: a failed import changes nothing."""
     from mamori._progress import RichProgress
@@ -253,7 +282,9 @@ def db_status() -> None:
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the demo's report files.")] = Path("mamori-demo"),
+    out: Annotated[Path, typer.Option("--out", help="Folder for the demo's report files.")] = Path(
+        "mamori-demo"
+    ),
 ) -> None:
     """Run the whole loop on the bundled sample project, offline, and print what it did."""
     from mamori.demo import run_demo

@@ -64,6 +64,8 @@ class AdvisoryRef:
     references: tuple[str, ...] = ()
     cvss: tuple[str, ...] = ()
     """CVSS vectors (v3.x / v4.0) as given by the advisory."""
+    functions: tuple[str, ...] = ()
+    """Affected functions or modules the advisory names (for reachability), if any."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,10 @@ class Finding:
     status: Status = "open"
     justification: str = ""
     confidence: Literal["high", "medium", "low"] = "high"
+    reachability: Literal["reachable", "unreachable", "unknown"] = "unknown"
+    """Whether the project's code reaches the vulnerable code (set by prioritisation)."""
+    reachability_evidence: str = ""
+    """Why, in words (``jinja2 is imported by app/views.py`` …)."""
     description: str = ""
     fingerprint_basis: str = ""
     """Text that identifies the finding independently of line numbers (normalised code for

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from mamori.advisories.interface import Advisory, Match
+from mamori.config import load_project_config
+from mamori.ecosystems import normalize_name
 from mamori.errors import InputError, NoDatabaseError, ResourceUnavailable
 from mamori.inventory import Inventory, collect
 from mamori.inventory.interface import Component
@@ -56,6 +58,10 @@ class ScanOptions:
     record: bool = True
     """Store the report in the results database."""
     model_dirs: tuple[Path, ...] = field(default_factory=tuple)
+    vex: tuple[Path, ...] = field(default_factory=tuple)
+    """VEX documents (CycloneDX, OpenVEX, CSAF) whose not_affected/fixed statements are honoured."""
+    prioritize: bool = True
+    """Give every finding an SSVC decision with its reasons."""
 
 
 def scan_targets(
@@ -88,14 +94,19 @@ def scan_targets(
     if options.python is not None:
         components.extend(_installed(options.python, errors))
 
+    config_root = base if base.is_dir() else base.parent
+    config = load_project_config(config_root)
     findings: list[Finding] = []
     database = DatabaseInfo()
     matchable = [c for c in components if c.version]
+    store: Any = None
     if options.deps and matchable:
         from mamori.advisories.store import AdvisoryStore
 
         store = AdvisoryStore(options.database or _default_db())
-        ensure_database(store, {c.ecosystem for c in matchable}, offline=options.offline, warn=warn, progress=progress)
+        ensure_database(
+            store, {c.ecosystem for c in matchable}, offline=options.offline, warn=warn, progress=progress
+        )
         database = _database_info(store)
         findings.extend(findings_from_matches(store.lookup(matchable)))
 
@@ -109,6 +120,8 @@ def scan_targets(
     if options.baseline is not None:
         known = _baseline_ids(options.baseline)
         findings = [f for f in findings if f.id not in known]
+
+    findings = _understand(findings, options, config, config_root, store, warn)
 
     report = Report(
         findings=sort_findings(_dedupe(findings)),
@@ -124,6 +137,41 @@ def scan_targets(
 
         ResultsStore(results_db_path()).record_scan(paths[0] if len(paths) == 1 else base, report)
     return report
+
+
+def _understand(
+    findings: list[Finding], options: ScanOptions, config: dict[str, Any], root: Path, store: Any, warn: Warn
+) -> list[Finding]:
+    """VEX statements, configured ignores, then SSVC prioritisation."""
+    from mamori.prioritize import (
+        StoreEnrichment,
+        apply_ignores,
+        apply_vex,
+        asset_context,
+        parse_ignores,
+        prioritize,
+        read_vex,
+    )
+
+    if options.vex:
+        statements = [s for path in options.vex for s in read_vex(path)]
+        findings = apply_vex(findings, statements)
+    findings = apply_ignores(findings, parse_ignores(config), warn=warn)
+    if not options.prioritize:
+        return findings
+    if store is None and any(f.kind == "code" for f in findings):
+        store = _optional_store(options)
+    enrichment = StoreEnrichment(store) if store is not None and store.exists else None
+    return prioritize(findings, enrichment=enrichment, context=asset_context(config), root=root)
+
+
+def _optional_store(options: ScanOptions) -> Any:
+    """The advisory database if there is one (code findings need it only for enrichment)."""
+    try:
+        from mamori.advisories.store import AdvisoryStore
+    except ImportError:
+        return None
+    return AdvisoryStore(options.database or _default_db())
 
 
 def ensure_database(
@@ -222,6 +270,18 @@ def _finding(component: Component, cluster: list[Match]) -> Finding:
     cwes = sorted({c for a in advisories for c in a.cwes})
     cvss = tuple(sorted({score for a in advisories for _t, score in a.severity}))
     refs = tuple(dict.fromkeys(r for a in advisories for r in a.references))
+    functions = tuple(
+        sorted(
+            {
+                fn
+                for a in advisories
+                for aff in a.affected
+                if normalize_name(aff.ecosystem, aff.name)
+                == normalize_name(component.ecosystem, component.name)
+                for fn in aff.functions
+            }
+        )
+    )
     published = min((a.published for a in advisories if a.published), default="")
     modified = max((a.modified for a in advisories if a.modified), default="")
     return Finding(
@@ -241,6 +301,7 @@ def _finding(component: Component, cluster: list[Match]) -> Finding:
             modified=modified,
             references=refs,
             cvss=cvss,
+            functions=functions,
         ),
         description=main.details,
     )
@@ -251,7 +312,13 @@ def _first_line(text: str) -> str:
     return line[:200]
 
 
-_DB_SEVERITY = {"critical": "critical", "high": "high", "moderate": "medium", "medium": "medium", "low": "low"}
+_DB_SEVERITY = {
+    "critical": "critical",
+    "high": "high",
+    "moderate": "medium",
+    "medium": "medium",
+    "low": "low",
+}
 
 
 def _severity(advisory: Advisory) -> Severity:
@@ -294,7 +361,9 @@ def cvss_severity(kind: str, vector: str) -> Severity | None:
     return "info"
 
 
-def _scan_code(root: Path, base: Path, options: ScanOptions, progress: Any) -> tuple[list[Finding], list[ScanError]]:
+def _scan_code(
+    root: Path, base: Path, options: ScanOptions, progress: Any
+) -> tuple[list[Finding], list[ScanError]]:
     try:
         from mamori.analysis import scan_code
     except ImportError:  # the code analysis stage is optional for dependency-only installs

@@ -131,6 +131,7 @@ def collect(target: Path | str, *, extra_files: Iterable[Path] = ()) -> Inventor
     A file given directly that no parser reads is an error in the result, not an exception.
     """
     target = Path(target)
+    chosen: list[tuple[Path, Parser | None]]
     if target.is_dir():
         root = target
         files = [(p, parser_for(p)) for p in iter_project_files(root)]
@@ -139,15 +140,17 @@ def collect(target: Path | str, *, extra_files: Iterable[Path] = ()) -> Inventor
         root = target.parent
         chosen = [(target, parser_for(target))]
     chosen.extend((p, parser_for(p)) for p in extra_files)
-    components: list[Component] = []
-    errors: list[ScanError] = []
+    # dicts keep first-seen order and drop repeats: a requirements file included by another
+    # (-r) is also found on its own, and must not report its components twice.
+    components: dict[Component, None] = {}
+    errors: dict[ScanError, None] = {}
     rels: list[str] = []
     for path, parser in chosen:
         rel = _rel(path, root)
         result = parse_file(path, rel, parser)
         rels.append(rel)
-        components.extend(result.components)
-        errors.extend(result.errors)
+        components.update(dict.fromkeys(result.components))
+        errors.update(dict.fromkeys(result.errors))
     return Inventory(tuple(components), tuple(errors), tuple(rels), root)
 
 

@@ -1,0 +1,109 @@
+"""OpenVEX (v0.2.0) of what mamori decided about each finding.
+
+Open findings are ``affected`` with an action statement (the version to upgrade to, or the
+fix for a code finding). Findings closed by a VEX statement or an ignore are ``not_affected``
+(with the justification given) or ``fixed``. A dependency whose advisory names the affected
+functions, none of which the project's code references, is stated ``not_affected`` with
+``vulnerable_code_not_in_execute_path`` and the evidence — the one case where mamori itself
+has evidence enough to say so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from mamori import __version__
+from mamori.model import Finding, Report
+
+CONTEXT = "https://openvex.dev/ns/v0.2.0"
+
+_JUSTIFICATIONS = (
+    "component_not_present",
+    "vulnerable_code_not_present",
+    "vulnerable_code_not_in_execute_path",
+    "vulnerable_code_cannot_be_controlled_by_adversary",
+    "inline_mitigations_already_exist",
+)
+
+
+def vex_status(finding: Finding) -> tuple[str, str, str]:
+    """(status, justification, statement text) for one finding, as VEX says it."""
+    if finding.status == "fixed":
+        return "fixed", "", finding.justification or "fixed"
+    if finding.status == "not_affected":
+        text = finding.justification or "not affected"
+        just = next((j for j in _JUSTIFICATIONS if j in text), "")
+        return "not_affected", just, text
+    adv = finding.advisory
+    if (
+        finding.kind == "dependency"
+        and finding.reachability == "unreachable"
+        and adv is not None
+        and adv.functions
+    ):
+        return "not_affected", "vulnerable_code_not_in_execute_path", finding.reachability_evidence
+    if finding.kind == "dependency" and adv is not None and finding.package is not None:
+        target = _upgrade_target(finding)
+        action = (
+            f"Upgrade {finding.package.name} to {target} or later."
+            if target
+            else f"No fixed version of {finding.package.name} is known; mitigate or replace it."
+        )
+        return "affected", "", action
+    return "affected", "", f"Fix {finding.rule_id} at {finding.location.path}:{finding.location.line}."
+
+
+def _upgrade_target(finding: Finding) -> str:
+    if finding.advisory is None or finding.package is None:
+        return ""
+    from mamori.advisories.versions import compare
+
+    eco = finding.package.ecosystem
+    above = [v for v in finding.advisory.fixed if compare(eco, v, finding.package.version) > 0]
+    return above[0] if above else ""
+
+
+def _product(finding: Finding, target: str) -> dict[str, Any]:
+    if finding.package is not None:
+        return {"@id": finding.package.purl}
+    return {"@id": f"{target.rstrip('/')}/{finding.location.path}", "identifiers": {}}
+
+
+def render_openvex(report: Report, *, timestamp: datetime | None = None, author: str = "mamori") -> str:
+    """The report as an OpenVEX document (JSON)."""
+    when = (timestamp or datetime.now(UTC)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    statements: list[dict[str, Any]] = []
+    for f in report.findings:
+        status, justification, text = vex_status(f)
+        vuln: dict[str, Any] = {"name": f.rule_id}
+        if f.advisory is not None and f.advisory.aliases:
+            vuln["aliases"] = list(f.advisory.aliases)
+        stmt: dict[str, Any] = {
+            "vulnerability": vuln,
+            "products": [_product(f, report.target)],
+            "status": status,
+        }
+        if status == "not_affected":
+            if justification:
+                stmt["justification"] = justification
+            stmt["impact_statement"] = text
+        elif status == "affected":
+            stmt["action_statement"] = text
+        else:
+            stmt["status_notes"] = text
+        statements.append(stmt)
+    digest = hashlib.sha256(json.dumps(statements, sort_keys=True).encode()).hexdigest()[:32]
+    doc = {
+        "@context": CONTEXT,
+        "@id": f"https://openvex.dev/docs/mamori/{digest}",
+        "author": author,
+        "role": "Document Creator",
+        "timestamp": when,
+        "version": 1,
+        "tooling": f"mamori {__version__}",
+        "statements": statements,
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
