@@ -47,6 +47,8 @@ class ScanFormat(StrEnum):
     json = "json"
     sarif = "sarif"
     cyclonedx = "cyclonedx"
+    openvex = "openvex"
+    csaf = "csaf"
 
 
 class SbomFormat(StrEnum):
@@ -182,7 +184,13 @@ def scan(
     )
     with RichProgress(bytes_mode=True) as progress:
         report = scan_targets(list(targets or [Path(".")]), options, progress=progress, warn=_warn)
-    write_output(render(report, fmt.value), output)
+    if fmt is ScanFormat.table and (output is None or str(output) == "-") and sys.stdout.isatty():
+        from mamori.output.table import render_table
+
+        text = render_table(report, color=True, width=Console().width)
+    else:
+        text = render(report, fmt.value, components=report.inventory)
+    write_output(text, output)
     _report_errors(report)
     if strict and report.errors:
         raise typer.Exit(EXIT_USAGE)
@@ -218,18 +226,17 @@ def db_update(
 ) -> None:
     """Download OSV advisories (per ecosystem), the CISA KEV catalogue and FIRST EPSS scores.
 
-    Without --ecosystem, refreshes the ecosystems already in the database (PyPI and npm for a new
-    one). The download is atomic: a failed or interrupted update leaves the old database whole.
+    Without --ecosystem, refreshes the ecosystems already in the database (a default set for a
+    new one). The download is atomic: a failed or interrupted update leaves the old database whole.
     URLs can be changed with MAMORI_OSV_URL (with {ecosystem}), MAMORI_KEV_URL and MAMORI_EPSS_URL.
     """
     from mamori._progress import RichProgress
-    from mamori.advisories.store import AdvisoryStore, default_urls
+    from mamori.advisories.store import AdvisoryStore
     from mamori.config import advisory_db_path
 
     store = AdvisoryStore(advisory_db_path())
-    names = list(ecosystem or []) or (store.ecosystems() if store.exists else []) or ["PyPI", "npm"]
     with RichProgress(bytes_mode=True) as progress:
-        summary = store.update(names, **default_urls(), progress=progress)
+        summary = store.update(list(ecosystem or []), progress=progress)
     typer.echo(str(summary))
 
 

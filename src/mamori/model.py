@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from mamori.inventory.interface import Component
 
 Severity = Literal["critical", "high", "medium", "low", "info", "unknown"]
 FindingKind = Literal["dependency", "code"]
@@ -169,6 +172,8 @@ class Report:
     """How many components the inventory held."""
     elapsed: float = 0.0
     """Seconds the scan took."""
+    inventory: tuple[Component, ...] = ()
+    """The components scanned (for SBOM-shaped outputs such as CycloneDX)."""
 
 
 def sort_findings(findings: list[Finding] | tuple[Finding, ...]) -> tuple[Finding, ...]:

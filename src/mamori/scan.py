@@ -130,6 +130,7 @@ def scan_targets(
         target=str(base),
         components=len(components),
         elapsed=time.perf_counter() - started,
+        inventory=tuple(components),
     )
     if options.record:
         from mamori.config import results_db_path
@@ -200,10 +201,8 @@ def ensure_database(
         return
     if exists and fresh:
         return
-    from mamori.advisories.store import default_urls
-
     try:
-        store.update(sorted({e.split(":", 1)[0] for e in ecosystems}), **default_urls(), progress=progress)
+        store.update(sorted({e.split(":", 1)[0] for e in ecosystems}), progress=progress)
     except ResourceUnavailable as exc:
         if not exists:
             raise NoDatabaseError(f"no advisory database and the download failed ({exc}); {how}") from exc

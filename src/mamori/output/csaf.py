@@ -13,7 +13,7 @@ import json
 import re
 from collections import defaultdict
 from datetime import UTC, datetime
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mamori import __version__
@@ -44,6 +44,7 @@ def _system(identifier: str) -> str:
 def render_csaf_vex(
     report: Report,
     *,
+    target_root: Path | None = None,
     timestamp: datetime | None = None,
     publisher: str = "mamori user",
     namespace: str = "https://mamori.invalid",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from mamori import __version__
@@ -72,7 +73,13 @@ def _product(finding: Finding, target: str) -> dict[str, Any]:
     return {"@id": f"{target.rstrip('/')}/{finding.location.path}", "identifiers": {}}
 
 
-def render_openvex(report: Report, *, timestamp: datetime | None = None, author: str = "mamori") -> str:
+def render_openvex(
+    report: Report,
+    *,
+    target_root: Path | None = None,
+    timestamp: datetime | None = None,
+    author: str = "mamori",
+) -> str:
     """The report as an OpenVEX document (JSON)."""
     when = (timestamp or datetime.now(UTC)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     statements: list[dict[str, Any]] = []

@@ -1,0 +1,255 @@
+"""The human report (``--format table``): what to upgrade, what to fix in which file.
+
+People act per package and per file, not per advisory: a package with five advisories is one
+upgrade, so dependency findings are grouped by package with the one version to upgrade to
+(the lowest fix above the installed version for each advisory, and the highest of those for
+the package, so one upgrade clears them all). Code findings are grouped by file, with their
+taint trace. A summary line counts open findings by severity, and the errors met are listed
+so a broken lockfile is never silently skipped.
+
+The output is rendered with rich into a string, so it works without a terminal: colour only
+when asked for (the CLI asks when stdout is a tty), a fixed width, and every cell built as
+:class:`rich.text.Text` so that brackets in advisory titles are never read as markup.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from io import StringIO
+from pathlib import Path
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from mamori.model import SEVERITY_ORDER, Finding, Report, sort_findings
+from mamori.output._versions import highest, lowest_fix_above
+
+SEVERITY_STYLES: dict[str, str] = {
+    "critical": "bold red",
+    "high": "red",
+    "medium": "yellow",
+    "low": "cyan",
+    "info": "blue",
+    "unknown": "dim",
+}
+"""The rich style of each severity (used only when colour is on)."""
+
+_SEVERITIES_DESC = sorted(SEVERITY_ORDER, key=lambda s: -SEVERITY_ORDER[s])
+
+
+def upgrade_for(findings: Iterable[Finding]) -> tuple[str | None, bool]:
+    """The version that fixes every given advisory of one package, and whether all have a fix.
+
+    For each advisory the lowest fixed version above the installed one is taken; the package
+    must reach the highest of those. The flag is False when some advisory has no fix above
+    the installed version (the upgrade then clears only part of them).
+    """
+    needed: list[str] = []
+    complete = True
+    ecosystem = ""
+    for f in findings:
+        if f.package is None:
+            continue
+        ecosystem = f.package.ecosystem
+        fixed = f.advisory.fixed if f.advisory is not None else ()
+        step = lowest_fix_above(f.package.ecosystem, f.package.version, fixed)
+        if step is None:
+            complete = False
+        else:
+            needed.append(step)
+    return highest(ecosystem, needed), complete
+
+
+def _severity_text(f: Finding) -> Text:
+    text = Text(f.severity, style=SEVERITY_STYLES.get(f.severity, ""))
+    if f.status != "open":
+        text.append(f"\n{f.status}", style="dim")
+    return text
+
+
+def _priority_text(f: Finding) -> Text:
+    if f.priority is None:
+        return Text("")
+    return Text(f"{f.priority.decision} {f.priority.score:.2f}")
+
+
+def _where(path: str, line: int) -> str:
+    return f"{path}:{line}" if line else path
+
+
+def _dependency_table(findings: Sequence[Finding], with_priority: bool) -> Table:
+    table = Table(title="Vulnerable dependencies", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("Package", overflow="fold")
+    table.add_column("Version", overflow="fold")
+    table.add_column("Upgrade to", overflow="fold")
+    table.add_column("Vulnerability", overflow="fold")
+    table.add_column("Severity", no_wrap=True)
+    if with_priority:
+        table.add_column("Priority", overflow="fold")
+    table.add_column("Title", overflow="fold")
+
+    groups: dict[tuple[str, str, str], list[Finding]] = {}
+    for f in findings:
+        if f.package is None:
+            continue
+        groups.setdefault((f.package.ecosystem, f.package.name, f.package.version), []).append(f)
+
+    def group_key(item: tuple[tuple[str, str, str], list[Finding]]) -> tuple[object, ...]:
+        (eco, name, version), members = item
+        worst = max(SEVERITY_ORDER.get(m.severity, 0) for m in members)
+        return (-worst, name.lower(), eco, version)
+
+    ordered = sorted(groups.items(), key=group_key)
+    for gi, ((eco, name, version), members) in enumerate(ordered):
+        members = list(sort_findings(members))
+        open_members = [m for m in members if m.status == "open"] or members
+        target, complete = upgrade_for(open_members)
+        upgrade = Text(target or "no fix", style="green" if target and complete else "yellow")
+        if target and not complete:
+            upgrade.append(" (partial)", style="dim")
+        places = sorted({_where(m.location.path, m.location.line) for m in members})
+        pkg = Text(name, style="bold")
+        pkg.append(f"\n{eco}", style="dim")
+        for place in places:
+            pkg.append(f"\n{place}", style="dim")
+        for i, f in enumerate(members):
+            vuln = Text(f.rule_id)
+            title = Text(f.title or f.rule_id)
+            if f.advisory is not None and f.advisory.aliases:
+                title.append("\n" + ", ".join(f.advisory.aliases), style="dim")
+            row: list[RenderableType] = [
+                pkg if i == 0 else Text(""),
+                Text(version or "?") if i == 0 else Text(""),
+                upgrade if i == 0 else Text(""),
+                vuln,
+                _severity_text(f),
+            ]
+            if with_priority:
+                row.append(_priority_text(f))
+            row.append(title)
+            table.add_row(*row, end_section=(i == len(members) - 1 and gi < len(ordered) - 1))
+    return table
+
+
+def _code_table(findings: Sequence[Finding], with_priority: bool) -> Table:
+    table = Table(title="Code findings", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("File", overflow="fold")
+    table.add_column("Line", justify="right", no_wrap=True)
+    table.add_column("Rule", overflow="fold")
+    table.add_column("Severity", no_wrap=True)
+    if with_priority:
+        table.add_column("Priority", overflow="fold")
+    table.add_column("CWE", overflow="fold")
+    table.add_column("Finding", overflow="fold")
+
+    by_file: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_file.setdefault(f.location.path, []).append(f)
+    paths = sorted(by_file)
+    for gi, path in enumerate(paths):
+        members = sorted(by_file[path], key=lambda f: (f.location.line, f.location.column, f.rule_id))
+        for i, f in enumerate(members):
+            detail = Text(f.title)
+            for step in f.trace:
+                detail.append(f"\n  {_where(step.path, step.line)} {step.note}", style="dim")
+            row: list[RenderableType] = [
+                Text(path, style="bold") if i == 0 else Text(""),
+                Text(str(f.location.line) if f.location.line else "-"),
+                Text(f.rule_id),
+                _severity_text(f),
+            ]
+            if with_priority:
+                row.append(_priority_text(f))
+            row.extend([Text(", ".join(f.cwe)), detail])
+            table.add_row(*row, end_section=(i == len(members) - 1 and gi < len(paths) - 1))
+    return table
+
+
+def summary_line(report: Report) -> Text:
+    """``3 open findings: 1 critical, 2 high; 1 not affected; 12 components; 1 error``."""
+    open_findings = [f for f in report.findings if f.status == "open"]
+    counts: Counter[str] = Counter(f.severity for f in open_findings)
+    text = Text(f"{len(open_findings)} open finding{'s' if len(open_findings) != 1 else ''}")
+    parts = [(sev, counts[sev]) for sev in _SEVERITIES_DESC if counts[sev]]
+    if parts:
+        text.append(": ")
+        for i, (sev, n) in enumerate(parts):
+            if i:
+                text.append(", ")
+            text.append(f"{n} {sev}", style=SEVERITY_STYLES[sev])
+    closed = Counter(f.status for f in report.findings if f.status != "open")
+    for status in ("not_affected", "fixed"):
+        if closed[status]:
+            text.append(f"; {closed[status]} {status.replace('_', ' ')}")
+    if report.components:
+        text.append(f"; {report.components} component{'s' if report.components != 1 else ''} scanned")
+    if report.errors:
+        n = len(report.errors)
+        text.append(f"; {n} error{'s' if n != 1 else ''}", style="bold red")
+    return text
+
+
+def _errors_block(report: Report) -> Text:
+    text = Text("Errors", style="bold red")
+    for e in sorted(report.errors, key=lambda e: (e.path, e.line, e.message)):
+        text.append(f"\n  {_where(e.path, e.line)}: ", style="bold")
+        text.append(e.message)
+    return text
+
+
+def render_table(
+    report: Report,
+    *,
+    target_root: Path | None = None,
+    width: int = 120,
+    color: bool = False,
+) -> str:
+    """The report as text tables: dependencies by package, code findings by file, summary, errors.
+
+    ``color`` turns on ANSI styles (for a terminal); without it the text is plain.
+    ``target_root`` is accepted for the renderer interface; paths are already relative.
+    """
+    del target_root
+    buf = StringIO()
+    console = Console(
+        file=buf,
+        width=width,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        no_color=not color,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+        legacy_windows=False,
+    )
+    deps = [f for f in report.findings if f.kind == "dependency" and f.package is not None]
+    code = [f for f in report.findings if f.kind != "dependency" or f.package is None]
+    with_priority = any(f.priority is not None for f in report.findings)
+    parts: list[RenderableType] = []
+    header = Text(f"mamori scan of {report.target}", style="bold")
+    if report.database.updated or report.database.sources:
+        header.append(
+            f" (advisories: {', '.join(report.database.sources) or 'database'}"
+            + (f", updated {report.database.updated}" if report.database.updated else "")
+            + ")",
+            style="dim",
+        )
+    parts.append(header)
+    if deps:
+        parts.extend([Text(""), _dependency_table(deps, with_priority)])
+    if code:
+        parts.extend([Text(""), _code_table(code, with_priority)])
+    if not report.findings:
+        parts.extend([Text(""), Text("No vulnerabilities found.", style="green")])
+    if report.errors:
+        parts.extend([Text(""), _errors_block(report)])
+    parts.extend([Text(""), summary_line(report)])
+    console.print(Group(*parts))
+    out = buf.getvalue()
+    if not color:
+        # Plain text: rich pads cells to the width; trailing blanks only get in the way.
+        out = "\n".join(line.rstrip() for line in out.split("\n"))
+    return out
