@@ -138,7 +138,7 @@ def collect(target: Path | str, *, extra_files: Iterable[Path] = ()) -> Inventor
         chosen = [(p, parser) for p, parser in files if parser is not None]
     else:
         root = target.parent
-        chosen = [(target, parser_for(target))]
+        chosen = [(target, parser_for(target) or _sniff(target))]
     chosen.extend((p, parser_for(p)) for p in extra_files)
     # dicts keep first-seen order and drop repeats: a requirements file included by another
     # (-r) is also found on its own, and must not report its components twice.
@@ -152,6 +152,15 @@ def collect(target: Path | str, *, extra_files: Iterable[Path] = ()) -> Inventor
         components.update(dict.fromkeys(result.components))
         errors.update(dict.fromkeys(result.errors))
     return Inventory(tuple(components), tuple(errors), tuple(rels), root)
+
+
+def _sniff(path: Path) -> Parser | None:
+    """A file given directly whose name says nothing: read its start to recognise an SBOM."""
+    try:
+        from mamori.inventory._sbom import sniff
+    except ImportError:
+        return None
+    return sniff(path)
 
 
 def _rel(path: Path, root: Path) -> str:
