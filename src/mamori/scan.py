@@ -89,8 +89,12 @@ def scan_targets(
     components: list[Component] = []
     errors: list[ScanError] = []
     for inv in inventories:
-        components.extend(_rebase(c, inv.root, base) for c in inv.components)
-        errors.extend(_rebase_error(e, inv.root, base) for e in inv.errors)
+        if _same_folder(inv.root, base):
+            components.extend(inv.components)
+            errors.extend(inv.errors)
+        else:
+            components.extend(_rebase(c, inv.root, base) for c in inv.components)
+            errors.extend(_rebase_error(e, inv.root, base) for e in inv.errors)
     if options.python is not None:
         components.extend(_installed(options.python, errors))
 
@@ -370,6 +374,8 @@ def _scan_code(
     from mamori.config import mamori_home
 
     result = scan_code(root, cache_dir=mamori_home() / "cache" / "code", model_dirs=options.model_dirs)
+    if _same_folder(root, base):
+        return list(result.findings), list(result.errors)
     found = [
         replace(
             f,
@@ -411,8 +417,12 @@ def _report_root(paths: list[Path]) -> Path:
     return Path(".")
 
 
+def _same_folder(a: Path, b: Path) -> bool:
+    return a == b or a.resolve() == b.resolve()
+
+
 def _relocate(path: str, root: Path, base: Path) -> str:
-    if root.resolve() == base.resolve():
+    if _same_folder(root, base):
         return path
     try:
         return os.path.relpath(root / path, base).replace(os.sep, "/")

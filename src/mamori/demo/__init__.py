@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from rich.console import Console
 from rich.table import Table
 
-from mamori.model import SEVERITY_ORDER, Report
+from mamori.model import Report
 
 T = TypeVar("T")
 
@@ -122,16 +122,46 @@ def _print_findings(console: Console, report: Report) -> None:
         f"\n[bold]Scan[/]: {report.components} components, {len(deps)} vulnerable-dependency findings, "
         f"{len(code)} code findings in {report.elapsed:.2f}s"
     )
-    table = Table(show_header=True, header_style="bold")
-    for col in ("severity", "what", "where", "fix"):
-        table.add_column(col)
-    ordered = sorted(report.findings, key=lambda f: -SEVERITY_ORDER.get(f.severity, 0))
-    for f in ordered:
+    console.print("[bold]Most urgent first[/] (SSVC decision and score, why):")
+    shown = report.findings[:SHOW]
+    for f in shown:
+        decision = f"{f.priority.decision.upper():7} {f.priority.score:3.0f}" if f.priority else "-" * 11
         if f.package is not None and f.advisory is not None:
-            what = f"{f.package.name} {f.package.version}: {f.advisory.id} {f.title[:60]}"
-            fix = f"upgrade to {f.advisory.fixed[0]}" if f.advisory.fixed else "no fixed version"
+            what = f"{f.package.name} {f.package.version} {f.advisory.id}"
+            target = _upgrade(f)
+            fix = f" → {target}" if target else ""
         else:
-            what = f"{f.rule_id} {', '.join(f.cwe)}: {f.title[:60]}"
+            what = f"{f.rule_id} ({', '.join(f.cwe)}) {f.title}"
             fix = ""
-        table.add_row(f.severity, what, f"{f.location.path}:{f.location.line}", fix)
-    console.print(table)
+        console.print(
+            f"  [bold]{decision}[/] {f.severity:8} {what}  {f.location.path}:{f.location.line}{fix}"
+        )
+        why = _why(f)
+        if why:
+            console.print(f"              [dim]{why}[/]")
+    if len(report.findings) > SHOW:
+        console.print(f"  … and {len(report.findings) - SHOW} more in report.json")
+
+
+SHOW = 12
+"""How many findings the demo prints (all of them are in the report files)."""
+
+
+def _upgrade(finding: Any) -> str:
+    from mamori.output.table import upgrade_for
+
+    version, _complete = upgrade_for([finding])
+    return version or ""
+
+
+def _why(finding: Any) -> str:
+    """The decisive reasons of a finding's priority, in a few words."""
+    if finding.priority is None:
+        return ""
+    vector = finding.priority.reasons[0] if finding.priority.reasons else ""
+    keep = [
+        r.split(":", 1)[1].strip() if ":" in r else r
+        for r in finding.priority.reasons[1:]
+        if r.startswith(("exploitation", "reachability"))
+    ]
+    return "; ".join([vector, *(k[:70] for k in keep[:2])])
