@@ -89,8 +89,17 @@ def purl_for(ecosystem: str, name: str, version: str = "") -> str:
     return PackageURL(type=ptype, namespace=namespace, name=pname, version=version or None).to_string()
 
 
+_SIMPLE_PURL = re.compile(r"^pkg:([a-z][a-z0-9.+-]*)/([A-Za-z0-9._~/-]+?)(?:@([A-Za-z0-9._~+!-]+))?$")
+"""A package URL with no percent-escapes, qualifiers or subpath: read without the full parser."""
+
+
 def from_purl(purl: str) -> tuple[str, str, str] | None:
     """(ecosystem, name, version) of a package URL, or None if mamori has no ecosystem for it."""
+    m = _SIMPLE_PURL.match(purl)
+    if m is not None:
+        fast = _from_simple(m.group(1), m.group(2), m.group(3) or "")
+        if fast is not None:
+            return fast
     try:
         p = PackageURL.from_string(purl)
     except ValueError:
@@ -109,3 +118,27 @@ def from_purl(purl: str) -> tuple[str, str, str] | None:
     if eco in ("Debian", "Ubuntu", "Alpine", "Red Hat"):
         name = p.name
     return eco, normalize_name(eco, name), p.version or ""
+
+
+def _from_simple(ptype: str, path: str, version: str) -> tuple[str, str, str] | None:
+    """The common case of :func:`from_purl`: ``pkg:type/[namespace/]name@version``."""
+    eco = ECOSYSTEM_BY_PURL_TYPE.get(ptype)
+    if eco is None or eco in ("Debian", "Alpine", "Red Hat") or "//" in path or path.endswith("/"):
+        return None  # OS packages carry a distro namespace and qualifiers: use the full parser
+    namespace, _, name = path.rpartition("/")
+    if eco == "Maven":
+        if not namespace or "/" in namespace:
+            return None
+        full = f"{namespace}:{name}"
+    elif eco in ("PyPI", "npm", "crates.io", "RubyGems", "NuGet", "Hex", "Pub", "CRAN"):
+        if eco == "npm" and namespace:
+            return None  # scopes are percent-encoded (%40): the full parser decodes them
+        if namespace:
+            return None
+        full = name
+    else:  # Go, Packagist, SwiftURL keep their namespace in the name
+        full = path
+    # the purl spec lower-cases the names of these types
+    if ptype in ("pypi", "npm", "composer", "nuget", "hex", "pub") or ptype == "golang":
+        full = full.lower() if ptype != "golang" else full
+    return eco, normalize_name(eco, full), version
