@@ -300,12 +300,18 @@ def demo(
 
 
 def _register_optional_commands() -> None:
-    """Commands of stages that may be absent from a partial install register themselves here."""
-    try:
-        from mamori.detect.command import detect_command
-    except ImportError:
-        return
-    app.command("detect")(detect_command)
+    """Commands of the later stages, each defined in its own package."""
+    import importlib
+
+    for module, attr, name in (
+        ("mamori.fix.command", "fix_command", "fix"),
+        ("mamori.detect.command", "detect_command", "detect"),
+    ):
+        try:
+            fn = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError):
+            continue
+        app.command(name)(fn)
 
 
 _register_optional_commands()

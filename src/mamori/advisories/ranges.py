@@ -43,11 +43,20 @@ class _CompiledRange:
     """Keys of the limit events, None when the range has no (finite) limit."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Compiled:
-    versions: frozenset[str]
+    raw_versions: tuple[str, ...]
     scheme: Scheme
     ranges: tuple[_CompiledRange, ...]
+    _versions: frozenset[str] | None = None
+
+    @property
+    def versions(self) -> frozenset[str]:
+        """The listed versions, normalised (built on first need: most lookups are decided
+        by the ranges alone, and a long list costs a normalisation per entry)."""
+        if self._versions is None:
+            self._versions = frozenset(self.scheme.normalize(v) for v in self.raw_versions if v)
+        return self._versions
 
 
 def _compile_range(scheme: Scheme, events: list[tuple[str, str]]) -> _CompiledRange:
@@ -131,8 +140,7 @@ def _compile_value(affected: Affected) -> _Compiled:
         else:
             continue
         ranges.append(_compile_range(rscheme, [(e.kind, e.value) for e in r.events]))
-    versions = frozenset(scheme.normalize(v) for v in affected.versions if v)
-    return _Compiled(versions=versions, scheme=scheme, ranges=tuple(ranges))
+    return _Compiled(raw_versions=affected.versions, scheme=scheme, ranges=tuple(ranges))
 
 
 def _in_range(r: _CompiledRange, version: str) -> bool:
@@ -155,9 +163,13 @@ def is_affected(affected: Affected, version: str) -> bool:
     if not version or not version.strip():
         return False
     compiled = _compile(affected)
-    if compiled.versions and compiled.scheme.normalize(version) in compiled.versions:
+    if any(_in_range(r, version) for r in compiled.ranges):
         return True
-    return any(_in_range(r, version) for r in compiled.ranges)
+    if not compiled.raw_versions:
+        return False
+    if version in compiled.raw_versions:
+        return True
+    return compiled.scheme.normalize(version) in compiled.versions
 
 
 def fixed_versions(affected: Affected) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from mamori.advisories.versions import (
@@ -62,7 +63,14 @@ class Scheme:
 
 
 def _scheme(name: str, module: Any) -> Scheme:
-    return Scheme(name=name, key=module.key, is_valid=module.is_valid, normalize=module.normalize)
+    # Normalisation runs once per listed version of every candidate advisory (millions on a
+    # large database): the same few thousand version strings recur, so it is cached here.
+    return Scheme(
+        name=name,
+        key=module.key,
+        is_valid=module.is_valid,
+        normalize=lru_cache(maxsize=1 << 18)(module.normalize),
+    )
 
 
 SCHEMES: dict[str, Scheme] = {

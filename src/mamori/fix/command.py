@@ -1,0 +1,133 @@
+"""``mamori fix``: the command-line face of :func:`mamori.fix.fix_project`.
+
+A plain function with typer annotations; :mod:`mamori.cli` registers it as
+``app.command("fix")(fix_command)``. It prints each fix with its status, why, and (with
+``--dry-run``) its diff, and exits 1 when findings are left unfixed (the contract).
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from mamori.fix.interface import FixReport
+
+__all__ = ["Strategy", "fix_command", "print_report"]
+
+
+class Strategy(StrEnum):
+    """Upgrade strategies."""
+
+    in_place = "in-place"
+    latest_safe = "latest-safe"
+
+
+def fix_command(
+    target: Annotated[Path, typer.Argument(help="The project folder to fix.")] = Path("."),
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the diffs that would be applied; change nothing.")
+    ] = False,
+    deps: Annotated[bool, typer.Option("--deps/--no-deps", help="Fix vulnerable dependencies.")] = True,
+    code: Annotated[bool, typer.Option("--code/--no-code", help="Fix weaknesses in the code.")] = True,
+    strategy: Annotated[
+        Strategy,
+        typer.Option(
+            "--strategy",
+            help="in-place: smallest safe release within the current major version; latest-safe: newest safe release.",
+        ),
+    ] = Strategy.in_place,
+    test_command: Annotated[
+        str | None,
+        typer.Option("--test-command", help="The command that runs the project's tests (default: detected)."),
+    ] = None,
+    no_verify: Annotated[
+        bool, typer.Option("--no-verify", help="Apply rule-based fixes without running tests or a re-scan.")
+    ] = False,
+    branch: Annotated[
+        str | None,
+        typer.Option(
+            "--branch",
+            help="Commit each verified fix to this new git branch instead of changing the working tree.",
+        ),
+    ] = None,
+    offline: Annotated[
+        bool,
+        typer.Option("--offline", help="Do not contact the package index or update the advisory database."),
+    ] = False,
+    llm: Annotated[
+        bool,
+        typer.Option(
+            "--llm",
+            help="Ask the model at MAMORI_LLM_URL (MAMORI_LLM_MODEL, MAMORI_LLM_API_KEY) to draft fixes rules cannot make; drafts are verified like any fix.",
+        ),
+    ] = False,
+) -> None:
+    """Write, prove and apply fixes: dependency upgrades and code rewrites.
+
+    A fix is applied only when it is verified: the project's tests that passed before still pass,
+    a re-scan no longer reports the finding, and no new finding appears (unless --no-verify).
+    Exit codes: 0 every finding fixed, 1 findings left unfixed, 2 bad input, 3 a resource unreachable.
+    """
+    from mamori.fix import fix_project
+
+    console = Console(highlight=False)
+    err = Console(stderr=True, highlight=False)
+    report = fix_project(
+        target,
+        deps=deps,
+        code=code,
+        strategy=strategy.value,
+        test_command=test_command,
+        verify=not no_verify,
+        apply=not dry_run,
+        offline=offline or os.environ.get("MAMORI_OFFLINE") == "1",
+        branch=None if dry_run else branch,
+        llm=llm,
+        warn=lambda m: err.print(f"[yellow]warning:[/] {m}"),
+    )
+    print_report(report, console, show_diffs=dry_run)
+    unfixed = [r for r in report.results if not r.applied and not (dry_run and r.status == "verified")]
+    raise typer.Exit(1 if unfixed else 0)
+
+
+def print_report(report: FixReport, console: Console, *, show_diffs: bool = False) -> None:
+    """Print one line per fix (status, rule, where, what, why) and, if asked, the diffs."""
+    v = report.verification
+    console.print(
+        f"[bold]mamori fix[/] {report.root}: scan {report.scan_seconds:.1f}s, total {report.total_seconds:.1f}s; "
+        f"verification: {v.method}" + (f" ({v.tests})" if v.tests else "")
+    )
+    for w in v.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+    colour = {"verified": "green", "unverified": "yellow", "not_possible": "red"}
+    shown: set[str] = set()
+    seen: set[tuple[str, str, int, str]] = set()
+    for r in report.results:
+        key = (r.rule, r.path, r.line, r.status)
+        if key in seen:
+            continue
+        seen.add(key)
+        timing = f" in {r.seconds_to_verified:.1f}s" if r.seconds_to_verified is not None else ""
+        state = "applied" if r.applied else r.status
+        console.print(
+            f"[{colour[r.status]}]{state:<12}[/] {r.rule} {r.path}:{r.line} {r.summary}{timing}\n"
+            f"             {r.why}"
+        )
+        for note in r.notes:
+            console.print(f"             note: {note}")
+        for option in r.options:
+            console.print(f"             option: {option}")
+        if show_diffs and r.diff and r.diff not in shown:
+            shown.add(r.diff)
+            console.print(r.diff, markup=False, highlight=False, end="")
+    if report.branch:
+        console.print(f"verified fixes committed to branch [bold]{report.branch}[/]")
+    for e in report.errors:
+        console.print(f"[red]error:[/] {e}")
+    fixed = sum(1 for r in report.results if r.applied)
+    console.print(f"{fixed} of {len(report.results)} findings fixed")
