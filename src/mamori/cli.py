@@ -36,6 +36,12 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The advisory database: download, import, inspect.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+hub_app = typer.Typer(help="The sharing hub's organisations and their tokens.", no_args_is_help=True)
+app.add_typer(hub_app, name="hub")
+share_app = typer.Typer(
+    help="Share findings and alerts with a hub (TAXII 2.1), and pull peers'.", no_args_is_help=True
+)
+app.add_typer(share_app, name="share")
 
 err = Console(stderr=True, highlight=False)
 
@@ -49,6 +55,8 @@ class ScanFormat(StrEnum):
     cyclonedx = "cyclonedx"
     openvex = "openvex"
     csaf = "csaf"
+    csaf_advisory = "csaf-advisory"
+    stix = "stix"
 
 
 class SbomFormat(StrEnum):
@@ -93,6 +101,11 @@ def write_output(text: str, output: Path | None) -> None:
         sys.stdout.flush()
         return
     output = Path(output)
+    if output.exists() and not output.is_file():
+        # a device or pipe (/dev/null, /dev/stdout, a FIFO): write to it, never replace it
+        with output.open("w", encoding="utf-8") as fh:
+            fh.write(text if text.endswith("\n") else text + "\n")
+        return
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     try:
@@ -303,15 +316,19 @@ def _register_optional_commands() -> None:
     """Commands of the later stages, each defined in its own package."""
     import importlib
 
-    for module, attr, name in (
-        ("mamori.fix.command", "fix_command", "fix"),
-        ("mamori.detect.command", "detect_command", "detect"),
+    for module, attr, target, name in (
+        ("mamori.fix.command", "fix_command", app, "fix"),
+        ("mamori.detect.command", "detect_command", app, "detect"),
+        ("mamori.share.command", "serve_command", app, "serve"),
+        ("mamori.share.command", "hub_add_org_command", hub_app, "add-org"),
+        ("mamori.share.command", "share_push_command", share_app, "push"),
+        ("mamori.share.command", "share_pull_command", share_app, "pull"),
     ):
         try:
             fn = getattr(importlib.import_module(module), attr)
         except (ImportError, AttributeError):
             continue
-        app.command(name)(fn)
+        target.command(name)(fn)
 
 
 _register_optional_commands()

@@ -13,7 +13,7 @@ from mamori.output import FORMATS, formats, register, render
 
 
 def test_builtin_formats() -> None:
-    assert FORMATS == ("table", "json", "sarif", "cyclonedx", "openvex", "csaf")
+    assert FORMATS == ("table", "json", "sarif", "cyclonedx", "openvex", "csaf", "csaf-advisory", "stix")
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -63,6 +63,8 @@ _REGISTRY: dict[str, Renderer] = {
     "cyclonedx": _Lazy("mamori.output.cyclonedx", "render_cyclonedx", takes_components=True),
     "openvex": _Lazy("mamori.output.openvex", "render_openvex"),
     "csaf": _Lazy("mamori.output.csaf", "render_csaf_vex"),
+    "csaf-advisory": _Lazy("mamori.share.csaf_advisory", "render_csaf_advisory"),
+    "stix": _Lazy("mamori.share.stix", "render_stix"),
 }
 
 FORMATS: tuple[str, ...] = tuple(_REGISTRY)

@@ -1,0 +1,201 @@
+"""The hub's tables (SQLAlchemy 2 Core) and how to open a database by URL.
+
+SQLite is the default (``MAMORI_HOME/hub.sqlite``) and PostgreSQL is for hubs with many
+writers; both run the same statements. Times are integers (microseconds since the epoch) so that
+ordering and ``added_after`` comparisons are exact on both. The audit log is append-only: the
+database itself refuses UPDATE and DELETE on it (a trigger on SQLite, rules on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from mamori.errors import InputError, ResourceUnavailable
+
+metadata = MetaData()
+
+orgs = Table(
+    "orgs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("sector", String(64), nullable=False),
+    Column("created", BigInteger, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org_id", Integer, ForeignKey("orgs.id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created", BigInteger, nullable=False),
+)
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("alias", String(64), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("last_added", BigInteger, nullable=False, default=0),
+    Column("writes", BigInteger, nullable=False, default=0),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("org_id", Integer, ForeignKey("orgs.id"), primary_key=True),
+    Column("collection_id", String(64), ForeignKey("collections.id"), primary_key=True),
+    Column("role", String(16), nullable=False),
+)
+
+objects = Table(
+    "objects",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("collection_id", String(64), ForeignKey("collections.id"), nullable=False),
+    Column("stix_id", String(300), nullable=False),
+    Column("stix_type", String(250), nullable=False),
+    Column("spec_version", String(16), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("version_text", String(40), nullable=False),
+    Column("date_added", BigInteger, nullable=False),
+    Column("producer", String(200), nullable=False),
+    Column("tlp", String(16), nullable=False),
+    Column("body", Text, nullable=False),
+    UniqueConstraint("collection_id", "stix_id", "version", name="uq_object_version"),
+    Index("ix_objects_added", "collection_id", "date_added"),
+    Index("ix_objects_id", "collection_id", "stix_id", "version"),
+)
+
+recipients = Table(
+    "recipients",
+    metadata,
+    Column("object_pk", Integer, ForeignKey("objects.pk", ondelete="CASCADE"), primary_key=True),
+    Column("org_name", String(200), primary_key=True),
+)
+
+statuses = Table(
+    "statuses",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("org_id", Integer, ForeignKey("orgs.id"), nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+page_tokens = Table(
+    "page_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("org_id", Integer, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("cursor_added", BigInteger, nullable=False),
+    Column("cursor_pk", Integer, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("used", Boolean, nullable=False, default=False),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("org", String(200), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("collection_id", String(64), nullable=False, default=""),
+    Column("detail", Text, nullable=False, default=""),
+)
+
+_SQLITE_APPEND_ONLY = (
+    "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+)
+_PG_APPEND_ONLY = (
+    "CREATE OR REPLACE FUNCTION mamori_audit_append_only() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'the audit log is append-only'; END; $$ LANGUAGE plpgsql",
+    "DROP TRIGGER IF EXISTS audit_append_only ON audit",
+    "CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit "
+    "FOR EACH ROW EXECUTE FUNCTION mamori_audit_append_only()",
+)
+
+
+def default_url() -> str:
+    """The default database: ``hub.sqlite`` under ``MAMORI_HOME``."""
+    from mamori.config import mamori_home
+
+    return f"sqlite:///{Path(mamori_home()) / 'hub.sqlite'}"
+
+
+def normalise_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` mean the psycopg 3 driver, which mamori ships with."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def open_engine(url: str | None) -> Engine:
+    """An engine on ``url`` (default: :func:`default_url`) with the schema created."""
+    target = normalise_url(url or default_url())
+    try:
+        parsed = make_url(target)
+    except ArgumentError as exc:
+        raise InputError(f"--database {target!r} is not a database URL: {exc}") from exc
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise InputError(
+            f"--database: unsupported database {parsed.get_backend_name()!r} (sqlite or postgresql)"
+        )
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(
+                target,
+                connect_args={"timeout": 60, "check_same_thread": False},
+                pool_size=20,
+                max_overflow=40,
+            )
+
+            @event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: object, _record: object) -> None:
+                cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.close()
+
+        else:
+            engine = create_engine(target, pool_size=20, max_overflow=40, pool_pre_ping=True)
+    except NoSuchModuleError as exc:
+        raise InputError(f"--database: no driver for {target!r}: {exc}") from exc
+    try:
+        metadata.create_all(engine)
+        with engine.begin() as conn:
+            for stmt in _SQLITE_APPEND_ONLY if engine.dialect.name == "sqlite" else _PG_APPEND_ONLY:
+                conn.execute(text(stmt))
+    except OperationalError as exc:
+        engine.dispose()
+        raise ResourceUnavailable(f"cannot open the hub database {parsed!r}: {exc.orig}") from exc
+    return engine

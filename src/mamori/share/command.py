@@ -1,0 +1,201 @@
+"""The sharing commands: ``mamori serve``, ``mamori hub add-org``, ``mamori share push|pull``.
+
+Plain functions with typer annotations; :mod:`mamori.cli` registers them. They print for the
+user and raise :class:`~mamori.errors.InputError` (exit 2) or
+:class:`~mamori.errors.ResourceUnavailable` (exit 3); the CLI maps those to exit codes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mamori.errors import InputError
+
+if TYPE_CHECKING:
+    from mamori.share._client import Credentials
+
+_DB_HELP = (
+    "Hub database URL: sqlite:///PATH or postgresql://USER@HOST/DB (default: hub.sqlite under MAMORI_HOME)."
+)
+_TOKEN_HELP = "API token of your organisation on the hub (or set MAMORI_TOKEN)."
+_USER_HELP = "Send the token with HTTP Basic as this organisation name (default: Bearer)."
+
+
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    database: Annotated[str | None, typer.Option("--database", help=_DB_HELP)] = None,
+) -> None:
+    """Run the sharing hub: TAXII 2.1 under /taxii2/, REST API under /api/.
+
+    Collections: one per sector and a cross-sector one. TLP 2.0 is enforced on every read.
+    Register organisations with `mamori hub add-org`.
+    """
+    import uvicorn
+
+    from mamori.share._hub import Hub
+    from mamori.share._server import create_app
+
+    hub = Hub.open(database)
+    typer.echo(
+        f"mamori hub on http://{host}:{port}/taxii2/ ({hub.engine.url.render_as_string(hide_password=True)})",
+        err=True,
+    )
+    try:
+        uvicorn.run(create_app(hub), host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        hub.close()
+
+
+def hub_add_org_command(
+    name: Annotated[str, typer.Argument(help="The organisation's name (its user name for HTTP Basic).")],
+    sector: Annotated[
+        str, typer.Option("--sector", help="Its sector, e.g. finance, electric-power, medical.")
+    ],
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role", help="reader, writer or admin on its sector's and the cross-sector collection."
+        ),
+    ] = "writer",
+    database: Annotated[str | None, typer.Option("--database", help=_DB_HELP)] = None,
+) -> None:
+    """Register an organisation; prints its new API token as the last line (shown once)."""
+    from mamori.share._hub import Hub
+
+    hub = Hub.open(database)
+    try:
+        token = hub.add_org(name, sector.strip().lower(), role.strip().lower())
+    finally:
+        hub.close()
+    typer.echo(f"added {name!r} to sector {sector} as {role} (its sector's collection and cross-sector)")
+    typer.echo("its API token (shown once; send it as 'Authorization: Bearer TOKEN'):")
+    typer.echo(token)
+
+
+def _read_input(file: str) -> tuple[str, str]:
+    if file == "-":
+        return sys.stdin.read(), "<stdin>"
+    path = Path(file)
+    if not path.is_file():
+        raise InputError("no such file", path=file)
+    try:
+        return path.read_text(encoding="utf-8"), file
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", path=file) from exc
+
+
+def _credentials(token: str | None, user: str | None) -> Credentials:
+    from mamori.share._client import Credentials
+
+    if not token:
+        raise InputError("no API token: pass --token or set MAMORI_TOKEN (from `mamori hub add-org`)")
+    return Credentials(token, user)
+
+
+def share_push_command(
+    file: Annotated[
+        str,
+        typer.Argument(help="A mamori JSON report, detect alerts (JSONL), or a STIX bundle; '-' for stdin."),
+    ],
+    server: Annotated[str, typer.Option("--server", help="The hub's URL, e.g. http://127.0.0.1:8000.")],
+    collection: Annotated[str, typer.Option("--collection", help="Collection id, title or sector name.")],
+    tlp: Annotated[str, typer.Option("--tlp", help="clear, green, amber, amber+strict or red.")] = "amber",
+    to: Annotated[
+        list[str] | None,
+        typer.Option("--to", help="Recipient organisation of AMBER or RED objects (repeatable)."),
+    ] = None,
+    anonymise: Annotated[
+        bool, typer.Option("--anonymise", help="Drop host and user names, internal paths, private addresses.")
+    ] = False,
+    token: Annotated[str | None, typer.Option("--token", envvar="MAMORI_TOKEN", help=_TOKEN_HELP)] = None,
+    user: Annotated[str | None, typer.Option("--user", envvar="MAMORI_USER", help=_USER_HELP)] = None,
+    producer: Annotated[
+        str | None,
+        typer.Option(
+            "--producer", help="The name the bundle's identity gives (default: --user, else 'mamori user')."
+        ),
+    ] = None,
+) -> None:
+    """Share scan findings or detect alerts with the hub as STIX 2.1, marked with a TLP."""
+    from mamori.share._client import TaxiiClient
+    from mamori.share.stix import ShareOptions, to_stix, validate_bundle
+    from mamori.share.tlp import Tlp, parse_tlp
+
+    try:
+        level = parse_tlp(tlp)
+    except ValueError as exc:
+        raise InputError(f"--tlp {tlp!r}: choose clear, green, amber, amber+strict or red") from exc
+    recipients = tuple(dict.fromkeys(to or ()))
+    if recipients and level not in (Tlp.AMBER, Tlp.RED):
+        raise InputError(
+            f"--to names recipients of AMBER and RED objects; TLP:{level.value.upper()} has none"
+        )
+    creds = _credentials(token, user)
+    text, source = _read_input(file)
+    options = ShareOptions(
+        tlp=level, recipients=recipients, anonymise=anonymise, producer=producer or user or "mamori user"
+    )
+    bundle = to_stix(text, options, source=source)
+    problems = validate_bundle(bundle)
+    if problems:
+        raise InputError("the STIX bundle does not validate: " + "; ".join(problems[:5]), path=source)
+    with TaxiiClient(server, creds) as client:
+        status = client.push(collection, bundle["objects"])
+    typer.echo(
+        f"pushed {status.get('success_count', 0)} of {status.get('total_count', 0)} objects "
+        f"to {collection} as TLP:{level.value.upper()} (status {status.get('id', '?')})"
+    )
+    failures = status.get("failures") or []
+    if failures:
+        raise InputError(
+            "the hub refused: " + "; ".join(f"{f.get('id')}: {f.get('message')}" for f in failures[:5])
+        )
+
+
+def share_pull_command(
+    server: Annotated[str, typer.Option("--server", help="The hub's URL, e.g. http://127.0.0.1:8000.")],
+    collection: Annotated[str, typer.Option("--collection", help="Collection id, title or sector name.")],
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only objects added after this time (default: since the last pull)."),
+    ] = None,
+    token: Annotated[str | None, typer.Option("--token", envvar="MAMORI_TOKEN", help=_TOKEN_HELP)] = None,
+    user: Annotated[str | None, typer.Option("--user", envvar="MAMORI_USER", help=_USER_HELP)] = None,
+) -> None:
+    """Import peers' objects; their indicators become detection rules for `mamori detect`."""
+    from mamori.share._client import TaxiiClient
+    from mamori.share._hub import format_timestamp, parse_timestamp
+    from mamori.share._local import LocalStore, local_indicators
+
+    creds = _credentials(token, user)
+    after = None
+    if since is not None:
+        from datetime import UTC, datetime
+
+        try:
+            dt = datetime.fromisoformat(since.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise InputError(f"--since {since!r} is not an ISO 8601 time") from exc
+        dt = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+        after = format_timestamp(int(dt.timestamp() * 1_000_000))
+    store = LocalStore()
+    try:
+        key = server.rstrip("/")
+        after = after or store.cursor(key, collection)
+        total = new = 0
+        with TaxiiClient(server, creds) as client:
+            for objs, last in client.pages(collection, added_after=after):
+                total += len(objs)
+                new += store.add(objs, server=key, collection=collection)
+                if last and parse_timestamp(last) is not None:
+                    store.set_cursor(key, collection, last)
+        rules = len(local_indicators(store))
+    finally:
+        store.close()
+    typer.echo(json.dumps({"received": total, "new": new, "detection_rules": rules}))
