@@ -167,7 +167,22 @@ def _understand(
     if store is None and any(f.kind == "code" for f in findings):
         store = _optional_store(options)
     enrichment = StoreEnrichment(store) if store is not None and store.exists else None
-    return prioritize(findings, enrichment=enrichment, context=asset_context(config), root=root)
+    return prioritize(
+        findings, enrichment=enrichment, context=asset_context(config), root=root, peers=_peer_ids()
+    )
+
+
+def _peer_ids() -> dict[str, list[str]]:
+    """Advisory ids peers shared through the hub (``mamori share pull``), if any were pulled."""
+    from mamori.config import mamori_home
+
+    if not (mamori_home() / "share.sqlite").exists():
+        return {}
+    try:
+        from mamori.share import peer_vulnerabilities
+    except ImportError:
+        return {}
+    return peer_vulnerabilities()
 
 
 def _optional_store(options: ScanOptions) -> Any:

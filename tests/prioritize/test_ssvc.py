@@ -245,3 +245,12 @@ def test_code_finding_with_web_source_is_poc_and_automatable() -> None:
     assert out_local.priority is not None
     assert out_local.priority.decision == "attend"  # poc/no/total/high -> attend
     assert any("automatable no" in r for r in out_local.priority.reasons)
+
+
+def test_peer_shared_vulnerability_ranks_higher_and_says_so() -> None:
+    (plain,) = prioritize([dep("CVE-2022-0009", RCE_NET)])
+    (shared,) = prioritize([dep("CVE-2022-0009", RCE_NET)], peers={"CVE-2022-0009": ["log4shell"]})
+    assert plain.priority and shared.priority
+    assert shared.priority.decision == plain.priority.decision
+    assert shared.priority.score > plain.priority.score
+    assert any("shared by peers" in r for r in shared.priority.reasons)

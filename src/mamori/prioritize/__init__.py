@@ -7,7 +7,8 @@ set), :func:`asset_context` (``[asset]`` of the project configuration), VEX
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -82,11 +83,14 @@ def prioritize(
     context: AssetContext | None = None,
     root: Path | None = None,
     usage: ProjectUsage | None = None,
+    peers: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Finding]:
     """Every finding with a decision (act, attend, track*, track), a score and its reasons.
 
     ``root`` is the project folder whose Python code is read for reachability (or pass a
-    precomputed ``usage``); ``enrichment`` supplies KEV and EPSS facts.
+    precomputed ``usage``); ``enrichment`` supplies KEV and EPSS facts; ``peers`` maps advisory
+    ids that organisations of the sharing hub reported to the names they gave (a finding one of
+    them names ranks higher within its decision, and says so).
     """
     context = context or AssetContext()
     findings = list(findings)
@@ -96,8 +100,25 @@ def prioritize(
     out: list[Finding] = []
     for f in findings:
         reach = dependency_reachability(f, usage) if f.kind == "dependency" else ("unknown", "")
-        out.append(decide_one(f, enrichment=enrichment, context=context, reach=reach))
+        decided = decide_one(f, enrichment=enrichment, context=context, reach=reach)
+        out.append(_peer_boost(decided, peers) if peers else decided)
     return out
+
+
+PEER_BOOST = 10.0
+"""Score added when peers of the sharing hub reported the same vulnerability."""
+
+
+def _peer_boost(finding: Finding, peers: Mapping[str, Sequence[str]]) -> Finding:
+    shared = sorted({i for i in finding.all_ids if i.upper() in peers})
+    if not shared or finding.priority is None:
+        return finding
+    p = finding.priority
+    reason = f"shared by peers of the hub as {', '.join(shared)}: ranked higher within {p.decision}"
+    return replace(
+        finding,
+        priority=replace(p, score=round(min(100.0, p.score + PEER_BOOST), 2), reasons=(*p.reasons, reason)),
+    )
 
 
 class StoreEnrichment:
