@@ -113,7 +113,10 @@ def main() -> int:
             print("bandit not installed in this environment; skipped")
         else:
             bflag, bdt, berr = b
-            bmean, _ = score(bflag, truth)
+            bmean, btable = score(bflag, truth)
+            print(f"{'category':16} {'mamori J':>9} {'bandit J':>9}")
+            for cat, (*_, j) in table.items():
+                print(f"{cat:16} {j:9.2f} {btable.get(cat, (0.0, 0.0, 0.0))[2]:9.2f}")
             print(f"bandit: {bdt:.1f} s, {berr} files it could not parse, mean Youden J = {bmean:.3f}")
     return 0
 

@@ -27,7 +27,18 @@ def _expected(root: Path) -> set[tuple[str, int, str]]:
 
 @pytest.mark.parametrize(
     "scenario",
-    ["flask_sqli", "safe_param_sql", "cross_module", "dead_branch", "sanitised", "py312", "py2"],
+    [
+        "flask_sqli",
+        "safe_param_sql",
+        "cross_module",
+        "dead_branch",
+        "sanitised",
+        "py312",
+        "py2",
+        "xxe",
+        "path_checks",
+        "responses",
+    ],
 )
 def test_scenario_findings_match_expectations(scenario: str) -> None:
     root = CORPUS / scenario

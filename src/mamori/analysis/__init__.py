@@ -17,6 +17,7 @@ a module's taint results are reused until it or a module it read changes.
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import os
 import pickle
@@ -27,14 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from mamori.analysis._checks import run_checks
-from mamori.analysis._engine import ModuleInfo, Project, RawFinding
+from mamori.analysis._engine import ModuleInfo, Project, RawFinding, walk
 from mamori.analysis._models import Models, load_models
 from mamori.analysis._parse import parse_source
 from mamori.model import Finding, Location, ScanError, TraceStep
 
 __all__ = ["ENGINE_VERSION", "CodeScanResult", "scan_code"]
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 """Bumped whenever the engine or its bundled models change what they report."""
 
 _SKIP_DIRS = frozenset(
@@ -88,18 +89,12 @@ def _module_name(rel: str) -> tuple[str, bool]:
     return ".".join(parts) or "__root__", is_pkg
 
 
-def _words(tree: ast.Module) -> set[str]:
-    out: set[str] = set()
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Name):
-            out.add(n.id)
-        elif isinstance(n, ast.Attribute):
-            out.add(n.attr)
-        elif isinstance(n, ast.arg):
-            out.add(n.arg)
-        elif isinstance(n, ast.alias):
-            out.update(n.name.split("."))
-    return out
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _words(data: bytes) -> set[str]:
+    """Every identifier-like word of a file's text (a cheap superset of the names it uses)."""
+    return {w.decode("ascii") for w in set(_WORD.findall(data))}
 
 
 def scan_code(
@@ -111,6 +106,24 @@ def scan_code(
     progress: Callable[[int, int], None] | None = None,
 ) -> CodeScanResult:
     """Scan the Python code under ``root`` (or just ``files``) and return its findings."""
+    # The trees of a whole project stay alive during the scan; with the default thresholds the
+    # cyclic collector would re-traverse them again and again (a third of the run time on a
+    # large project). Nothing the scan allocates needs cycle collection before it ends.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(200_000, 50, 100)
+    try:
+        return _scan(root, files, cache_dir, model_dirs, progress)
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _scan(
+    root: Path,
+    files: Sequence[Path] | None,
+    cache_dir: Path | None,
+    model_dirs: Sequence[Path],
+    progress: Callable[[int, int], None] | None,
+) -> CodeScanResult:
     root = Path(root).resolve()
     models = load_models(model_dirs)
     paths = [Path(f).resolve() for f in files] if files is not None else _discover(root)
@@ -161,6 +174,7 @@ def scan_code(
         cached = cache.get(rel, hashes) if cache is not None else None
         if cached is not None:
             raw.extend(cached["taint"])
+            errors.extend(cached.get("notes", ()))
             checks.extend((rel, h) for h in cached["checks"])
             if cached.get("error"):
                 parse_errors[rel] = cached["error"]
@@ -172,22 +186,38 @@ def scan_code(
                     rel, hashes, {"taint": [], "checks": [], "error": parse_errors.get(rel), "deps": []}
                 )
             continue
-        hits = list(run_checks(tree, rel))
+        nodes = walk(tree)
+        hits = list(run_checks(nodes, rel))
         checks.extend((rel, h) for h in hits)
         mod_raw: list[RawFinding] = []
+        notes: list[ScanError] = []
         deps: list[str] = []
-        if _words(tree) & models.source_words:
+        if models.may_read_source(_words(sources[rel])):
             before = dict(project.findings)
             project.touched = set()
+            project.incomplete = []
             try:
                 project.analyse_module(by_rel[rel])
             except RecursionError:
-                errors.append(ScanError(rel, "analysis incomplete: nesting too deep"))
+                notes.append(ScanError(rel, "analysis incomplete: nesting too deep"))
+            notes.extend(
+                ScanError(
+                    path,
+                    f"analysis incomplete: {what} exceeded its work budget; "
+                    "flows through calls it had not yet followed may be missed",
+                )
+                for path, what in project.incomplete
+            )
+            errors.extend(notes)
             mod_raw = [f for k, f in project.findings.items() if k not in before]
             deps = sorted({modules[m].relpath for m in project.touched if m in modules} - {rel})
         raw.extend(mod_raw)
         if cache is not None:
-            cache.put(rel, hashes, {"taint": mod_raw, "checks": hits, "error": None, "deps": deps})
+            cache.put(
+                rel,
+                hashes,
+                {"taint": mod_raw, "checks": hits, "error": None, "notes": notes, "deps": deps},
+            )
     if progress is not None:
         progress(total, total)
     if cache is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 _WEAK_HASHES = frozenset({"md5", "sha1", "md4", "md2", "sha", "ripemd160"})
@@ -69,9 +69,9 @@ class CheckHit:
     note: str
 
 
-def _aliases(tree: ast.Module) -> dict[str, str]:
+def _aliases(nodes: Sequence[ast.AST]) -> dict[str, str]:
     out: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.asname:
@@ -121,11 +121,11 @@ def _text(node: ast.AST) -> str:
     return t if len(t) <= 120 else t[:117] + "…"
 
 
-def run_checks(tree: ast.Module, relpath: str) -> Iterator[CheckHit]:
-    """Every flow-less finding of one module."""
-    aliases = _aliases(tree)
+def run_checks(nodes: Sequence[ast.AST], relpath: str) -> Iterator[CheckHit]:
+    """Every flow-less finding of one module, given all the nodes of its tree."""
+    aliases = _aliases(nodes)
     is_settings = relpath.rsplit("/", 1)[-1] in ("settings.py", "config.py") or "/settings/" in relpath
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Call):
             q = _qual(node.func, aliases)
             if not q:
@@ -199,9 +199,14 @@ def run_checks(tree: ast.Module, relpath: str) -> Iterator[CheckHit]:
                 else (target.attr if isinstance(target, ast.Attribute) else "")
             )
             value = _const(node.value)
-            if name and isinstance(value, str) and _SECRET_NAME.search(name) and not _NOT_SECRET.match(value):
-                if len(value) >= 4:
-                    yield CheckHit("PY-SECRET", node.lineno, node.col_offset, _text(target), name)
+            if (
+                name
+                and isinstance(value, str)
+                and _SECRET_NAME.search(name)
+                and not _NOT_SECRET.match(value)
+                and len(value) >= 4
+            ):
+                yield CheckHit("PY-SECRET", node.lineno, node.col_offset, _text(target), name)
             if name == "DEBUG" and value is True and is_settings:
                 yield CheckHit("PY-DEBUG", node.lineno, node.col_offset, "DEBUG = True", "DEBUG = True")
             if name in ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE") and value is False:

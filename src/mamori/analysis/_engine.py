@@ -10,6 +10,12 @@ it does to its receiver and which parameters reach which sinks. A caller substit
 flows into the summary, so the cost stays near linear in the size of the project while flows
 cross functions, methods, classes and modules.
 
+Cost stays bounded on any input: a flow's identity is its source site and the sinks it was
+cleared for, not its path (so branches and loops never multiply flows); a function has at
+most ``MAX_CONTEXTS`` precise summaries before calls share a coarse one; and every entry point
+runs within a work budget (:class:`Budget`): past it, the entry is run again using only the
+summaries at hand, and the cut is reported so that no input can make a scan hang.
+
 Conditions sanitise too: after ``if x not in ALLOWED: return`` or a containment check of a
 resolved path, ``x`` is cleared for the sinks such a check protects.
 """
@@ -17,12 +23,14 @@ resolved path, ``x`` is cleared for the sinks such a check protects.
 from __future__ import annotations
 
 import ast
+import contextlib
+import functools
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mamori.analysis._models import Models, SinkSpec
+from mamori.analysis._models import MarkSpec, Models, SinkSpec
 from mamori.analysis._parse import FSTRING_CALL
 from mamori.analysis._values import (
     ALL,
@@ -43,8 +51,30 @@ Env = dict[str, Val]
 MAX_DEPTH = 8
 MAX_CONTEXTS = 6
 MAX_STR = 4096
+ENTRY_BUDGET = 200_000
+"""Statements and calls one entry point (with every summary it builds) may run; past it the
+entry is analysed again without following calls into the project (see :class:`Budget`)."""
+MODULE_BUDGET = 100_000
+"""Statements and calls the evaluation of one module's top level may run."""
 
-_BUILTINS = frozenset(dir(__builtins__) if isinstance(__builtins__, dict) is False else __builtins__)
+
+class BudgetExhausted(BaseException):
+    """An analysis ran out of its budget (a ``BaseException`` so no handler swallows it)."""
+
+
+@dataclass(slots=True)
+class Budget:
+    """The work left to the analysis under way, so that no input can make the engine hang.
+
+    Every statement and call costs one unit. An entry point that exhausts its budget is run
+    again without building new summaries (calls into the project whose summary is not at hand
+    carry their arguments' flows to the result); the entry is recorded in
+    :attr:`Project.incomplete`.
+    """
+
+    left: int = ENTRY_BUDGET
+
+
 _BUILTINS = frozenset(__import__("builtins").__dict__) | {"raw_input", "execfile", "unicode", "basestring"}
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
@@ -80,6 +110,8 @@ _META: dict[str, frozenset[str]] = {
     "'": frozenset({"sql", "xpath"}),
     '"': frozenset({"sql", "xpath"}),
     "..": frozenset({"path"}),
+    # joined under a fixed folder ("base/" + x), a name escapes it only through "../"
+    "../": frozenset({"path"}),
     "/": frozenset({"path"}),
     "\\": frozenset({"path"}),
     "<": frozenset({"xss"}),
@@ -184,6 +216,13 @@ class Project:
         self.contexts: dict[str, int] = {}
         self.active: set[str] = set()
         self.findings: dict[tuple[Any, ...], RawFinding] = {}
+        self.budget = Budget(ENTRY_BUDGET)
+        self.in_entry = False
+        self.intra = False
+        """No new summaries are built (the fallback after an exhausted budget): calls into the
+        project use the summaries at hand or carry their arguments' flows to the result."""
+        self.incomplete: list[tuple[str, str]] = []
+        """(module path, what) of analyses cut short by their budget."""
         self.touched: set[str] = set()
         """Modules read while analysing the current entry module (for the cache)."""
         self.by_suffix: dict[str, str] = {}
@@ -198,9 +237,18 @@ class Project:
             for i in range(1, len(parts)):
                 self.by_suffix.setdefault(".".join(parts[i:]), name)
         self._sink_index = models.sinks
+        self._names: dict[ast.AST, frozenset[str]] = {}
         self._kinds: list[tuple[str, str]] = [
             (prefix, kind) for kind, prefixes in models.kinds.items() for prefix in prefixes
         ]
+
+    def names_in(self, node: ast.expr) -> frozenset[str]:
+        """The variable names an expression reads (memoised per node)."""
+        got = self._names.get(node)
+        if got is None:
+            got = frozenset(n.id for n in walk(node) if isinstance(n, ast.Name))
+            self._names[node] = got
+        return got
 
     # -- modules -------------------------------------------------------------------------
     def find_module(self, dotted: str) -> ModuleInfo | None:
@@ -220,13 +268,18 @@ class Project:
             if mod.tree is not None:
                 mod.evaluating = True
                 frame = Frame(self, mod, "py:" + mod.name, mod.globals, module_level=True)
+                saved, self.budget = self.budget, Budget(MODULE_BUDGET)
                 try:
                     frame.exec_block(mod.tree.body)
                 except RecursionError:
                     pass
+                except BudgetExhausted:
+                    self.incomplete.append((mod.relpath, "module top level"))
+                finally:
+                    self.budget = saved
+                    mod.evaluating = False
                 if frame.env is not mod.globals and frame.env is not None:
                     mod.globals.update(frame.env)
-                mod.evaluating = False
         return mod.globals
 
     def kind_of(self, ref: str) -> str:
@@ -260,7 +313,30 @@ class Project:
         del env
 
     def analyse_entry(self, qual: str) -> None:
-        """Analyse one function with parameters as a framework would pass them."""
+        """Analyse one function with parameters as a framework would pass them, within a
+        budget; past it, again without following calls into the project."""
+        if self.in_entry:  # a nested function, analysed within its parent's budget
+            self._analyse_entry(qual)
+            return
+        self.in_entry = True
+        try:
+            self.budget = Budget(ENTRY_BUDGET)
+            try:
+                self._analyse_entry(qual)
+                return
+            except BudgetExhausted:
+                fd = self.defs[qual]
+                self.incomplete.append((self.modules[fd.module].relpath, qual.removeprefix("py:")))
+            self.intra = True
+            self.budget = Budget(ENTRY_BUDGET)
+            with contextlib.suppress(BudgetExhausted):
+                self._analyse_entry(qual)
+        finally:
+            self.in_entry = False
+            self.intra = False
+            self.active.clear()
+
+    def _analyse_entry(self, qual: str) -> None:
         fd = self.defs.get(qual)
         if fd is None or not isinstance(fd.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return
@@ -281,7 +357,14 @@ class Project:
             elif fastapi and a.annotation is not None and not _is_dependency(node, a):
                 note = f"{a.arg} (route parameter)"
                 v = Val(
-                    taint=frozenset({Taint(note, (TraceStep(mod.relpath, a.lineno, note + " (source)"),))})
+                    taint=frozenset(
+                        {
+                            Taint(
+                                f"{note}@{mod.relpath}:{a.lineno}",
+                                (TraceStep(mod.relpath, a.lineno, note + " (source)"),),
+                            )
+                        }
+                    )
                 )
             frame.env[a.arg] = v
         frame.run(node)
@@ -304,6 +387,25 @@ class Project:
                 if any(ref.startswith(m) for m in self.models.route_modules):
                     return True
         return False
+
+
+def walk(tree: ast.AST) -> list[ast.AST]:
+    """Every node of ``tree``, breadth first (a faster :func:`ast.walk` that returns a list)."""
+    out: list[ast.AST] = [tree]
+    i = 0
+    ast_type = ast.AST
+    while i < len(out):
+        node = out[i]
+        i += 1
+        for name in node._fields:
+            if name == "ctx":  # Load/Store/Del singletons: nothing below them
+                continue
+            v = getattr(node, name, None)
+            if isinstance(v, list):
+                out.extend(x for x in v if isinstance(x, ast_type))
+            elif isinstance(v, ast_type):
+                out.append(v)
+    return out
 
 
 def _all_args(a: ast.arguments) -> list[ast.arg]:
@@ -394,7 +496,7 @@ class Frame:
         self.ret: Val | None = None
         self.hits: list[tuple[Taint, str, TraceStep, str]] = []
         self.loop_exits: list[list[Env]] = []
-        self.derived: dict[str, set[str]] = {}
+        self.derived: dict[str, frozenset[str]] = {}
         self.is_view = False
         self.cls_ctx = ""
         self.globals_declared: set[str] = set()
@@ -414,7 +516,7 @@ class Frame:
     def exec_block(self, stmts: list[ast.stmt]) -> Env | None:
         """Run statements; return the environment at the end, or ``None`` if unreachable."""
         for s in stmts:
-            if self.env is None:  # type: ignore[comparison-overlap]
+            if self.env is None:
                 return None
             res = self.exec_stmt(s)
             if res is None:
@@ -426,6 +528,10 @@ class Frame:
 
     def exec_stmt(self, s: ast.stmt) -> Env | None:
         """Run one statement (``None``: control does not continue after it)."""
+        budget = self.p.budget
+        budget.left -= 1
+        if budget.left < 0:
+            raise BudgetExhausted
         t = type(s)
         if t is ast.Assign:
             assert isinstance(s, ast.Assign)
@@ -447,7 +553,7 @@ class Frame:
         elif t is ast.Return:
             assert isinstance(s, ast.Return)
             v = self.eval(s.value) if s.value is not None else Val(const=None)
-            if self.is_view:
+            if self.is_view and v.kind != "response":  # a response object was checked when built
                 self.check_sink("$view-return", (v,), {}, None, s, s.value or s)
             self.ret = join(self.ret, v) if self.ret is not None else v
             return None
@@ -684,10 +790,8 @@ class Frame:
         body.cls_ctx = qual
         body.closure = self.env if not self.module_level else None
         body.globals_env = self.env if self.module_level else None  # type: ignore[attr-defined]
-        try:
+        with contextlib.suppress(RecursionError):
             body.exec_block(s.body)
-        except RecursionError:
-            pass
         self.p.class_attrs[qual] = body.env
         self.env[s.name] = Val(ref=qual)
         if not self.module_level and self.depth == 0:
@@ -740,7 +844,7 @@ class Frame:
             if target.id in self.globals_declared:
                 self.m.globals[target.id] = v
             if isinstance(s, ast.Assign) and not self.module_level:
-                names = {n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)}
+                names = self.p.names_in(s.value)
                 if names:
                     self.derived[target.id] = names
                 else:
@@ -1089,7 +1193,7 @@ class Frame:
                         for x, n in ((lo, sl.lower), (hi, sl.upper), (st, sl.step))
                     ]
                     if all(a is None or isinstance(a, int) for a in args):
-                        return Val(const=base.const[slice(*args)])  # type: ignore[misc,arg-type]
+                        return Val(const=base.const[slice(*args)])  # type: ignore[arg-type]
                 except Exception:
                     pass
             if (
@@ -1214,12 +1318,38 @@ class Frame:
         ref = base.ref + "." + attr
         taint = base.taint
         note = self.p.models.sources.get(ref)
+        if note is not None and ref in self.p.models.static_route_values and self._static_route():
+            note = None
         if note is not None:
             taint = taint | frozenset(
-                {Taint(ref, (TraceStep(self.m.relpath, self._line, f"{ref} (source)"),))}
+                {
+                    Taint(
+                        f"{ref}@{self.m.relpath}:{self._line}",
+                        (TraceStep(self.m.relpath, self._line, f"{ref} (source)"),),
+                    )
+                }
             )
         kind = self.p.kind_of(base.ref)
         return Val(taint, ref=ref, kind="path" if kind == "path" and base.kind == "path" else "")
+
+    def _static_route(self) -> bool:
+        """Whether the function run here is a view whose every route is a fixed URL
+        (``@app.route("/about")``, no ``<variable>``): Werkzeug dispatches to it only when the
+        request path is exactly that URL."""
+        fd = self.p.defs.get(self.qual)
+        if fd is None or not isinstance(fd.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
+        routes = 0
+        for d in fd.node.decorator_list:
+            if not (isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute)):
+                continue
+            if d.func.attr not in ("route", "get", "post", "put", "patch", "delete"):
+                continue
+            rule = d.args[0] if d.args else None
+            if not (isinstance(rule, ast.Constant) and isinstance(rule.value, str)) or "<" in rule.value:
+                return False
+            routes += 1
+        return routes > 0
 
     def _lib_base(self, cls: str, seen: frozenset[str] = frozenset()) -> str:
         """The library class a project class derives from, if any."""
@@ -1260,6 +1390,10 @@ class Frame:
     # -- calls ----------------------------------------------------------------------------
     def call(self, node: ast.Call) -> Val:
         """A call: project code is summarised, library code is modelled."""
+        budget = self.p.budget
+        budget.left -= 1
+        if budget.left < 0:
+            raise BudgetExhausted
         self._line = node.lineno
         func_node = node.func
         receiver: Val | None = None
@@ -1399,6 +1533,8 @@ class Frame:
                 key = (ref, shape)
                 summ = self.p.memo.get(key)
             if summ is None:
+                if self.p.intra:  # out of budget: only summaries already built are used
+                    return None
                 self.p.contexts[ref] = n + 1
                 summ = self._build_summary(ref, fd, order, actual)
                 self.p.memo[key] = summ
@@ -1494,12 +1630,39 @@ class Frame:
         src_taint: frozenset[Taint] = EMPTY
         for name in names:
             note = models.sources.get(name)
-            if note is not None and not (
-                name == wild and receiver is not None and receiver.ref == "" and False
-            ):
+            if note is not None and not (False):
                 src_taint = frozenset(
-                    {Taint(name, (TraceStep(self.m.relpath, node.lineno, f"{ref or name} (source)"),))}
+                    {
+                        Taint(
+                            f"{name}@{self.m.relpath}:{node.lineno}",
+                            (TraceStep(self.m.relpath, node.lineno, f"{ref or name} (source)"),),
+                        )
+                    }
                 )
+        # ``x.replace(c, r)`` with an ``r`` free of ``c`` leaves no ``c`` in the result
+        if (
+            receiver is not None
+            and method == "replace"
+            and len(args) == 2
+            and isinstance(args[0].const, str)
+            and isinstance(args[1].const, str)
+            and args[0].const in _META
+            and args[0].const not in args[1].const
+            and receiver.taint
+        ):
+            classes = _META[args[0].const]
+            return Val(frozenset(t.clear(classes) for t in receiver.deep_taint()))
+        # the pieces of ``x.split(sep)`` hold no ``sep``; ``sep.join(pieces)`` puts it back
+        if receiver is not None and method in ("split", "rsplit") and args and not kwargs:
+            sep = args[0].const
+            classes = _META.get(sep) if isinstance(sep, str) else None
+            if classes:
+                return Val(frozenset(t.clear(classes) for t in receiver.deep_taint()), kind="list")
+        if receiver is not None and method == "join" and args and isinstance(receiver.const, str):
+            back = frozenset().union(*(c for m, c in _META.items() if m in receiver.const))
+            joined = args[0].deep_taint()
+            if back and joined:
+                return Val(frozenset(t.unclear(back) for t in joined))
         # container methods on a receiver held in a variable
         if receiver is not None and method and isinstance(func_node, ast.Attribute):
             res = self.container_method(receiver, method, args, kwargs, func_node.value, node)
@@ -1507,19 +1670,23 @@ class Frame:
                 return res
         # constant folding of pure str methods
         if (
-            receiver is not None
-            and receiver.const is not NOCONST
-            and isinstance(receiver.const, (str, bytes))
+            (
+                receiver is not None
+                and receiver.const is not NOCONST
+                and isinstance(receiver.const, (str, bytes))
+            )
+            and all(a.const is not NOCONST for a in args)
+            and not kwargs
+            and method in _PURE_STR
         ):
-            if all(a.const is not NOCONST for a in args) and not kwargs and method in _PURE_STR:
-                try:
-                    r = getattr(receiver.const, method)(*[a.const for a in args])
-                    if _safe_const(r):
-                        return Val(const=r)
-                    if isinstance(r, list) and all(_safe_const(x) for x in r):
-                        return Val(fields=tuple((i, Val(const=x)) for i, x in enumerate(r)), kind="list")
-                except Exception:
-                    pass
+            try:
+                r = getattr(receiver.const, method)(*[a.const for a in args])
+                if _safe_const(r):
+                    return Val(const=r)
+                if isinstance(r, list) and all(_safe_const(x) for x in r):
+                    return Val(fields=tuple((i, Val(const=x)) for i, x in enumerate(r)), kind="list")
+            except Exception:
+                pass
         if ref in ("str", "repr", "ascii", "format") and args:
             a0 = args[0]
             if a0.const is not NOCONST and not a0.taint:
@@ -1550,8 +1717,25 @@ class Frame:
             kind = k
         if receiver is not None and receiver.kind in ("xml", "ldap"):
             kind = receiver.kind
-        if ref in models.sinks and taint and self.p.kind_of(ref) == "":
-            pass
+        for name in names:
+            for mark in models.marks.get(name, ()):
+                if not _mark_applies(mark, args, kwargs):
+                    continue
+                if not mark.receiver:
+                    kind = mark.kind
+                elif receiver is not None and isinstance(func_node, ast.Attribute):
+                    self.store_path(
+                        func_node.value,
+                        Val(
+                            receiver.taint,
+                            receiver.const,
+                            receiver.ref,
+                            receiver.inst,
+                            receiver.fields,
+                            mark.kind,
+                            receiver.bound,
+                        ),
+                    )
         return Val(taint, ref=rref, kind=kind)
 
     def _clean_result(self, ref: str, args: list[Val], receiver: Val | None) -> Val:
@@ -1648,17 +1832,15 @@ class Frame:
             and recv.fields
             and any(isinstance(k, tuple) and k and k[0] == "store" for k, _ in recv.fields)
         ):
-            keys = [a for a in args if a.const is not NOCONST][: max(1, len(args))]
-            key: str | None = (
+            skey: str | None = (
                 "\x00".join(str(k.const) for k in args) if all(a.const is not NOCONST for a in args) else None
             )
-            if key is not None:
-                item = recv.get(("store", key))
+            if skey is not None:
+                item = recv.get(("store", skey))
                 if item is None:
                     fallback = kwargs.get("fallback")
                     return fallback if fallback is not None else CLEAN
                 return item
-            del keys
             return from_taint(recv.deep_taint())
         # text buffers
         if method in ("write", "writelines") and args and recv.ref.endswith(("StringIO()", "BytesIO()")):
@@ -1707,6 +1889,12 @@ class Frame:
                 kv = kwargs.get(spec.when_keyword)
                 if kv is None or kv.const != spec.when_value:
                     continue
+            if spec.arg_kind:
+                av = kwargs.get(spec.arg_kind_keyword) if spec.arg_kind_keyword else None
+                if av is None and 0 <= spec.arg_kind_position < len(args):
+                    av = args[spec.arg_kind_position]
+                if av is None or av.kind != spec.arg_kind:
+                    continue
             if spec.unless_keyword:
                 kv = kwargs.get(spec.unless_keyword)
                 if kv is None and 0 <= spec.unless_position < len(args):
@@ -1738,7 +1926,9 @@ class Frame:
                     else:
                         progs.append(v)
                 vals = progs
-            if self.check_sink(spec.rule, tuple(vals), {}, spec, node, node, rule_direct=True):
+            if self.check_sink(
+                spec.rule, tuple(vals), {}, spec, node, node, rule_direct=True, elements=spec.elements
+            ):
                 fired.add(spec.rule)
 
     def check_sink(
@@ -1751,11 +1941,12 @@ class Frame:
         text_node: ast.AST,
         *,
         rule_direct: bool = False,
+        elements: tuple[int, ...] = (),
     ) -> bool:
         """Report the flows in ``vals`` reaching sink ``name`` (a rule id or a pseudo-call)."""
         rules: list[tuple[str, tuple[int, ...]]] = []
         if rule_direct:
-            rules.append((name, ()))
+            rules.append((name, elements))
         else:
             for s in self.p._sink_index.get(name, ()):
                 rules.append((s.rule, s.elements))
@@ -1930,6 +2121,25 @@ _PATH_METHODS = frozenset(
 )
 
 
+def _mark_applies(mark: MarkSpec, args: list[Val], kwargs: dict[str, Val]) -> bool:
+    """Whether a call's arguments meet a mark's conditions."""
+    if mark.when_keyword:
+        kv = kwargs.get(mark.when_keyword)
+        if kv is None or kv.const is NOCONST or kv.const != mark.when_value:
+            return False
+    for pos, accepted in mark.args:
+        if pos >= len(args):
+            return False
+        a = args[pos]
+        if not any(
+            (a.const is not NOCONST and type(a.const) is type(x) and a.const == x)
+            or (isinstance(x, str) and a.ref == x)
+            for x in accepted
+        ):
+            return False
+    return True
+
+
 def _is_inner_slice(n: ast.expr) -> bool:
     """``x[1:-1]``: the text between the first and the last character of ``x``."""
     if not (
@@ -2052,6 +2262,23 @@ def _placeholder(v: Val, label: str, depth: int = 2) -> Val:
     return Val(ph, const, v.ref, v.inst, fields, v.kind, v.bound)
 
 
+@functools.lru_cache(maxsize=4096)
+def _label_parts(label: str) -> tuple[int, tuple[object, ...]]:
+    """Parameter index and field keys of a placeholder label (``#1/'name'/0``)."""
+    parts = label[1:].split("/")
+    try:
+        index = int(parts[0])
+    except ValueError:
+        return -1, ()
+    keys: list[object] = []
+    for p in parts[1:]:
+        try:
+            keys.append(ast.literal_eval(p))
+        except Exception:
+            keys.append(p)
+    return index, tuple(keys)
+
+
 class _Subst:
     """Replace placeholder flows of a summary with the caller's flows."""
 
@@ -2063,18 +2290,11 @@ class _Subst:
         got = self.cache.get(label)
         if got is not None:
             return got
-        parts = label[1:].split("/")
-        try:
-            v: Val | None = self.actual[int(parts[0])]
-        except (ValueError, IndexError):
-            v = None
-        for p in parts[1:]:
+        index, keys = _label_parts(label)
+        v: Val | None = self.actual[index] if 0 <= index < len(self.actual) else None
+        for key in keys:
             if v is None:
                 break
-            try:
-                key = ast.literal_eval(p)
-            except Exception:
-                key = p
             v = v.get(key)
         res = v.taint if v is not None else EMPTY
         self.cache[label] = res

@@ -48,6 +48,25 @@ class SinkSpec:
     unless_values: tuple[str, ...] = ()
     program: bool = False
     elements: tuple[int, ...] = ()
+    arg_kind: str = ""
+    """The sink applies only when the argument at ``arg_kind_position`` (or keyword
+    ``arg_kind_keyword``) is an object of this kind (an XML parser with external entities on)."""
+    arg_kind_position: int = -1
+    arg_kind_keyword: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MarkSpec:
+    """A call that gives an object a kind: its result (``lxml.etree.XMLParser(
+    resolve_entities=True)``) or the receiver it configures (``parser.setFeature(
+    feature_external_ges, True)``)."""
+
+    kind: str
+    receiver: bool = False
+    when_keyword: str = ""
+    when_value: object = None
+    args: tuple[tuple[int, tuple[object, ...]], ...] = ()
+    """(position, accepted values): a constant or the qualified name of a library value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +86,18 @@ class Models:
     route_modules: frozenset[str]
     stores: dict[str, tuple[str, ...]]
     kinds: dict[str, tuple[str, ...]]
-    source_words: frozenset[str] = field(default_factory=frozenset)
-    """Last components of source names: a module without any of these words holds no source."""
+    marks: dict[str, tuple[MarkSpec, ...]] = field(default_factory=dict)
+    """Callee (qualified name or ``*.method``) -> how it gives an object a kind."""
+    static_route_values: frozenset[str] = frozenset()
+    """Sources fixed by the route: in a view whose routes hold no variable part, the request
+    path is the route's own URL, not client input."""
+    source_keys: tuple[frozenset[str], ...] = ()
+    """Word sets, one per source: a module whose text holds none of these sets entirely cannot
+    read any source (see :meth:`may_read_source`)."""
+
+    def may_read_source(self, words: set[str] | frozenset[str]) -> bool:
+        """Whether a module with these identifier words may read untrusted input."""
+        return any(key <= words for key in self.source_keys)
 
 
 def load_models(model_dirs: Sequence[Path] = ()) -> Models:
@@ -90,6 +119,8 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
     route_mod: set[str] = set()
     stores: dict[str, list[str]] = {}
     kinds: dict[str, list[str]] = {}
+    marks: dict[str, list[MarkSpec]] = {}
+    static_route: set[str] = set()
     for path in files:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -100,17 +131,17 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
             raise InputError("a model file must hold a mapping", path=str(path))
         try:
             _merge(data, rules, sources, sinks, sanitizers, clean, stores, kinds)
+            _merge_marks(data, marks)
             params = data.get("params") or {}
             pnames.update(params.get("names") or ())
             pann.update(params.get("annotations") or ())
             ptype = params.get("type") or ptype
             route_dec.update(params.get("route_decorators") or ())
             route_mod.update(params.get("route_modules") or ())
+            static_route.update(params.get("static_route_values") or ())
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
             raise InputError(f"bad model entry: {exc}", path=str(path)) from exc
-    words = {name.rsplit(".", 1)[-1] for name in sources}
-    words |= {name.split(".", 1)[0].lstrip("$") for name in sources}
-    words |= pnames | {a.rsplit(".", 1)[-1] for a in pann} | route_dec
+    keys = _source_keys(sources, pnames | {a.rsplit(".", 1)[-1] for a in pann}, route_mod)
     return Models(
         rules=rules,
         sources=sources,
@@ -122,10 +153,57 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
         param_type=ptype,
         route_decorators=frozenset(route_dec),
         route_modules=frozenset(route_mod),
+        static_route_values=frozenset(static_route),
         stores={k: tuple(v) for k, v in stores.items()},
         kinds={k: tuple(v) for k, v in kinds.items()},
-        source_words=frozenset(words),
+        marks={k: tuple(v) for k, v in marks.items()},
+        source_keys=keys,
     )
+
+
+def _source_keys(
+    sources: dict[str, str], request_words: set[str], route_modules: set[str]
+) -> tuple[frozenset[str], ...]:
+    """The words a module must contain to read each source.
+
+    ``flask.request.args`` needs ``flask`` (its import) and ``args``; a method of a framework
+    class (``tornado.web.RequestHandler.get_argument``) is called on ``self`` in a subclass
+    anywhere, so only its own name is needed; ``$request.GET`` needs a request parameter's name
+    or annotation and ``GET``; a FastAPI route needs ``fastapi`` or ``starlette``.
+    """
+    keys: set[frozenset[str]] = set()
+    for name in sources:
+        parts = name.split(".")
+        last = parts[-1].removesuffix("()")
+        if name.startswith("$"):
+            keys.update(frozenset({w, last}) for w in request_words)
+        elif name.startswith("*.") or len(parts) == 1:
+            keys.add(frozenset({last}))
+        elif any(p[:1].isupper() for p in parts[:-1]):
+            cls = next(p for p in reversed(parts[:-1]) if p[:1].isupper())
+            keys.add(frozenset({last}) if "_" in last else frozenset({cls, last}))
+        else:
+            keys.add(frozenset({parts[0], last}))
+    keys.update(frozenset({m.split(".")[0]}) for m in route_modules)
+    return tuple(sorted(keys, key=sorted))
+
+
+def _merge_marks(data: dict[str, Any], marks: dict[str, list[MarkSpec]]) -> None:
+    for kind, entries in (data.get("marks") or {}).items():
+        for e in entries:
+            when = e.get("when") or {}
+            args = tuple(
+                (int(pos), tuple(vals if isinstance(vals, list) else [vals]))
+                for pos, vals in (e.get("args") or {}).items()
+            )
+            spec = MarkSpec(
+                kind=str(kind),
+                receiver=bool(e.get("receiver", False)),
+                when_keyword=str(when.get("keyword", "")),
+                when_value=when.get("is"),
+                args=args,
+            )
+            marks.setdefault(str(e["call"]), []).append(spec)
 
 
 def _merge(
@@ -156,6 +234,7 @@ def _merge(
             args = e.get("args") or []
             when = e.get("when") or {}
             unless = e.get("unless") or {}
+            kind_of_arg = e.get("arg_kind") or {}
             elements = e.get("element", ())
             if isinstance(elements, int):
                 elements = (elements,)
@@ -172,6 +251,9 @@ def _merge(
                 unless_values=tuple(str(v) for v in unless.get("in") or ()),
                 program=bool(e.get("program", False)),
                 elements=tuple(int(x) for x in elements),
+                arg_kind=str(kind_of_arg.get("kind", "")),
+                arg_kind_position=int(kind_of_arg.get("position", -1)),
+                arg_kind_keyword=str(kind_of_arg.get("keyword", "")),
             )
             sinks.setdefault(str(e["call"]), []).append(spec)
     for name, classes in (data.get("sanitizers") or {}).items():

@@ -42,12 +42,16 @@ MAX_TRACE = 12
 class Taint:
     """One flow of untrusted data: where it came from and the steps it took.
 
-    ``label`` names the source; labels starting with ``#`` are placeholders for a parameter of
+    ``label`` names the source and where it was read (``flask.request.args@app.py:12``), so two
+    flows are the same when they start at the same place and are cleared for the same sinks;
+    labels starting with ``#`` are placeholders for a parameter of
     the function being summarised (``#0``, ``#1/attr``), replaced by the caller's taint.
     """
 
     label: str
-    trace: tuple[TraceStep, ...]
+    trace: tuple[TraceStep, ...] = field(compare=False)
+    """How the data got here: one representative path (not part of the flow's identity, so
+    the many paths of one flow through branches and loops count once and sets stay small)."""
     cleared: frozenset[str] = frozenset()
 
     def step(self, step: TraceStep) -> Taint:
@@ -62,6 +66,12 @@ class Taint:
     def clear(self, classes: frozenset[str]) -> Taint:
         """This flow, sanitised for ``classes``."""
         return Taint(self.label, self.trace, self.cleared | classes)
+
+    def unclear(self, classes: frozenset[str]) -> Taint:
+        """This flow, no longer sanitised for ``classes`` (a separator was put back)."""
+        if not self.cleared & classes:
+            return self
+        return Taint(self.label, self.trace, self.cleared - classes)
 
 
 EMPTY: frozenset[Taint] = frozenset()
@@ -93,7 +103,7 @@ class Val:
 
     def with_field(self, key: object, value: Val) -> Val:
         """This value with field ``key`` set (replacing an earlier one)."""
-        fields = tuple((k, v) for k, v in self.fields if k != key) + ((key, value),)
+        fields = (*tuple((k, v) for k, v in self.fields if k != key), (key, value))
         if len(fields) > 64:
             fields = fields[-64:]
         return Val(self.taint, self.const, self.ref, self.inst, fields, self.kind or "obj", self.bound)

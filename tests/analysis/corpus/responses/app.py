@@ -1,0 +1,36 @@
+from flask import Flask, make_response, request
+from lxml import etree
+
+app = Flask(__name__)
+
+
+@app.route("/echo")
+def echo():
+    return "<p>" + request.args["q"] + "</p>"  # expect: PY-XSS
+
+
+@app.route("/header")
+def header():
+    value = request.args.get("v", "")
+    resp = make_response(("saved", {"X-Value": value}))  # expect: PY-HEADER
+    return resp
+
+
+@app.route("/body")
+def body():
+    resp = make_response("<b>" + request.form["name"] + "</b>")  # expect: PY-XSS
+    return resp
+
+
+@app.route("/xpath")
+def xpath():
+    name = request.args.get("name", "")
+    root = etree.parse("employees.xml")
+    return str(len(root.xpath(f"/staff/person[@name='{name}']")))  # expect: PY-XPATHI
+
+
+@app.route("/xpath-quotes-removed")
+def xpath_quotes_removed():
+    name = request.args.get("name", "").replace("'", "")
+    root = etree.parse("employees.xml")
+    return str(len(root.xpath(f"/staff/person[@name='{name}']")))
