@@ -1,0 +1,149 @@
+"""Alerts: what ``mamori detect`` reports, and their renderings (JSONL, JSON, table).
+
+An :class:`Alert` is one rule firing on one event (or a correlation firing on a group of
+events). Its JSON form is the public contract (``mamori detect --format jsonl``): rule_id,
+title, level (Sigma's names), timestamp, source {path, record}, tags, event, escalated,
+exploits. The per-rule and per-host summaries are computed from the alerts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mamori.detect._events import FieldValue
+from mamori.model import ScanError
+
+LEVEL_ORDER: dict[str, int] = {"informational": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
+"""Sigma levels by rank."""
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A rule that fired on an event."""
+
+    rule_id: str
+    title: str
+    level: str
+    timestamp: str
+    path: str
+    record: int
+    tags: tuple[str, ...] = ()
+    event: Mapping[str, FieldValue] = field(default_factory=dict, compare=False, hash=False)
+    escalated: bool = False
+    exploits: tuple[str, ...] = ()
+    """Ids of the open findings of ``--project`` that this alert targets."""
+    host: str = ""
+    correlation: str = ""
+    """The correlation type when a correlation rule raised the alert (else empty)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract JSON object of this alert."""
+        d: dict[str, Any] = {
+            "rule_id": self.rule_id,
+            "title": self.title,
+            "level": self.level,
+            "timestamp": self.timestamp,
+            "source": {"path": self.path, "record": self.record},
+            "tags": list(self.tags),
+            "event": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.event.items()},
+            "escalated": self.escalated,
+            "exploits": list(self.exploits),
+        }
+        if self.host:
+            d["host"] = self.host
+        if self.correlation:
+            d["correlation"] = self.correlation
+        return d
+
+    def to_json(self) -> str:
+        """One JSONL line (no newline)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+def summarize(alerts: Iterable[Alert]) -> dict[str, list[dict[str, Any]]]:
+    """Alert counts per rule and per host, most frequent first."""
+    by_rule: Counter[tuple[str, str, str]] = Counter()
+    by_host: Counter[str] = Counter()
+    escalated: Counter[tuple[str, str, str]] = Counter()
+    for a in alerts:
+        by_rule[(a.rule_id, a.title, a.level)] += 1
+        by_host[a.host or "-"] += 1
+        if a.escalated:
+            escalated[(a.rule_id, a.title, a.level)] += 1
+    return {
+        "by_rule": [
+            {
+                "rule_id": rid,
+                "title": title,
+                "level": level,
+                "alerts": n,
+                "escalated": escalated[(rid, title, level)],
+            }
+            for (rid, title, level), n in sorted(
+                by_rule.items(), key=lambda kv: (-LEVEL_ORDER.get(kv[0][2], 0), -kv[1], kv[0][1])
+            )
+        ],
+        "by_host": [
+            {"host": h, "alerts": n} for h, n in sorted(by_host.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+    }
+
+
+def alerts_document(
+    alerts: Sequence[Alert],
+    errors: Sequence[ScanError],
+    *,
+    rules_loaded: int,
+    unsupported: Sequence[Mapping[str, str]] = (),
+    events: int = 0,
+    version: str = "",
+) -> dict[str, Any]:
+    """The ``--format json`` document: alerts, summaries, errors and the rule counts."""
+    return {
+        "schema": "mamori.alerts/1",
+        "tool": {"name": "mamori", "version": version},
+        "events": events,
+        "rules": {"loaded": rules_loaded, "unsupported": list(unsupported)},
+        "alerts": [a.to_dict() for a in alerts],
+        "summary": summarize(alerts),
+        "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in errors],
+    }
+
+
+def fails(alerts: Iterable[Alert], fail_on: str) -> bool:
+    """Is any alert at or above ``fail_on``?
+
+    ``fail_on`` is a Sigma level or mamori severity (critical, high, medium, low, informational,
+    info), ``any``, or a decision: ``act`` (escalated alerts: an attack on a hole you have),
+    ``attend`` (high and above), ``track*``/``track`` (any alert).
+    """
+    level = fail_on.lower()
+    if level in ("any", "track", "track*"):
+        return any(True for _ in alerts)
+    if level == "act":
+        return any(a.escalated for a in alerts)
+    if level == "attend":
+        level = "high"
+    if level == "info":
+        level = "informational"
+    threshold = LEVEL_ORDER[level]
+    return any(LEVEL_ORDER.get(a.level, 0) >= threshold for a in alerts)
+
+
+FAIL_ON_CHOICES = (
+    "any",
+    "critical",
+    "high",
+    "medium",
+    "low",
+    "informational",
+    "info",
+    "act",
+    "attend",
+    "track*",
+    "track",
+)

@@ -1,0 +1,119 @@
+"""Tie alerts back to the holes a project has: "this attack targets a hole you have".
+
+``mamori detect --project PATH`` reads the last scan of ``PATH`` from the results database. An
+alert is escalated when its rule names a CVE (tag ``cve.2021-44228``) that is the advisory id or
+an alias of an open finding, or a CWE (tag ``cwe.89``, or an attack class such as *SQL
+injection* in its tags or title, mapped to CWEs by ``mappings/cwe.yaml``) that an open code or
+dependency finding carries. ``exploits`` lists those findings' ids.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_CVE_TAG = re.compile(r"^cve\.(\d{4})[-.](\d{4,})$")
+_CWE_TAG = re.compile(r"^cwe\.(\d+)$")
+
+
+@functools.cache
+def _classes() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    text = resources.files("mamori.detect").joinpath("mappings", "cwe.yaml").read_text("utf-8")
+    data = yaml.safe_load(text) or {}
+    tags = {str(k).lower(): tuple(str(x) for x in v or ()) for k, v in (data.get("tags") or {}).items()}
+    classes = {str(k).lower(): tuple(str(x) for x in v or ()) for k, v in (data.get("classes") or {}).items()}
+    return tags, classes
+
+
+def rule_cves(tags: Iterable[str]) -> set[str]:
+    """CVE ids named by a rule's tags (``cve.2021-44228`` -> ``CVE-2021-44228``)."""
+    out: set[str] = set()
+    for t in tags:
+        m = _CVE_TAG.match(t.lower())
+        if m:
+            out.add(f"CVE-{m.group(1)}-{m.group(2)}")
+    return out
+
+
+def rule_cwes(tags: Iterable[str], title: str = "") -> set[str]:
+    """CWE ids a rule's attack class maps to: ``cwe.N`` tags, then classes in tags and title."""
+    tag_map, classes = _classes()
+    out: set[str] = set()
+    words = " " + re.sub(r"[^a-z0-9]+", " ", title.lower()) + " "
+    for t in tags:
+        low = t.lower()
+        m = _CWE_TAG.match(low)
+        if m:
+            out.add(f"CWE-{m.group(1)}")
+        out.update(tag_map.get(low, ()))
+        words += " " + re.sub(r"[^a-z0-9]+", " ", low) + " "
+    for phrase, cwes in classes.items():
+        if " " + re.sub(r"[^a-z0-9]+", " ", phrase) + " " in words:
+            out.update(cwes)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class TieBack:
+    """The open findings of a project, indexed by CVE/alias and by CWE."""
+
+    by_id: Mapping[str, tuple[str, ...]]
+    """Upper-cased advisory id or alias -> finding ids."""
+    by_cwe: Mapping[str, tuple[str, ...]]
+    """``CWE-N`` -> finding ids."""
+
+    @classmethod
+    def from_findings(cls, findings: Sequence[Mapping[str, Any]]) -> TieBack:
+        """Index contract-JSON finding dicts; only open findings count."""
+        by_id: dict[str, list[str]] = {}
+        by_cwe: dict[str, list[str]] = {}
+        for f in findings:
+            if str(f.get("status", "open")) != "open":
+                continue
+            fid = str(f.get("id", ""))
+            if not fid:
+                continue
+            names = {str(f.get("rule_id", ""))}
+            adv = f.get("advisory") or {}
+            if isinstance(adv, Mapping):
+                names.add(str(adv.get("id", "")))
+                names.update(str(a) for a in adv.get("aliases") or ())
+            for n in names:
+                if n:
+                    by_id.setdefault(n.upper(), []).append(fid)
+            for c in f.get("cwe") or ():
+                by_cwe.setdefault(str(c).upper(), []).append(fid)
+        return cls(
+            {k: tuple(dict.fromkeys(v)) for k, v in by_id.items()},
+            {k: tuple(dict.fromkeys(v)) for k, v in by_cwe.items()},
+        )
+
+    def exploits(self, tags: Iterable[str], title: str = "") -> tuple[str, ...]:
+        """Ids of the open findings a rule with these tags and title targets (stable order)."""
+        tags = tuple(tags)
+        out: dict[str, None] = {}
+        for cve in sorted(rule_cves(tags)):
+            for fid in self.by_id.get(cve, ()):
+                out[fid] = None
+        for cwe in sorted(rule_cwes(tags, title)):
+            for fid in self.by_cwe.get(cwe, ()):
+                out[fid] = None
+        return tuple(out)
+
+
+def load_tieback(project: Path) -> TieBack | None:
+    """The tie-back for the last scan of ``project`` in the results database (None if never scanned)."""
+    from mamori.config import results_db_path
+    from mamori.results import ResultsStore
+
+    findings = ResultsStore(results_db_path()).last_scan_findings(project)
+    if findings is None:
+        return None
+    return TieBack.from_findings(findings)

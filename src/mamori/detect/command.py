@@ -1,0 +1,280 @@
+"""``mamori detect``: Sigma rules over logs, once or live (the CLI registers this function).
+
+Only argument handling and rendering live here; the work is :class:`._detector.Detector`.
+Exit codes follow the contract: 0 nothing at or above ``--fail-on``, 1 alerts at or above it,
+2 bad usage or input (raised as :class:`mamori.errors.InputError`).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Annotated
+
+import typer
+
+from mamori.detect._alert import FAIL_ON_CHOICES, Alert, alerts_document, fails, summarize
+from mamori.detect._detector import Detector, expand_log_paths, resolve_rules
+from mamori.detect._events import parse_time
+from mamori.errors import InputError
+from mamori.model import ScanError
+
+_FORMATS = ("table", "jsonl", "json", "stix")
+_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_when(text: str | None, flag: str) -> float | None:
+    """``--since``/``--until``: ISO 8601 (``2024-05-01``, ``2024-05-01T10:00:00Z``) or an age (``2h``)."""
+    if text is None or not text.strip():
+        return None
+    m = _RELATIVE.match(text.strip())
+    if m:
+        return time.time() - float(m.group(1)) * _UNITS[m.group(2)]
+    t = parse_time(text)
+    if t is None:
+        raise InputError(
+            f"{flag}: not a time: {text!r} (use ISO 8601 like 2024-05-01T10:00:00Z, or an age like 2h)"
+        )
+    return t
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("mamori")
+    except Exception:
+        return ""
+
+
+def _render_table(
+    alerts: list[Alert], errors: list[ScanError], out: IO[str], *, events: int, rules: int
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=out, highlight=False, width=160 if not out.isatty() else None)
+    if alerts:
+        table = Table(title=f"{len(alerts)} alerts", show_lines=False)
+        for col in ("time", "level", "rule", "source", "host", "exploits"):
+            table.add_column(col, overflow="fold")
+        for a in alerts[:1000]:
+            table.add_row(
+                a.timestamp[:19],
+                a.level,
+                a.title,
+                f"{a.path}:{a.record}",
+                a.host,
+                ("ESCALATED " + ", ".join(a.exploits)) if a.escalated else "",
+            )
+        console.print(table)
+        if len(alerts) > 1000:
+            console.print(f"… {len(alerts) - 1000} more alerts (use --format jsonl for all)")
+        summary = summarize(alerts)
+        by_rule = Table(title="alerts per rule")
+        for col in ("level", "rule", "alerts", "escalated"):
+            by_rule.add_column(col)
+        for r in summary["by_rule"]:
+            by_rule.add_row(r["level"], r["title"], str(r["alerts"]), str(r["escalated"]))
+        console.print(by_rule)
+        by_host = Table(title="alerts per host")
+        by_host.add_column("host")
+        by_host.add_column("alerts")
+        for h in summary["by_host"]:
+            by_host.add_row(h["host"], str(h["alerts"]))
+        console.print(by_host)
+    console.print(f"{events} events, {rules} rules, {len(alerts)} alerts, {len(errors)} errors")
+
+
+def detect_command(
+    logs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Log files or folders: .evtx, .json/.jsonl (EVTX-to-JSON layouts too), access logs, "
+            "syslog, auditd; .gz is read transparently; '-' reads stdin.",
+            show_default=False,
+        ),
+    ],
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--rules",
+            help="Sigma rule files or folders (repeatable). Default: mamori's bundled rule pack.",
+        ),
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="Output format: table, jsonl (contract), json or stix.")
+    ] = "table",
+    output: Annotated[
+        str | None, typer.Option("-o", "--output", help="Write the output to FILE ('-' = stdout).")
+    ] = None,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when an alert is at or above this level: critical, high, medium, low, "
+            "informational, or any; 'act' = escalated alerts only.",
+        ),
+    ] = "any",
+    project: Annotated[
+        Path | None,
+        typer.Option(
+            "--project",
+            help="Tie alerts to the last 'mamori scan' of this project folder: an alert on a CVE or "
+            "CWE the project has open is escalated.",
+        ),
+    ] = None,
+    follow_logs: Annotated[
+        bool, typer.Option("--follow", help="Keep watching the files and alert on new lines as they come.")
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only events at or after this time (ISO 8601, or an age like 2h)."),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only events at or before this time (ISO 8601, or an age).")
+    ] = None,
+) -> None:
+    """Detect attacks in logs with Sigma rules (bundled pack or your own), once or live."""
+    fmt = output_format.lower()
+    if fmt not in _FORMATS:
+        raise InputError(f"--format must be one of {', '.join(_FORMATS)}, not {output_format!r}")
+    if fmt == "stix":
+        raise InputError("--format stix: not available yet: comes with the sharing issue")
+    if fail_on.lower() not in FAIL_ON_CHOICES:
+        raise InputError(f"--fail-on must be one of {', '.join(FAIL_ON_CHOICES)}, not {fail_on!r}")
+    if not logs:
+        raise InputError("give at least one LOG file (or '-' for stdin)")
+    since_t = parse_when(since, "--since")
+    until_t = parse_when(until, "--until")
+    paths = expand_log_paths(logs)
+    missing = [p for p in paths if p != "-" and not Path(p).is_file()]
+    if missing and len(missing) == len(paths):
+        raise InputError("no such log file", path=missing[0])
+    ruleset = resolve_rules(rules)
+    if not ruleset.rules:
+        raise InputError(
+            "no usable Sigma rules"
+            + (f" ({len(ruleset.unsupported)} unsupported)" if ruleset.unsupported else "")
+        )
+    tieback = None
+    if project is not None:
+        from mamori.detect._tieback import load_tieback
+
+        if not project.is_dir():
+            raise InputError("--project must be a project folder", path=str(project))
+        tieback = load_tieback(project)
+        if tieback is None:
+            print(
+                f"mamori detect: {project} has no stored scan; run 'mamori scan {project}' to escalate alerts",
+                file=sys.stderr,
+            )
+    detector = Detector(ruleset, tieback=tieback, since=since_t, until=until_t)
+    out: IO[str]
+    close = False
+    if output is None or output == "-":
+        out = sys.stdout
+    else:
+        try:
+            out = open(output, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise InputError(f"cannot write output: {exc.strerror}", path=output) from exc
+        close = True
+    try:
+        if follow_logs:
+            code = _run_follow(paths, detector, out, fmt, fail_on)
+        else:
+            code = _run_once(paths, detector, out, fmt, fail_on)
+    finally:
+        if close:
+            out.close()
+    raise typer.Exit(code)
+
+
+def _print_errors(errors: list[ScanError]) -> None:
+    for e in errors:
+        where = e.path + (f":{e.line}" if e.line else "")
+        print(f"mamori detect: {where}: {e.message}", file=sys.stderr)
+
+
+def _run_once(paths: list[str], detector: Detector, out: IO[str], fmt: str, fail_on: str) -> int:
+    """Read every file once. JSONL streams alerts as they come (nothing kept in memory)."""
+    from mamori._progress import RichProgress
+    from mamori.detect._readers import read_events
+
+    alerts: list[Alert] = []
+    failed = False
+
+    def emit(batch: list[Alert]) -> None:
+        nonlocal failed
+        if not batch:
+            return
+        failed = failed or fails(batch, fail_on)
+        if fmt == "jsonl":
+            for a in batch:
+                out.write(a.to_json() + "\n")
+        else:
+            alerts.extend(batch)
+
+    with RichProgress(enabled=sys.stderr.isatty() and len(paths) > 1) as progress:
+        progress.start("detect", total=len(paths))
+        for p in paths:
+            if p != "-" and not Path(p).is_file():
+                detector.stats.errors.append(ScanError(path=p, message="no such log file"))
+            else:
+                for ev in read_events(p, detector.stats.errors):
+                    emit(detector.process(ev))
+            progress.advance()
+        progress.finish()
+    emit(detector.flush())
+    errors = detector.stats.errors
+    _print_errors(errors)
+    if fmt == "json":
+        import json
+
+        doc = alerts_document(
+            alerts,
+            errors,
+            rules_loaded=len(detector.ruleset.rules) + len(detector.ruleset.correlations),
+            unsupported=[
+                {"path": u.path, "rule_id": u.rule_id, "reason": u.reason} for u in detector.unsupported
+            ],
+            events=detector.stats.events,
+            version=_version(),
+        )
+        out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "table":
+        _render_table(alerts, errors, out, events=detector.stats.events, rules=len(detector.ruleset.rules))
+    return 1 if failed else 0
+
+
+def _run_follow(paths: list[str], detector: Detector, out: IO[str], fmt: str, fail_on: str) -> int:
+    from mamori.detect._follow import follow
+
+    seen: list[Alert] = []
+
+    def on_alert(a: Alert) -> None:
+        seen.append(a)
+        if fmt == "table":
+            line = f"{a.timestamp[:19] or datetime.now(UTC).isoformat(timespec='seconds')} {a.level:<13} {a.title}  ({a.path}:{a.record})"
+            if a.escalated:
+                line += "  ESCALATED: " + ", ".join(a.exploits)
+            out.write(line + "\n")
+        else:
+            out.write(a.to_json() + "\n")
+        out.flush()
+
+    def on_error(e: ScanError) -> None:
+        _print_errors([e])
+
+    stop = threading.Event()
+    try:
+        follow(paths, detector, on_alert, stop=stop, on_error=on_error)
+    except KeyboardInterrupt:
+        stop.set()
+    return 1 if fails(seen, fail_on) else 0
