@@ -355,18 +355,10 @@ def _severity(advisory: Advisory) -> Severity:
 
 def cvss_severity(kind: str, vector: str) -> Severity | None:
     """Severity of a CVSS v3.x or v4.0 vector by its base score (None if it does not parse)."""
-    try:
-        if vector.startswith("CVSS:4"):
-            from cvss import CVSS4
+    from mamori._cvss import parse_vector
 
-            score = float(CVSS4(vector).base_score)
-        elif vector.startswith("CVSS:3"):
-            from cvss import CVSS3
-
-            score = float(CVSS3(vector).scores()[0])
-        else:
-            return None
-    except Exception:  # a malformed vector is the advisory's problem, not a reason to stop
+    score, _metrics = parse_vector(vector)
+    if score is None:
         return None
     if score >= 9.0:
         return "critical"

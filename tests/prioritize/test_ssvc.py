@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 
@@ -254,3 +255,26 @@ def test_peer_shared_vulnerability_ranks_higher_and_says_so() -> None:
     assert shared.priority.decision == plain.priority.decision
     assert shared.priority.score > plain.priority.score
     assert any("shared by peers" in r for r in shared.priority.reasons)
+
+
+def test_store_enrichment_bulk_matches_single_lookups(tmp_path: Path, shared_data: Path) -> None:
+    from mamori.advisories.store import AdvisoryStore
+    from mamori.prioritize import StoreEnrichment
+
+    epss = tmp_path / "epss.csv"
+    epss.write_text(
+        "#model_version:v2025.03.14,score_date:2026-11-26T00:00:00Z\ncve,epss,percentile\n"
+        "CVE-2021-44228,0.94400,0.99990\nCVE-2019-10906,0.01234,0.78000\n"
+    )
+    store = AdvisoryStore(tmp_path / "db.sqlite")
+    store.import_paths([shared_data / "cisa-kev/known_exploited_vulnerabilities.json", epss])
+    single = StoreEnrichment(store)
+    bulk = StoreEnrichment(store)
+    cves = {"CVE-2021-44228", "CVE-2019-10906", "CVE-1999-0001"}
+    bulk.prefetch(cves)
+    for cve in cves:
+        assert single.kev(cve) == bulk.kev(cve)
+        assert single.epss(cve) == bulk.epss(cve)
+    kev = bulk.kev("CVE-2021-44228")
+    assert kev is not None and kev.date_added == "2021-12-10"
+    assert bulk.kev("CVE-2019-10906") is None

@@ -218,6 +218,11 @@ def _parse_time(text: str) -> datetime | None:
     return parse_timestamp(text) if text else None
 
 
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
 def _compress(record: Any) -> bytes:
     return zlib.compress(json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode(), 6)
 
@@ -365,6 +370,30 @@ class AdvisoryStore:
             .fetchone()
         )
         return (float(row[0]), float(row[1])) if row else None
+
+    def kev_entries(self, cves: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """KEV entries of many CVEs at once (upper-case CVE id → entry), for enrichment in bulk."""
+        conn = self._reader()
+        out: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(sorted({c.upper() for c in cves}), 500):
+            marks = ",".join("?" * len(chunk))
+            for cve, record in conn.execute(
+                f"SELECT cve_id, record FROM kev WHERE cve_id IN ({marks})", chunk
+            ):
+                out[cve] = dict(json.loads(record))
+        return out
+
+    def epss_many(self, cves: Iterable[str]) -> dict[str, tuple[float, float]]:
+        """EPSS (probability, percentile) of many CVEs at once (upper-case CVE id → scores)."""
+        conn = self._reader()
+        out: dict[str, tuple[float, float]] = {}
+        for chunk in _chunks(sorted({c.upper() for c in cves}), 500):
+            marks = ",".join("?" * len(chunk))
+            for cve, score, pct in conn.execute(
+                f"SELECT cve, epss, percentile FROM epss WHERE cve IN ({marks})", chunk
+            ):
+                out[cve] = (float(score), float(pct))
+        return out
 
     def _sources(self, conn: sqlite3.Connection) -> tuple[SourceInfo, ...]:
         rows = conn.execute(

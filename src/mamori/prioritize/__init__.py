@@ -94,6 +94,9 @@ def prioritize(
     """
     context = context or AssetContext()
     findings = list(findings)
+    prefetch = getattr(enrichment, "prefetch", None)
+    if prefetch is not None:
+        prefetch({i for f in findings for i in f.all_ids if i.upper().startswith("CVE-")})
     if usage is None:
         needs_usage = root is not None and any(f.kind == "dependency" for f in findings)
         usage = project_usage(root) if needs_usage and root is not None else ProjectUsage()
@@ -126,10 +129,17 @@ class StoreEnrichment:
 
     def __init__(self, store: Any) -> None:
         self._store = store
+        self._kev: dict[str, dict[str, Any]] | None = None
+        self._epss: dict[str, tuple[float, float]] | None = None
+
+    def prefetch(self, cves: set[str]) -> None:
+        """Read the KEV and EPSS facts of every CVE of a report in two bulk queries."""
+        self._kev = self._store.kev_entries(cves)
+        self._epss = self._store.epss_many(cves)
 
     def kev(self, cve: str) -> KevFact | None:
         """The KEV entry of ``cve`` from the database."""
-        entry = self._store.kev_entry(cve)
+        entry = self._kev.get(cve.upper()) if self._kev is not None else self._store.kev_entry(cve)
         if not entry:
             return None
         get = entry.get if isinstance(entry, dict) else lambda k, d="": getattr(entry, k, d)
@@ -144,7 +154,7 @@ class StoreEnrichment:
 
     def epss(self, cve: str) -> EpssFact | None:
         """The EPSS score of ``cve`` from the database."""
-        got = self._store.epss(cve)
+        got = self._epss.get(cve.upper()) if self._epss is not None else self._store.epss(cve)
         if not got:
             return None
         score, percentile = got[0], got[1]

@@ -61,23 +61,14 @@ def cves(finding: Finding) -> list[str]:
 
 def _cvss_metrics(finding: Finding) -> tuple[dict[str, str], float | None]:
     """Metrics of the highest-version CVSS vector the advisory gives, and its base score."""
+    from mamori._cvss import parse_vector
+
     vectors = finding.advisory.cvss if finding.advisory else ()
-    for vec in sorted(vectors, reverse=True):  # CVSS:4.0 before CVSS:3.1 before CVSS:3.0
-        parts = dict(p.split(":", 1) for p in vec.split("/")[1:] if ":" in p)
-        score: float | None = None
-        try:
-            if vec.startswith("CVSS:4"):
-                from cvss import CVSS4
-
-                score = float(CVSS4(vec).base_score)
-            elif vec.startswith("CVSS:3"):
-                from cvss import CVSS3
-
-                score = float(CVSS3(vec).scores()[0])
-        except Exception:  # malformed vector: use the metrics we could read
-            score = None
-        return parts, score
-    return {}, None
+    if not vectors:
+        return {}, None
+    vec = max(vectors)  # CVSS:4.0 before CVSS:3.1 before CVSS:3.0
+    score, metrics = parse_vector(vec)
+    return dict(metrics), score
 
 
 def exploitation(
