@@ -35,7 +35,7 @@ from mamori.model import Finding, Location, ScanError, TraceStep
 
 __all__ = ["ENGINE_VERSION", "CodeScanResult", "scan_code"]
 
-ENGINE_VERSION = "2"
+ENGINE_VERSION = "3"
 """Bumped whenever the engine or its bundled models change what they report."""
 
 _SKIP_DIRS = frozenset(
@@ -258,7 +258,11 @@ def _to_findings(
                     location=Location(f.path, f.line, f.column),
                     cwe=(rule.cwe,),
                     trace=f.trace,
-                    confidence="high" if len(f.trace) <= 8 else "medium",
+                    confidence=(
+                        "low"
+                        if f.source in models.low_confidence
+                        else ("high" if len(f.trace) <= 8 else "medium")
+                    ),
                     description=rule.description,
                     fingerprint_basis=f.sink_text + "|" + src,
                 ),

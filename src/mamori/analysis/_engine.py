@@ -16,6 +16,14 @@ most ``MAX_CONTEXTS`` precise summaries before calls share a coarse one; and eve
 runs within a work budget (:class:`Budget`): past it, the entry is run again using only the
 summaries at hand, and the cut is reported so that no input can make a scan hang.
 
+Calls through values chosen at run time reach every callable the value may hold: a dispatch
+table looked up with a key known only at run time (``self.routes.get((method, path))``), a
+handler picked by a branch, ``getattr(self, "do_" + name)``; such a value is a set of
+alternatives (:func:`~mamori.analysis._values.alternatives`) and a call of it is a call of each.
+A method analysed as an entry point sees ``self`` as its class's ``__init__`` leaves it.
+Functions that follow a server's calling convention (WSGI's ``environ, start_response``)
+receive request data in the parameter the convention names.
+
 Conditions sanitise too: after ``if x not in ALLOWED: return`` or a containment check of a
 resolved path, ``x`` is cleared for the sinks such a check protects.
 """
@@ -34,11 +42,14 @@ from mamori.analysis._models import MarkSpec, Models, SinkSpec
 from mamori.analysis._parse import FSTRING_CALL
 from mamori.analysis._values import (
     ALL,
+    ALTS,
     CLEAN,
     EMPTY,
     NOCONST,
     Taint,
     Val,
+    alternatives,
+    callees,
     from_taint,
     join,
     join_envs,
@@ -161,6 +172,8 @@ class RawFinding:
     trace: tuple[TraceStep, ...]
     sink_text: str
     source_note: str
+    source: str = ""
+    """The source model name the flow started at (``os.environ``)."""
 
 
 @dataclass(slots=True)
@@ -346,10 +359,25 @@ class Project:
         frame.is_view = self._is_view(node, mod)
         fastapi = frame.is_view and self._is_fastapi_route(node, frame)
         args = _all_args(node.args)
+        has_self = bool(fd.cls) and not _is_static(node)
+        request_param = self._protocol_param(args[1:] if has_self else args)
         for i, a in enumerate(args):
             v = CLEAN
-            if i == 0 and fd.cls and not _is_static(node):
-                v = Val(inst=fd.cls, kind="obj") if not _is_classmethod(node) else Val(ref=fd.cls)
+            if i == 0 and has_self:
+                v = self._entry_self(fd, node, frame) if not _is_classmethod(node) else Val(ref=fd.cls)
+            elif request_param is not None and a is request_param[0]:
+                note = request_param[1]
+                v = Val(
+                    taint=frozenset(
+                        {
+                            Taint(
+                                f"{note}@{mod.relpath}:{a.lineno}",
+                                (TraceStep(mod.relpath, a.lineno, f"{a.arg} ({note}) (source)"),),
+                            )
+                        }
+                    ),
+                    kind="dict",
+                )
             elif a.arg in self.models.param_names or _annotation_name(a.annotation) in (
                 self.models.param_annotations
             ):
@@ -368,6 +396,30 @@ class Project:
                 )
             frame.env[a.arg] = v
         frame.run(node)
+
+    def _protocol_param(self, args: list[ast.arg]) -> tuple[ast.arg, str] | None:
+        """The parameter a server fills with request data, by the calling convention the
+        parameters follow (WSGI's ``environ, start_response``), and the convention's note."""
+        names = tuple(a.arg for a in args)
+        for params, note in self.models.protocols:
+            if names[: len(params)] == params:
+                return args[0], note
+        return None
+
+    def _entry_self(self, fd: FuncDef, node: ast.FunctionDef | ast.AsyncFunctionDef, frame: Frame) -> Val:
+        """``self`` of a method analysed as an entry point: an instance as the class's own
+        ``__init__`` (called without arguments beyond their defaults) leaves it, so the
+        method sees the state the constructor sets up (connections, dispatch tables)."""
+        inst = Val(inst=fd.cls, kind="obj")
+        if node.name == "__init__":
+            return inst
+        init = frame.class_attr(fd.cls, "__init__")
+        if init is None or init.ref not in self.defs or init.ref in self.active:
+            return inst
+        summ = frame.summarise(init.ref, [inst], {}, None)
+        if summ is None or summ[1] is None or summ[1].inst != fd.cls:
+            return inst
+        return summ[1]
 
     def _is_view(self, node: ast.FunctionDef | ast.AsyncFunctionDef, mod: ModuleInfo) -> bool:
         for d in node.decorator_list:
@@ -1042,7 +1094,7 @@ class Frame:
                     extra = extra | vv.deep_taint()
                     continue
                 kv = self.eval(k)
-                if kv.const is not NOCONST and isinstance(kv.const, (str, int)):
+                if kv.const is not NOCONST and isinstance(kv.const, (str, int, tuple)):
                     fields.append((kv.const, vv))
                 else:
                     extra = extra | vv.deep_taint() | kv.taint
@@ -1208,6 +1260,10 @@ class Frame:
                 return Val(base.taint, fields=tuple(enumerate(items)), kind="list")
             return Val(base.deep_taint(), kind=base.kind if base.kind in ("list", "tuple") else "")
         key = self.eval(sl)
+        if key.const is not NOCONST and base.ref in self.p.models.request_variables:
+            req = self.request_variable(base.ref, key.const)
+            if req is not None:
+                return req
         if key.const is not NOCONST:
             if isinstance(key.const, (str, int)) and not isinstance(key.const, bool):
                 item = base.get(key.const)
@@ -1229,11 +1285,43 @@ class Frame:
                     pass
         if base.kind == "dict" and key.const is not NOCONST and not base.taint:
             return CLEAN
+        if key.const is NOCONST and base.kind in ("dict", "list", "tuple"):
+            return self.any_item(base, key.taint)
         return (
             from_taint(base.deep_taint() | key.taint)
             if not base.ref
             else Val(base.deep_taint(), ref=base.ref + "[]")
         )
+
+    def _methods_by_prefix(self, obj: Val, prefix: str) -> Val | None:
+        """``getattr(self, "do_" + name)``: any method of the object's class (or its bases)
+        whose name starts with the fixed prefix, bound to the object (``None``: no prefix or
+        no such method)."""
+        if len(prefix) < 2:
+            return None
+        options: list[Val] = []
+        seen: set[str] = set()
+        todo = [obj.inst]
+        while todo and len(options) < 64:
+            cls = todo.pop()
+            if cls in seen:
+                continue
+            seen.add(cls)
+            self.class_attr(cls, "__init__")  # loads the class's module if needed
+            for name, v in (self.p.class_attrs.get(cls) or {}).items():
+                if name.startswith(prefix) and v.ref in self.p.defs:
+                    options.append(Val(ref=v.ref, bound=obj))
+            todo.extend(b.ref for b in self.p.class_bases.get(cls, ()) if b.ref.startswith("py:"))
+        return alternatives(options) if options else None
+
+    def any_item(self, v: Val, extra: frozenset[Taint] = EMPTY) -> Val:
+        """An item of a container looked up by a key known only at run time: its flows, and
+        when it holds project callables (a dispatch table), any one of them."""
+        options = [c for _, x in v.fields for c in callees(x) if c.ref in self.p.defs]
+        taint = v.deep_taint() | extra
+        if options:
+            return alternatives(options, taint)
+        return from_taint(taint)
 
     def element_of(self, v: Val) -> Val:
         """An item of an iterable."""
@@ -1321,16 +1409,40 @@ class Frame:
         if note is not None and ref in self.p.models.static_route_values and self._static_route():
             note = None
         if note is not None:
-            taint = taint | frozenset(
-                {
-                    Taint(
-                        f"{ref}@{self.m.relpath}:{self._line}",
-                        (TraceStep(self.m.relpath, self._line, f"{ref} (source)"),),
-                    )
-                }
-            )
+            taint = taint | {self.source_taint(ref, ref, self._line)}
         kind = self.p.kind_of(base.ref)
         return Val(taint, ref=ref, kind="path" if kind == "path" and base.kind == "path" else "")
+
+    def source_taint(self, name: str, text: str, line: int) -> Taint:
+        """A new flow from source ``name`` read here (cleared for the sinks it cannot reach)."""
+        return Taint(
+            f"{name}@{self.m.relpath}:{line}",
+            (TraceStep(self.m.relpath, line, f"{text} (source)"),),
+            self.p.models.source_cleared.get(name, frozenset()),
+        )
+
+    def request_variable(self, holder: str, key: object) -> Val | None:
+        """``os.environ["QUERY_STRING"]``: an entry a CGI server fills from the request is a
+        new flow of client input (``None``: not such an entry)."""
+        if not isinstance(key, str):
+            return None
+        for pattern in self.p.models.request_variables.get(holder, ()):
+            if key == pattern or (pattern.endswith("*") and key.startswith(pattern[:-1])):
+                return Val(
+                    frozenset(
+                        {
+                            Taint(
+                                f"{holder}[{key}]@{self.m.relpath}:{self._line}",
+                                (
+                                    TraceStep(
+                                        self.m.relpath, self._line, f"{holder} {key} (CGI request) (source)"
+                                    ),
+                                ),
+                            )
+                        }
+                    )
+                )
+        return None
 
     def _static_route(self) -> bool:
         """Whether the function run here is a view whose every route is a fixed URL
@@ -1426,6 +1538,25 @@ class Frame:
             else:
                 kwargs[kw.arg] = v
         self._line = node.lineno
+        if func.kind == ALTS:  # one of several callables chosen at run time: any of them
+            out: Val | None = None
+            for alt in callees(func):
+                r = self._call_one(alt, args, kwargs, node, receiver, method, func_node, star_taint)
+                out = join(out, r) if out is not None else r
+            return out if out is not None else CLEAN
+        return self._call_one(func, args, kwargs, node, receiver, method, func_node, star_taint)
+
+    def _call_one(
+        self,
+        func: Val,
+        args: list[Val],
+        kwargs: dict[str, Val],
+        node: ast.Call,
+        receiver: Val | None,
+        method: str,
+        func_node: ast.expr,
+        star_taint: frozenset[Taint],
+    ) -> Val:
         ref = func.ref
         # project code
         if ref in self.p.defs and (ref.startswith("py:") or ".<l" in ref):
@@ -1486,7 +1617,7 @@ class Frame:
         return ret
 
     def summarise(
-        self, ref: str, args: list[Val], kwargs: dict[str, Val], node: ast.Call
+        self, ref: str, args: list[Val], kwargs: dict[str, Val], node: ast.Call | None
     ) -> tuple[Val, Val | None] | None:
         """Apply the summary of ``ref`` for these arguments (``None``: cannot be followed)."""
         fd = self.p.defs[ref]
@@ -1539,8 +1670,11 @@ class Frame:
                 summ = self._build_summary(ref, fd, order, actual)
                 self.p.memo[key] = summ
         subst = _Subst(actual)
+        via: TraceStep | None = None
+        if summ.hits and node is not None:
+            via = TraceStep(self.m.relpath, node.lineno, f"{_sink_text(node)} (call)", node.col_offset)
         for ph, rule, step, text in summ.hits:
-            for real in subst.taints(ph):
+            for real in subst.taints(ph, via):
                 self.emit(real, rule, step, text)
         ret = subst.val(summ.ret)
         recv = subst.val(summ.receiver) if summ.receiver is not None else None
@@ -1580,7 +1714,14 @@ class Frame:
         trace = (*t.trace, step)
         self.p.report(
             RawFinding(
-                rule, step.path, step.line, step.column, trace, text, t.trace[0].note if t.trace else ""
+                rule,
+                step.path,
+                step.line,
+                step.column,
+                trace,
+                text,
+                t.trace[0].note if t.trace else "",
+                t.label.rpartition("@")[0],
             )
         )
 
@@ -1615,6 +1756,10 @@ class Frame:
                 return Val(summ[0].deep_taint(), kind="list")
         if ref in ("getattr",) and len(args) >= 2 and args[1].const is not NOCONST:
             return self.attribute(args[0], str(args[1].const), node)
+        if ref == "getattr" and len(args) >= 2 and args[0].inst and len(node.args) >= 2:
+            found = self._methods_by_prefix(args[0], _const_prefix(node.args[1]))
+            if found is not None:
+                return found
         # sanitisers
         for name in names:
             classes = models.sanitizers.get(name)
@@ -1626,19 +1771,21 @@ class Frame:
                 return Val(taint, const=NOCONST)
         if ref in models.clean_calls:
             return CLEAN
+        # CGI request variables read from the environment
+        if args and args[0].const is not NOCONST:
+            holder = ref if ref in models.request_variables else ""
+            if not holder and receiver is not None and method == "get":
+                holder = receiver.ref
+            if holder in models.request_variables:
+                req = self.request_variable(holder, args[0].const)
+                if req is not None:
+                    return req
         # sources called
         src_taint: frozenset[Taint] = EMPTY
         for name in names:
             note = models.sources.get(name)
-            if note is not None and not (False):
-                src_taint = frozenset(
-                    {
-                        Taint(
-                            f"{name}@{self.m.relpath}:{node.lineno}",
-                            (TraceStep(self.m.relpath, node.lineno, f"{ref or name} (source)"),),
-                        )
-                    }
-                )
+            if note is not None:
+                src_taint = frozenset({self.source_taint(name, ref or name, node.lineno)})
         # ``x.replace(c, r)`` with an ``r`` free of ``c`` leaves no ``c`` in the result
         if (
             receiver is not None
@@ -1793,12 +1940,19 @@ class Frame:
                 if item is None and method == "setdefault" and len(args) > 1:
                     self.store_path(holder, recv.with_field(args[0].const, args[1]))
                 if item is None:
-                    return args[1] if len(args) > 1 else (from_taint(recv.taint) if recv.taint else CLEAN)
+                    rest = from_taint(recv.taint) if recv.taint else CLEAN
+                    return (
+                        join(args[1], rest)
+                        if len(args) > 1 and recv.taint
+                        else (args[1] if len(args) > 1 else rest)
+                    )
                 return with_taint(item, item.taint | recv.taint)
-            return from_taint(recv.deep_taint())
+            return self.any_item(recv)
         if method in ("keys",) and kind == "dict":
             return Val(recv.taint, kind="list")
-        if method in ("values", "items") and kind == "dict":
+        if method == "values" and kind == "dict":
+            return Val(recv.taint, fields=tuple(enumerate(v for _, v in recv.fields)), kind="list")
+        if method == "items" and kind == "dict":
             return Val(recv.deep_taint(), kind="list")
         if method == "update" and kind == "dict" and args:
             nv = recv
@@ -1916,8 +2070,10 @@ class Frame:
                     continue
                 progs: list[Val] = []
                 for v in vals:
-                    if v.kind in ("list", "tuple") and any(
-                        x.const in _SCRIPT_FLAGS for _, x in v.fields
+                    if (
+                        v.kind in ("list", "tuple")
+                        and any(x.const in _SCRIPT_FLAGS for _, x in v.fields)
+                        and _may_be_shell(v.get(0))
                     ):  # [shell, "-c", script]: the script is a command line
                         progs.append(v)
                     elif v.kind in ("list", "tuple"):
@@ -2060,6 +2216,13 @@ class Frame:
         n = _unwrap_str(node)
         if isinstance(n, ast.Attribute) and n.attr in _HOST_ATTRS:
             n = n.value
+            # ``urlparse(url).hostname``: the check is about ``url``
+            if (
+                isinstance(n, ast.Call)
+                and n.args
+                and _annotation_name(n.func).rsplit(".", 1)[-1] in ("urlparse", "urlsplit")
+            ):
+                n = n.args[0]
         if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Slice):
             return env
         if isinstance(n, ast.Name):
@@ -2082,6 +2245,24 @@ class Frame:
 
 
 _SCRIPT_FLAGS = frozenset({"-c", "/c", "/C", "-Command", "-command", "-e"})
+_SHELLS = frozenset(
+    {
+        "sh", "bash", "zsh", "dash", "ksh", "csh", "tcsh", "fish", "ash", "busybox", "cmd",
+        "powershell", "pwsh", "python", "python2", "python3", "perl", "ruby", "node", "php",
+        "env", "su", "sudo", "ssh",
+    }
+)  # fmt: skip
+
+
+def _may_be_shell(first: Val | None) -> bool:
+    """Whether the program of an argument list may run its ``-c`` argument as a script: a
+    known shell or interpreter, or a program not known here (``ping -c 1`` is a count)."""
+    if first is None or not isinstance(first.const, str):
+        return True
+    name = first.const.replace("\\", "/").rsplit("/", 1)[-1].lower().removesuffix(".exe")
+    return name.rstrip("0123456789.") in _SHELLS or name in _SHELLS
+
+
 _PURE_STR = frozenset(
     {
         "upper",
@@ -2119,6 +2300,17 @@ _PURE_STR = frozenset(
 _PATH_METHODS = frozenset(
     {"resolve", "absolute", "joinpath", "with_name", "with_suffix", "expanduser", "relative_to", "parent"}
 )
+
+
+def _const_prefix(n: ast.expr) -> str:
+    """The fixed text an expression's string starts with (``"do_" + x``, ``f"do_{x}"``)."""
+    if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
+        return _const_prefix(n.left)
+    if isinstance(n, ast.JoinedStr) and n.values:
+        return _const_prefix(n.values[0])
+    if isinstance(n, ast.Constant) and isinstance(n.value, str):
+        return n.value
+    return ""
 
 
 def _mark_applies(mark: MarkSpec, args: list[Val], kwargs: dict[str, Val]) -> bool:
@@ -2244,12 +2436,16 @@ def _match_const(pat: ast.pattern, value: object) -> bool | None:
     return None
 
 
+_SEP = "\x1f"
+"""Separates the field keys of a placeholder label; ``repr`` of a key never holds it."""
+
+
 def _placeholder(v: Val, label: str, depth: int = 2) -> Val:
     """The parameter value a summary is computed with: ``v``'s shape, flows as placeholders."""
     ph = frozenset({Taint(label, ())})
     fields: tuple[tuple[object, Val], ...] = ()
     if v.fields and depth:
-        fields = tuple((k, _placeholder(x, f"{label}/{k!r}", depth - 1)) for k, x in v.fields)
+        fields = tuple((k, _placeholder(x, f"{label}{_SEP}{k!r}", depth - 1)) for k, x in v.fields)
     elif v.fields:
         fields = v.fields
     const = (
@@ -2264,8 +2460,9 @@ def _placeholder(v: Val, label: str, depth: int = 2) -> Val:
 
 @functools.lru_cache(maxsize=4096)
 def _label_parts(label: str) -> tuple[int, tuple[object, ...]]:
-    """Parameter index and field keys of a placeholder label (``#1/'name'/0``)."""
-    parts = label[1:].split("/")
+    """Parameter index and field keys of a placeholder label (``#1``, then ``_SEP`` and the
+    ``repr`` of each key: ``'name'``, ``0``, ``('GET', '/x')``)."""
+    parts = label[1:].split(_SEP)
     try:
         index = int(parts[0])
     except ValueError:
@@ -2300,13 +2497,16 @@ class _Subst:
         self.cache[label] = res
         return res
 
-    def taints(self, ph: Taint) -> frozenset[Taint]:
-        """The caller's flows standing for placeholder flow ``ph``."""
+    def taints(self, ph: Taint, via: TraceStep | None = None) -> frozenset[Taint]:
+        """The caller's flows standing for placeholder flow ``ph`` (``via``: the call site,
+        added to the trace of flows that reach a sink inside the callee)."""
         if not ph.label.startswith("#"):
             return frozenset({ph})
         out = set()
         for real in self.resolve(ph.label):
             trace = real.trace + ph.trace
+            if via is not None and (not real.trace or real.trace[-1] != via):
+                trace = (*real.trace, via, *ph.trace)
             if len(trace) > 12:
                 trace = (trace[0], *trace[-11:])
             out.add(Taint(real.label, trace, real.cleared | ph.cleared))

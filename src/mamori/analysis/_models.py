@@ -91,6 +91,17 @@ class Models:
     static_route_values: frozenset[str] = frozenset()
     """Sources fixed by the route: in a view whose routes hold no variable part, the request
     path is the route's own URL, not client input."""
+    source_cleared: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Source name -> sink classes its flows start cleared for (sources that reach only some
+    sinks, such as the operator's own input)."""
+    low_confidence: frozenset[str] = frozenset()
+    """Sources whose findings have low confidence (the operator's own input)."""
+    protocols: tuple[tuple[tuple[str, ...], str], ...] = ()
+    """(parameter names in order, note): a server calls such a function with request data in
+    the first parameter (WSGI's ``environ, start_response``)."""
+    request_variables: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Mapping source -> names of the entries that are client input (CGI's ``QUERY_STRING`` in
+    ``os.environ``; a trailing ``*`` matches a prefix)."""
     source_keys: tuple[frozenset[str], ...] = ()
     """Word sets, one per source: a module whose text holds none of these sets entirely cannot
     read any source (see :meth:`may_read_source`)."""
@@ -121,6 +132,10 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
     kinds: dict[str, list[str]] = {}
     marks: dict[str, list[MarkSpec]] = {}
     static_route: set[str] = set()
+    reaches: dict[str, set[str]] = {}
+    low: set[str] = set()
+    protocols: dict[str, tuple[tuple[str, ...], str]] = {}
+    request_vars: dict[str, list[str]] = {}
     for path in files:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -139,9 +154,25 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
             route_dec.update(params.get("route_decorators") or ())
             route_mod.update(params.get("route_modules") or ())
             static_route.update(params.get("static_route_values") or ())
+            for group in (data.get("sources") or {}).values():
+                if group.get("reaches") is not None:
+                    for name in group.get("names") or ():
+                        reaches[str(name)] = {str(c) for c in group["reaches"]}
+                if group.get("confidence") == "low":
+                    low.update(str(n) for n in group.get("names") or ())
+            for src, keys in (data.get("request_variables") or {}).items():
+                request_vars.setdefault(str(src), []).extend(str(k) for k in keys)
+            for pname, proto in (data.get("protocols") or {}).items():
+                names = tuple(str(n) for n in proto["params"])
+                if not names:
+                    raise ValueError(f"protocol {pname} names no parameters")
+                protocols[str(pname)] = (names, str(proto.get("note", pname)))
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
             raise InputError(f"bad model entry: {exc}", path=str(path)) from exc
     keys = _source_keys(sources, pnames | {a.rsplit(".", 1)[-1] for a in pann}, route_mod)
+    keys += tuple(frozenset(names) for names, _ in protocols.values())
+    classes = {r.klass for r in rules.values() if r.klass}
+    cleared = {name: frozenset(classes - only) for name, only in reaches.items()}
     return Models(
         rules=rules,
         sources=sources,
@@ -157,6 +188,10 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
         stores={k: tuple(v) for k, v in stores.items()},
         kinds={k: tuple(v) for k, v in kinds.items()},
         marks={k: tuple(v) for k, v in marks.items()},
+        source_cleared=cleared,
+        low_confidence=frozenset(low),
+        protocols=tuple(protocols.values()),
+        request_variables={k: tuple(v) for k, v in request_vars.items()},
         source_keys=keys,
     )
 

@@ -127,6 +127,10 @@ def join(a: Val | None, b: Val | None) -> Val:
         return b if b is not None else CLEAN
     if b is None or a is b or a == b:
         return a
+    a_callable = a.kind == ALTS or a.ref.startswith("py:")
+    b_callable = b.kind == ALTS or b.ref.startswith("py:")
+    if a_callable and b_callable and (a.ref != b.ref or a.kind == ALTS or b.kind == ALTS):
+        return alternatives((*callees(a), *callees(b)), a.taint | b.taint)
     taint = a.taint | b.taint
     const = a.const if _same_const(a.const, b.const) else NOCONST
     fields: tuple[tuple[object, Val], ...] = ()
@@ -146,6 +150,32 @@ def join(a: Val | None, b: Val | None) -> Val:
         a.kind if a.kind == b.kind else (a.kind or b.kind),
         a.bound if a.bound is not None else b.bound,
     )
+
+
+ALTS = "alts"
+"""Kind of a value that is one of several project callables (its ``fields``), chosen at run
+time: a dispatch table's entry, a handler picked by a branch."""
+MAX_ALTS = 16
+
+
+def callees(v: Val) -> tuple[Val, ...]:
+    """The callables ``v`` may be: its alternatives, or itself."""
+    if v.kind == ALTS:
+        return tuple(x for _, x in v.fields)
+    return (v,) if v.ref else ()
+
+
+def alternatives(options: tuple[Val, ...] | list[Val], taint: frozenset[Taint] = frozenset()) -> Val:
+    """A value that is one of ``options`` (deduplicated; at most ``MAX_ALTS`` kept)."""
+    seen: dict[tuple[str, str], Val] = {}
+    for o in options:
+        key = (o.ref, o.bound.inst if o.bound is not None else "")
+        if key not in seen and len(seen) < MAX_ALTS:
+            seen[key] = o
+    if len(seen) == 1:
+        (only,) = seen.values()
+        return with_taint(only, only.taint | taint)
+    return Val(taint, fields=tuple(enumerate(seen.values())), kind=ALTS)
 
 
 def _same_const(x: object, y: object) -> bool:
