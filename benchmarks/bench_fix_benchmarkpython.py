@@ -2,6 +2,10 @@
 
 Usage: python benchmarks/bench_fix_benchmarkpython.py BENCHMARK_DIR [--python PYTHON3.12] [--limit N]
 
+The import check needs a Python 3.12 with the benchmark's imports (``pip install flask lxml
+elementpath pyyaml defusedxml ldap3`` into a venv outside this repository); pass it with
+``--python`` or ``MAMORI_BENCH_PYTHON312``, otherwise one with flask is preferred when found.
+
 BENCHMARK_DIR is a checkout of OWASP-Benchmark/BenchmarkPython (GPL-3.0: it is copied to a
 temporary folder, never into this repository). Ground truth: ``../shared/data/benchmark-python/
 expectedresults-0.1.csv``. For every true positive that ``mamori.analysis.scan_code`` flags with
@@ -34,13 +38,18 @@ TRUTH = REPO / ".." / "shared" / "data" / "benchmark-python" / "expectedresults-
 def _python312(given: str | None) -> str | None:
     if given:
         return given
+    found: list[str] = []
     for cand in [
+        os.environ.get("MAMORI_BENCH_PYTHON312"),
         shutil.which("python3.12"),
         *glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3.12")),
     ]:
         if cand and subprocess.run([cand, "-V"], capture_output=True, check=False).returncode == 0:
-            return cand
-    return None
+            # prefer an interpreter that can import the application (flask installed)
+            if subprocess.run([cand, "-c", "import flask"], capture_output=True, check=False).returncode == 0:
+                return cand
+            found.append(cand)
+    return found[0] if found else None
 
 
 def _flagged(root: Path) -> dict[str, set[str]]:

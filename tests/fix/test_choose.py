@@ -40,9 +40,12 @@ def test_in_place_refuses_to_leave_the_major_and_names_the_options(demo_db: Path
     choice = chooser.choose(flask, hint, "in-place")
     assert choice.version is None
     assert "major 0" in choice.why
+    assert "the only safe releases are in another major version" in choice.why
     assert any("--strategy latest-safe" in o for o in choice.options)
     latest = chooser.choose(flask, hint, "latest-safe")
     assert latest.version is not None and major("PyPI", latest.version) != "0"
+    assert f"newest {latest.version}" in choice.why
+    assert any(f"moves to {latest.version}" in o for o in choice.options)
 
 
 def test_index_versions_hashes_prereleases_and_yanked(
@@ -100,3 +103,22 @@ def test_a_chosen_version_is_newer_and_affected_by_nothing(
 def test_real_pypi_lists_pyyaml_releases() -> None:
     releases = PackageIndex().releases("PyPI", "PyYAML")
     assert releases is not None and any(r.version == "5.4" for r in releases)
+
+
+def test_fix_project_takes_released_versions_from_the_index_while_the_database_stays_offline(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from mamori.fix import fix_project
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "requirements.txt").write_text("# pinned\npyyaml==5.3  # parser\n")
+    monkeypatch.setenv("MAMORI_HOME", str(tmp_path / "home"))
+    with serve_folder(FIXTURES / "index") as base:
+        monkeypatch.setenv("MAMORI_PYPI_URL", f"{base}/pypi")
+        report = fix_project(
+            project, database=demo_db, code=False, offline=True, index=True, strategy="latest-safe"
+        )
+    assert (project / "requirements.txt").read_text() == "# pinned\npyyaml==6.0.1  # parser\n"
+    assert report.results and all(r.status == "verified" for r in report.results)
+    assert all(any("from the package index" in n for n in r.notes) for r in report.results)

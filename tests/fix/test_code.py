@@ -106,7 +106,9 @@ def test_web_weaknesses_in_one_pass() -> None:
     targets = [CodeTarget(k, (cwe,), _line(text, needle)) for k, (cwe, needle) in wanted.items()]
     new, outcomes = rewrite_code(text, targets)
     compile(new, "web_flask.py", "exec")
-    assert {k for k, o in outcomes.items() if not o.fixed} == {"exec", "trust"}
+    assert {k for k, o in outcomes.items() if not o.fixed} == {"exec"}
+    assert outcomes["exec"].options and "no safe subset" in outcomes["exec"].summary
+    assert 'if not re.fullmatch(r"[\\w .,@:+=/\\-]{0,256}", str(value)):' in new and "import re" in new
     assert 'f"<p>Hello {html.escape(str(name))}</p>"' in new
     assert 'urllib.parse.urlsplit(str(request.args.get("next", "/"))).path' in new
     assert 'secure=True, httponly=True, samesite="Lax"' in new

@@ -68,6 +68,7 @@ class VersionChooser:
         self.store = store
         self.index = index
         self._affected: dict[tuple[str, str, str], tuple[str, ...] | None] = {}
+        self._blockers: dict[tuple[str, str, str], tuple[str, ...]] = {}
 
     def affecting(self, component: Component, version: str) -> tuple[str, ...] | None:
         """Fixed versions named by the advisories affecting ``version`` (None when none affects it)."""
@@ -79,7 +80,15 @@ class VersionChooser:
                 self._affected[key] = None
             else:
                 self._affected[key] = tuple(v for m in matches for v in m.fixed) or ()
+                self._blockers[key] = tuple(
+                    sorted({str(getattr(getattr(m, "advisory", None), "id", "")) for m in matches} - {""})
+                )
         return self._affected[key]
+
+    def blockers(self, component: Component, version: str) -> tuple[str, ...]:
+        """Ids of the advisories that affect ``version`` (after :meth:`affecting` asked about it)."""
+        self.affecting(component, version)
+        return self._blockers.get((component.ecosystem, component.name, version), ())
 
     def choose(self, component: Component, fixed_hint: tuple[str, ...], strategy: str) -> Choice:
         """The version ``component`` should move to under ``strategy`` (``in-place`` or ``latest-safe``)."""
@@ -142,9 +151,21 @@ class VersionChooser:
         if source == "advisories":
             options.append("run online so the package index can list every release")
         options.append(f"replace {component.name}, or accept the risk with an ignore that states why")
-        why = (
-            f"no release of {component.name} within major {major(eco, current)} is free of known advisories"
-            if safe
-            else f"no known release of {component.name} newer than {current} is free of known advisories"
-        )
+        if safe and strategy != "latest-safe":
+            majors = sorted({major(eco, v) for v in safe}, key=lambda m: sort_key(eco, m))
+            why = (
+                f"no release of {component.name} within major {major(eco, current)} is free of known "
+                f"advisories; the only safe releases are in another major version "
+                f"({', '.join(majors[:5])}{'…' if len(majors) > 5 else ''}: smallest {safe[0]}, newest {safe[-1]})"
+            )
+        else:
+            why = f"no known release of {component.name} newer than {current} is free of known advisories"
+            newest = max(checked, key=lambda v: sort_key(eco, v)) if checked else None
+            if newest is not None:
+                ids = self.blockers(component, newest)
+                if ids:
+                    why += (
+                        f" (the newest, {newest}, is affected by {', '.join(ids[:3])}"
+                        f"{' …' if len(ids) > 3 else ''})"
+                    )
         return Choice(None, why + f" (candidates from {where})", source, tuple(options))

@@ -20,6 +20,7 @@ import shlex
 import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -57,13 +58,6 @@ class _NoFix(Exception):
 
 
 NOT_POSSIBLE: dict[str, tuple[str, tuple[str, ...]]] = {
-    "CWE-501": (
-        "which values may cross into the server-side session is a design decision; no mechanical rewrite makes it safe",
-        (
-            "validate the value against an allow-list before storing it",
-            "store a server-chosen identifier instead",
-        ),
-    ),
     "CWE-918": (
         "which hosts the server may fetch from is the application's policy; mamori cannot guess the allow-list",
         ("check the URL's host against an allow-list before the request",),
@@ -99,9 +93,9 @@ def rewrite_code(
     outcomes: dict[str, CodeOutcome] = {}
     for target in targets:
         outcomes[target.finding_id] = ctx.fix(target)
-    if not ctx.replacements:
+    if not ctx.replacements and not ctx.before:
         return text, outcomes
-    new_module = wrapper.module.visit(_Replacer(ctx.replacements))
+    new_module = wrapper.module.visit(_Replacer(ctx.replacements, ctx.before))
     if ctx.imports:
         cctx = CodemodContext()
         for mod in sorted(ctx.imports):
@@ -111,11 +105,24 @@ def rewrite_code(
 
 
 class _Replacer(cst.CSTTransformer):
-    def __init__(self, replacements: dict[int, cst.CSTNode]) -> None:
-        self.replacements = replacements
+    """Swaps nodes by identity and puts new statements in front of a statement (its comments and
+    blank lines stay on top of the first of them)."""
 
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
-        return self.replacements.get(id(original_node), updated_node)
+    def __init__(
+        self,
+        replacements: dict[int, cst.CSTNode],
+        before: dict[int, list[cst.SimpleStatementLine | cst.BaseCompoundStatement]] | None = None,
+    ) -> None:
+        self.replacements = replacements
+        self.before = before or {}
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
+        new = self.replacements.get(id(original_node), updated_node)
+        inserted = self.before.get(id(original_node))
+        if inserted and isinstance(new, cst.SimpleStatementLine | cst.BaseCompoundStatement):
+            first = inserted[0].with_changes(leading_lines=new.leading_lines)
+            return cst.FlattenSentinel([first, *inserted[1:], new.with_changes(leading_lines=())])
+        return new
 
 
 # ------------------------------------------------------------------ small CST helpers
@@ -197,6 +204,15 @@ def _parts(node: cst.BaseExpression) -> list[Part] | None:
             template = _literal_value(base)
             if template is not None:
                 return _format_parts(template, node.args)
+    joined = _join_items(node)
+    if joined is not None:
+        sep, items = joined
+        out_join: list[Part] = []
+        for i, item in enumerate(items):
+            if i and sep:
+                out_join.append(("lit", sep))
+            out_join.extend(_parts(item) or [("expr", item)])
+        return out_join
     if (
         isinstance(node, cst.BinaryOperation)
         and isinstance(node.operator, cst.Modulo)
@@ -219,6 +235,26 @@ def _parts(node: cst.BaseExpression) -> list[Part] | None:
                 out.append(("lit", chunk.replace("\x00", "%")))
         return out
     return None
+
+
+def _join_items(node: cst.BaseExpression) -> tuple[str, list[cst.BaseExpression]] | None:
+    """``(separator, items)`` of ``"sep".join([a, b, …])`` with a literal list or tuple, else None."""
+    if not (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "join"
+        and isinstance(node.func.value, cst.SimpleString)
+        and len(node.args) == 1
+        and node.args[0].keyword is None
+        and not node.args[0].star
+        and isinstance(node.args[0].value, cst.List | cst.Tuple)
+    ):
+        return None
+    sep = _literal_value(node.func.value)
+    elements = node.args[0].value.elements
+    if sep is None or any(isinstance(e, cst.StarredElement) for e in elements):
+        return None
+    return sep, [e.value for e in elements]
 
 
 def _format_parts(template: str, args: Sequence[cst.Arg]) -> list[Part] | None:
@@ -318,6 +354,21 @@ def _wrap_interpolations(
         else:
             right2 = w(node.right)
         result = node.with_changes(right=right2)
+    elif _join_items(node) is not None:
+        assert isinstance(node, cst.Call)
+        seq = node.args[0].value
+        assert isinstance(seq, cst.List | cst.Tuple)
+        elements = []
+        for e in seq.elements:
+            inner = _wrap_interpolations(e.value, wrap) if _stringish(e.value) else None
+            if inner is not None:
+                changed = True
+                elements.append(e.with_changes(value=inner))
+            else:
+                elements.append(e if _stringish(e.value) else e.with_changes(value=w(e.value)))
+        result = node.with_changes(
+            args=[node.args[0].with_changes(value=seq.with_changes(elements=elements))]
+        )
     elif isinstance(node, cst.Name | cst.Attribute | cst.Subscript):
         result = w(node)
     else:
@@ -366,6 +417,8 @@ class _Context:
         self.positions = wrapper.resolve(PositionProvider)
         self.parents = wrapper.resolve(ParentNodeProvider)
         self.replacements: dict[int, cst.CSTNode] = {}
+        self.before: dict[int, list[cst.SimpleStatementLine | cst.BaseCompoundStatement]] = {}
+        """Statements to insert in front of a statement (keyed by the id of the original)."""
         self.imports: set[str] = set()
         self.aliases = self._aliases()
         self.calls: list[cst.Call] = [n for n in self.positions if isinstance(n, cst.Call)]
@@ -446,16 +499,96 @@ class _Context:
         return sorted(found, key=self.line)
 
     def definition(
-        self, value: cst.BaseExpression, at: cst.CSTNode
+        self, value: cst.BaseExpression, at: cst.CSTNode, *, builders: bool = False
     ) -> tuple[cst.BaseExpression, cst.Assign | None]:
-        """Follow a local variable back to its last plain assignment in the same function."""
+        """Follow a local variable back to its last plain assignment in the same function.
+
+        With ``builders``, a value read from an ``io.StringIO`` (``q = buf.getvalue()``) is
+        returned as the equivalent ``"".join([...])`` of what was written to the buffer, so its
+        pieces can be read; the caller must then replace the assignment's value, never the
+        returned expression (which is not part of the tree).
+        """
         if isinstance(value, cst.Name):
             assigns = self.assignments(value.value, self.function_of(at), self.line(at))
             if assigns and isinstance(assigns[-1], cst.Assign):
                 last = assigns[-1]
                 assert isinstance(last, cst.Assign)
+                if builders:
+                    built = self._stringio_text(last)
+                    if built is not None:
+                        return built, last
                 return last.value, last
         return value, None
+
+    def block_of(self, node: cst.CSTNode) -> tuple[cst.SimpleStatementLine, cst.CSTNode] | None:
+        """The statement line holding ``node`` and the block (indented block or module) it sits in."""
+        statement = self.statement_of(node)
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return None
+        block = self.parents.get(statement)
+        if not isinstance(block, cst.IndentedBlock | cst.Module):
+            return None
+        return statement, block
+
+    def _stringio_text(self, assign: cst.Assign) -> cst.BaseExpression | None:
+        """``"".join([w1, w2, …])`` for ``q = buf.getvalue()`` when ``buf`` is an ``io.StringIO``
+        filled only by ``buf.write(w)`` statements in the same block, in order; else None."""
+        value = assign.value
+        if not (
+            isinstance(value, cst.Call)
+            and not value.args
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value == "getvalue"
+            and isinstance(value.func.value, cst.Name)
+        ):
+            return None
+        buf = value.func.value.value
+        here = self.block_of(assign)
+        if here is None:
+            return None
+        _stmt, block = here
+        scope = self.function_of(assign)
+        made = [
+            a
+            for a in self.assignments(buf, scope, self.line(assign))
+            if isinstance(a, cst.Assign)
+            and isinstance(a.value, cst.Call)
+            and self.qualname(a.value.func) == "io.StringIO"
+        ]
+        if not made or self.block_of(made[-1]) is None or self.block_of(made[-1])[1] is not block:  # type: ignore[index]
+            return None
+        start, end = self.line(made[-1]), self.line(assign)
+        init = made[-1].value
+        assert isinstance(init, cst.Call)
+        items: list[cst.BaseExpression] = []
+        if init.args:
+            if len(init.args) != 1 or init.args[0].keyword is not None or not _stringish(init.args[0].value):
+                return None
+            items.append(init.args[0].value)
+        for node in self.positions:
+            if not (
+                isinstance(node, cst.Attribute)
+                and isinstance(node.value, cst.Name)
+                and node.value.value == buf
+                and start < self.line(node) < end
+                and self.function_of(node) is scope
+            ):
+                continue
+            call = self.parents.get(node)
+            if node.attr.value != "write" or not isinstance(call, cst.Call) or call.func is not node:
+                return None  # seek, truncate, a buffer passed elsewhere: the text is not simple
+            if len(call.args) != 1 or call.args[0].keyword is not None or call.args[0].star:
+                return None
+            where = self.block_of(call)
+            if where is None or where[1] is not block or not isinstance(self.parents.get(call), cst.Expr):
+                return None  # written in a branch or loop: the order is not known
+            items.append(call.args[0].value)
+        if not items:
+            return None
+        return cst.Call(
+            func=cst.Attribute(value=cst.SimpleString('""'), attr=cst.Name("join")),
+            args=[cst.Arg(cst.List([cst.Element(i) for i in items]))],
+        )
 
     def replace(self, old: cst.CSTNode, new: cst.CSTNode) -> None:
         self.replacements[id(old)] = new
@@ -476,11 +609,11 @@ class _Context:
         first_error: _NoFix | None = None
         for line in lines:
             for handler in handlers:
-                saved = (dict(self.replacements), set(self.imports))
+                saved = (dict(self.replacements), set(self.imports), dict(self.before))
                 try:
                     summary, notes = handler(self, line)
                 except _NoFix as exc:
-                    self.replacements, self.imports = saved
+                    self.replacements, self.imports, self.before = saved
                     if first_error is None and line == lines[0]:
                         first_error = exc
                     if exc.options:  # a definite "no safe rewrite" for this sink
@@ -651,7 +784,7 @@ def _sql(ctx: _Context, line: int) -> tuple[str, list[str]]:
         raise _NoFix("the query is not passed as the first argument")
     if _positional(call, 1, ("params", "parameters", "args")) is not None:
         raise _NoFix("the call already passes parameters; the query text is built some other way")
-    query, assign = ctx.definition(arg.value, call)
+    query, assign = ctx.definition(arg.value, call, builders=True)
     parts = _parts(query)
     if parts is None or not any(k == "expr" for k, _ in parts):
         raise _NoFix("the query is not built from strings and values at this line")
@@ -770,6 +903,13 @@ def _cmd(ctx: _Context, line: int) -> tuple[str, list[str]]:
             "the program to run is chosen by the input",
             ("map the input to a fixed set of programs (an allow-list)",),
         )
+    if (
+        assign is None
+        and isinstance(arg.value, cst.Name)
+        and _quote_built_command(ctx, arg.value.value, call, quote)
+    ):
+        ctx.imports.add("shlex")
+        return "values quoted with shlex.quote where the command line is built (it needs a shell)", []
     parts = _parts(value)
     if parts is None or not any(k == "expr" for k, _ in parts):
         raise _NoFix("the command line is not built from strings and values here")
@@ -802,6 +942,33 @@ def _cmd(ctx: _Context, line: int) -> tuple[str, list[str]]:
     ctx.replace(value if assign is not None else arg.value, wrapped)
     ctx.imports.add("shlex")
     return "values quoted with shlex.quote (the command needs a shell)", []
+
+
+def _quote_built_command(
+    ctx: _Context, name: str, at: cst.Call, quote: Callable[[cst.BaseExpression], cst.BaseExpression | None]
+) -> bool:
+    """Quote the values in a command line built piece by piece (``cmd = "…"``, ``cmd += f"…"``,
+    in branches too). Every assignment before the call must be text built from literals and
+    values, so that quoting each value covers everything that reaches the shell."""
+    assigns = ctx.assignments(name, ctx.function_of(at), ctx.line(at))
+    if not assigns or not any(isinstance(a, cst.AugAssign) for a in assigns):
+        return False
+    pieces: list[tuple[cst.BaseExpression, list[Part]]] = []
+    for a in assigns:
+        if isinstance(a, cst.AugAssign) and not isinstance(a.operator, cst.AddAssign):
+            return False
+        parts = _parts(a.value)
+        if parts is None:
+            return False  # a value from elsewhere: the program itself may be chosen by the input
+        pieces.append((a.value, parts))
+    if not any(k == "expr" for _v, parts in pieces for k, _ in parts):
+        return False
+    for value, parts in pieces:
+        if any(k == "expr" for k, _ in parts):
+            wrapped = _wrap_interpolations(value, quote)
+            if wrapped is not None:
+                ctx.replace(value, wrapped)
+    return True
 
 
 def _quote_list_builders(
@@ -1136,7 +1303,7 @@ def _xpath(ctx: _Context, line: int) -> tuple[str, list[str]]:
     arg = _positional(call, index, ("_path", "path"))
     if arg is None:
         raise _NoFix("the XPath expression is not passed where expected")
-    query, assign = ctx.definition(arg.value, call)
+    query, assign = ctx.definition(arg.value, call, builders=True)
     parts = _parts(query)
     if parts is None or not any(k == "expr" for k, _ in parts):
         raise _NoFix("the XPath expression is not built from strings and values here")
@@ -1395,7 +1562,7 @@ def _ssti(ctx: _Context, line: int) -> tuple[str, list[str]]:
     arg = _positional(call, 0, ("source",))
     if arg is None:
         raise _NoFix("the template is not passed as the first argument")
-    value, assign = ctx.definition(arg.value, call)
+    value, assign = ctx.definition(arg.value, call, builders=True)
     parts = _parts(value)
     if parts is None or not any(k == "expr" for k, _ in parts):
         raise _NoFix(
@@ -1428,7 +1595,106 @@ def _ssti(ctx: _Context, line: int) -> tuple[str, list[str]]:
     return "user data passed as template context instead of template text", []
 
 
+# ------------------------------------------------------------------ trust boundary (session)
+
+
+SESSION_KEY_PATTERN = r"[A-Za-z0-9_.\-]{1,64}"
+"""What a session key made from input may look like: a short identifier."""
+SESSION_VALUE_PATTERN = r"[\w .,@:+=/\-]{0,256}"
+"""What a session value made from input may look like: short text without quotes, markup or
+control characters (``\\w`` is Unicode-aware, so names in any script pass)."""
+
+_SESSION_STORES = ("flask.session", "request.session", "flask.request.session")
+
+
+def _is_session(ctx: _Context, node: cst.BaseExpression) -> bool:
+    q = ctx.qualname(node)
+    return q in _SESSION_STORES or q.endswith(".request.session") or _code(node) == "request.session"
+
+
+def _constant(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.SimpleString | cst.Integer | cst.Float):
+        return True
+    if isinstance(node, cst.ConcatenatedString):
+        return _constant(node.left) and _constant(node.right)
+    return isinstance(node, cst.Name) and node.value in ("True", "False", "None")
+
+
+def _trust(ctx: _Context, line: int) -> tuple[str, list[str]]:
+    """Validate request data against an allow-list before it is stored in the session."""
+    store: cst.Assign | None = None
+    for node in ctx.positions:
+        if (
+            isinstance(node, cst.Assign)
+            and ctx.span(node)[0] <= line <= ctx.span(node)[1]
+            and len(node.targets) == 1
+            and isinstance(node.targets[0].target, cst.Subscript)
+            and _is_session(ctx, node.targets[0].target.value)
+        ):
+            store = node
+            break
+    if store is None:
+        raise _NoFix(
+            f"no session store of the known kind (flask.session[…] = …, request.session[…] = …) at line {line}",
+            (
+                "validate the value against an allow-list before storing it",
+                "store a server-chosen identifier instead",
+            ),
+        )
+    where = ctx.block_of(store)
+    if where is None or len(where[0].body) != 1:
+        raise _NoFix("the session store shares its line with other statements; split it first")
+    statement, block = where
+    if id(statement) in ctx.before:
+        return "session key and value validated against an allow-list before they are stored", []
+    target = store.targets[0].target
+    assert isinstance(target, cst.Subscript)
+    if len(target.slice) != 1 or not isinstance(target.slice[0].slice, cst.Index):
+        raise _NoFix("the session key is a slice or a tuple")
+    key = target.slice[0].slice.value
+    value = store.value
+    config = ctx.module.config_for_parsing
+    indent = ctx.module.default_indent
+    new_statements: list[cst.SimpleStatementLine | cst.BaseCompoundStatement] = []
+    checked: list[str] = []
+
+    def check(node: cst.BaseExpression, temp: str, pattern: str, what: str) -> None:
+        if isinstance(node, cst.Name):
+            name = node.value
+        else:
+            name = temp
+            new_statements.append(cst.parse_statement(f"{temp} = {_code(node)}\n", config=config))
+            ctx.replace(node, cst.Name(temp))
+        guard = cst.parse_statement(
+            f'if not re.fullmatch(r"{pattern}", str({name})):\n'
+            f'{indent}raise ValueError("refused: the session {what} is not of the allowed form")\n',
+            config=config,
+        )
+        assert isinstance(guard, cst.If) and isinstance(guard.body, cst.IndentedBlock)
+        # indent the guard's body like the block it sits in (tabs stay tabs)
+        block_indent = block.indent if isinstance(block, cst.IndentedBlock) else None
+        new_statements.append(guard.with_changes(body=guard.body.with_changes(indent=block_indent)))
+        checked.append(what)
+
+    if not _constant(value):
+        check(value, "checked_session_value", SESSION_VALUE_PATTERN, "value")
+    if not _constant(key):
+        check(key, "checked_session_key", SESSION_KEY_PATTERN, "key")
+    if not checked:
+        raise _NoFix(f"the session store at line {line} stores constants only")
+    ctx.before[id(statement)] = new_statements
+    ctx.imports.add("re")
+    what = " and ".join(reversed(checked))
+    return (
+        f"session {what} validated against an allow-list before {'they are' if len(checked) > 1 else 'it is'} stored",
+        [
+            "input outside the allow-list now raises ValueError; widen the pattern to the field's real format if needed"
+        ],
+    )
+
+
 _HANDLERS: dict[str, tuple[Handler, ...]] = {
+    "CWE-501": (_trust,),
     "CWE-89": (_sql,),
     "CWE-564": (_sql,),
     "CWE-78": (_cmd,),

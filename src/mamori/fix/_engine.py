@@ -83,6 +83,7 @@ def fix_project(
     branch: str | None = None,
     llm: bool = False,
     install: bool | None = None,
+    index: bool | None = None,
     workers: int = 2,
     warn: Warn | None = None,
 ) -> FixReport:
@@ -91,6 +92,9 @@ def fix_project(
     ``apply=False`` is a dry run. ``install`` (default: online and not offline) installs upgraded
     Python requirements into a scratch virtualenv so the tests run against the new versions.
     ``branch`` commits each verified fix to a new git branch instead of changing the working tree.
+    ``index`` (default: not offline) asks the package index (PyPI, npm) for released versions;
+    with ``offline=True, index=True`` the advisory database stays as it is while the index is
+    still asked (how the benchmarks run).
     """
     from mamori.scan import ScanOptions, scan_targets
 
@@ -121,8 +125,9 @@ def fix_project(
         from mamori.scan import _default_db
 
         store = AdvisoryStore(database or _default_db())
+    use_index = (not offline) if index is None else index
     outcomes += _plan_dependencies(
-        root, [f for f in findings if f.kind == "dependency"], store, strategy, offline
+        root, [f for f in findings if f.kind == "dependency"], store, strategy, not use_index
     )
     outcomes += _plan_code(root, [f for f in findings if f.kind == "code"])
     if llm:

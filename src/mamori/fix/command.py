@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from mamori.fix.interface import FixReport
 
@@ -88,7 +89,7 @@ def fix_command(
         offline=offline or os.environ.get("MAMORI_OFFLINE") == "1",
         branch=None if dry_run else branch,
         llm=llm,
-        warn=lambda m: err.print(f"[yellow]warning:[/] {m}"),
+        warn=lambda m: err.print(f"[yellow]warning:[/] {escape(m)}"),
     )
     print_report(report, console, show_diffs=dry_run)
     unfixed = [r for r in report.results if not r.applied and not (dry_run and r.status == "verified")]
@@ -103,7 +104,7 @@ def print_report(report: FixReport, console: Console, *, show_diffs: bool = Fals
         f"verification: {v.method}" + (f" ({v.tests})" if v.tests else "")
     )
     for w in v.warnings:
-        console.print(f"[yellow]warning:[/] {w}")
+        console.print(f"[yellow]warning:[/] {escape(w)}")
     colour = {"verified": "green", "unverified": "yellow", "not_possible": "red"}
     shown: set[str] = set()
     seen: set[tuple[str, str, int, str]] = set()
@@ -115,19 +116,19 @@ def print_report(report: FixReport, console: Console, *, show_diffs: bool = Fals
         timing = f" in {r.seconds_to_verified:.1f}s" if r.seconds_to_verified is not None else ""
         state = "applied" if r.applied else r.status
         console.print(
-            f"[{colour[r.status]}]{state:<12}[/] {r.rule} {r.path}:{r.line} {r.summary}{timing}\n"
-            f"             {r.why}"
+            f"[{colour[r.status]}]{state:<12}[/] {escape(f'{r.rule} {r.path}:{r.line} {r.summary}{timing}')}\n"
+            f"             {escape(r.why)}"
         )
         for note in r.notes:
-            console.print(f"             note: {note}")
+            console.print(f"             note: {escape(note)}")
         for option in r.options:
-            console.print(f"             option: {option}")
+            console.print(f"             option: {escape(option)}")
         if show_diffs and r.diff and r.diff not in shown:
             shown.add(r.diff)
             console.print(r.diff, markup=False, highlight=False, end="")
     if report.branch:
         console.print(f"verified fixes committed to branch [bold]{report.branch}[/]")
     for e in report.errors:
-        console.print(f"[red]error:[/] {e}")
+        console.print(f"[red]error:[/] {escape(e)}")
     fixed = sum(1 for r in report.results if r.applied)
     console.print(f"{fixed} of {len(report.results)} findings fixed")
