@@ -12,7 +12,7 @@ with the overlap.
 
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/bench_detect_zircolite.py [--copies 100]
+    .venv/bin/python benchmarks/bench_detect_zircolite.py [--copies 100] [--repeat 3]
         [--zircolite ../ext/wagga40+Zircolite] [--zpython ../ext/zvenv/bin/python]
 """
 
@@ -22,6 +22,7 @@ import argparse
 import json
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -150,7 +151,8 @@ def main() -> None:
         "--repeat",
         type=int,
         default=2,
-        help="runs of each engine; the fastest counts (shared machines are noisy)",
+        help="runs of each engine; the median counts, the spread (min-max) is printed too "
+        "(shared machines are noisy)",
     )
     args = ap.parse_args()
     rules_dir = (DATA / "rules" / "windows").resolve()
@@ -161,8 +163,15 @@ def main() -> None:
         files = build_corpus(corpus, args.copies)
         print(f"corpus: {len(files)} EVTX files ({args.copies} replays of the regression samples)")
         runs = [run_mamori(files, rules_dir) for _ in range(max(1, args.repeat))]
-        load, cpu, n, ours = min(runs, key=lambda r: r[1])
-        print("mamori:    detection CPU s per run: " + ", ".join(f"{r[1]:.2f}" for r in runs))
+        cpus = sorted(r[1] for r in runs)
+        cpu = statistics.median(cpus)
+        load = statistics.median(r[0] for r in runs)
+        _, _, n, ours = runs[0]
+        print(
+            "mamori:    detection CPU s per run: "
+            + ", ".join(f"{r[1]:.2f}" for r in runs)
+            + f" (median {cpu:.2f}, spread {cpus[0]:.2f}-{cpus[-1]:.2f})"
+        )
         print(
             f"mamori:    rules loaded+compiled in {load:.1f} CPU s; {n} events in {cpu:.2f} CPU s "
             f"= {n / cpu:,.0f} events/CPU s (with rule loading: {n / (cpu + load):,.0f})"
@@ -183,13 +192,20 @@ def main() -> None:
             run_zircolite(zdir, zpy, ruleset, corpus, work / "zircolite_out.json")
             for _ in range(max(1, args.repeat))
         ]
-        zcpu, theirs = min(zruns, key=lambda r: r[0])
-        print("zircolite: CPU s per run: " + ", ".join(f"{r[0]:.2f}" for r in zruns))
+        zcpus = sorted(r[0] for r in zruns)
+        zcpu = statistics.median(zcpus)
+        theirs = zruns[0][1]
+        print(
+            "zircolite: CPU s per run: "
+            + ", ".join(f"{r[0]:.2f}" for r in zruns)
+            + f" (median {zcpu:.2f}, spread {zcpus[0]:.2f}-{zcpus[-1]:.2f})"
+        )
         print(f"zircolite: {n} events in {zcpu:.2f} CPU s = {n / zcpu:,.0f} events/CPU s")
         print(f"zircolite: {len(theirs)} (rule, event) hits")
         print(
-            f"speed ratio mamori/zircolite: {(n / cpu) / (n / zcpu):.1f}x "
-            f"(with mamori's rule loading: {(n / (cpu + load)) / (n / zcpu):.1f}x)"
+            f"speed ratio mamori/zircolite (medians): {zcpu / cpu:.1f}x; spread over the runs "
+            f"{zcpus[0] / cpus[-1]:.1f}x-{zcpus[-1] / cpus[0]:.1f}x "
+            f"(with mamori's rule loading: {zcpu / (cpu + load):.1f}x)"
         )
         both = ours & theirs
         print(

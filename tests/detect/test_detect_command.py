@@ -73,8 +73,10 @@ def test_table_output_and_since_until() -> None:
 
 
 def test_bad_usage_raises_input_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="sharing issue"):
-        _invoke(str(KEV_LOG), "--format", "stix")
+    with pytest.raises(InputError, match="--format stix"):
+        _invoke(str(KEV_LOG), "--format", "stix", "--follow")
+    with pytest.raises(InputError, match="--format"):
+        _invoke(str(KEV_LOG), "--format", "xml")
     with pytest.raises(InputError, match="no such log file"):
         _invoke(str(tmp_path / "missing.log"))
     with pytest.raises(InputError, match="--since"):

@@ -1,4 +1,5 @@
-"""Correlation rules: event_count, value_count, temporal, temporal_ordered, chains, aliases.
+"""Correlation rules: event_count, value_count, value_median, value_percentile, temporal,
+temporal_ordered, chains, aliases.
 
 The first case is the example of the Sigma correlation specification (SigmaHQ/sigma-specification,
 "Failed Logins Followed by Successful Login"), with its threshold lowered to keep the log short.
@@ -236,3 +237,93 @@ def test_non_monotone_condition_is_decided_at_the_end(tmp_path: Path) -> None:
     ev = [_win(1100, "x", "00:00", Computer="a"), _win(1100, "x", "00:10", Computer="b"),
           _win(1100, "x", "00:20", Computer="b")]  # fmt: skip
     assert _run(EVENT_COUNT_LT, ev, tmp_path) == [("too quiet", 1)]
+
+
+# value_percentile: the example of the specification (SigmaHQ/sigma-specification, "A computer
+# spawned a processes name in the last 24h than 1% of all the processes"), threshold at 10 %.
+VALUE_PERCENTILE = """
+title: Rare process on a computer
+id: 6f1b1a54-1f0e-4b8e-9f55-2b6f3c1b7d01
+correlation:
+    type: value_percentile
+    rules:
+        - process_creation
+    group-by:
+        - ComputerName
+    timespan: 24h
+    condition:
+        field: Image
+        lte: 10
+level: medium
+---
+title: process creation
+id: 6f1b1a54-1f0e-4b8e-9f55-2b6f3c1b7d02
+name: process_creation
+logsource:
+    product: windows
+    category: process_creation
+detection:
+    sel:
+        EventID: 1
+    condition: sel
+"""
+
+VALUE_MEDIAN = """
+title: Large uploads per host (median)
+id: 8d2c4e10-5b7a-4c3e-9a1f-0c6d2e8b9a01
+correlation:
+    type: value_median
+    rules:
+        - upload
+    group-by:
+        - Computer
+    timespan: 1h
+    condition:
+        field: BytesSent
+        gt: 1000
+level: high
+---
+title: upload
+id: 8d2c4e10-5b7a-4c3e-9a1f-0c6d2e8b9a02
+name: upload
+logsource:
+    product: windows
+    service: security
+detection:
+    sel:
+        EventID: 5156
+    condition: sel
+"""
+
+
+def _proc(host: str, image: str, t: str) -> dict[str, object]:
+    return {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1, "Computer": host,
+            "ComputerName": host, "Image": image, "SystemTime": f"2025-01-01T{t}Z"}  # fmt: skip
+
+
+def test_value_percentile_flags_the_rare_value_of_each_group(tmp_path: Path) -> None:
+    common = r"C:\Program Files\Google\Chrome\Application\chrome.exe"
+    rare = r"C:\Users\Public\svch0st.exe"
+    events = [_proc("ws1", common, f"10:{m:02d}:00") for m in range(19)]
+    events.insert(7, _proc("ws1", rare, "10:07:30"))  # 1 of 20 = 5 %
+    events += [_proc("ws2", common, "11:00:00"), _proc("ws2", rare, "11:00:05")]  # 50 % each
+    assert _run(VALUE_PERCENTILE, events, tmp_path) == [("Rare process on a computer", 8)]
+
+
+def test_value_percentile_outside_the_window_is_not_counted(tmp_path: Path) -> None:
+    rare = r"C:\Users\Public\svch0st.exe"
+    events = [_proc("ws1", rare, "2025-01-01T00:00:00"[11:])]
+    events += [{**_proc("ws1", r"C:\Windows\explorer.exe", "10:00:00"), "SystemTime": f"2025-01-0{d}T10:00:00Z"}
+               for d in (2, 3)]  # fmt: skip
+    # a day later the rare process has left the 24 h window: explorer.exe is 100 % of it
+    assert _run(VALUE_PERCENTILE, events, tmp_path) == []
+
+
+def test_value_median_differs_from_the_mean(tmp_path: Path) -> None:
+    def up(host: str, n: int, t: str) -> dict[str, object]:
+        return _win(5156, "svc", t, Computer=host, BytesSent=str(n))
+
+    events = [up("a", 10, "00:00"), up("a", 20, "00:01"), up("a", 50000, "00:02"),
+              up("b", 3000, "00:03"), up("b", 4000, "00:04"), up("b", 10, "00:05")]  # fmt: skip
+    # host a's mean (16,676) is far above 1000, its median (20) is not: only host b fires
+    assert _run(VALUE_MEDIAN, events, tmp_path) == [("Large uploads per host (median)", 6)]

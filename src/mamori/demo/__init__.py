@@ -72,8 +72,26 @@ def run_demo(out: Path, *, console: Console | None = None) -> int:
     inventory = inventory_of(project)
     step("write reports", lambda: _write_reports(out, report, inventory, render, render_sbom))
 
+    alerts = step("detect attacks in the bundled logs", lambda: _detect(project))
+    if alerts is not None:
+        escalated = [a for a in alerts if getattr(a, "escalated", False)]
+        console.print(
+            f"\n[bold]Detect[/]: {len(alerts)} alerts in sample/logs, "
+            f"{len(escalated)} escalated: they target a hole this project has"
+        )
+        names = {f.id: _short(f) for f in report.findings}
+        lines: dict[str, int] = {}
+        for a in escalated:
+            targets = ", ".join(names.get(i, i) for i in a.exploits[:3])
+            more = f" (+{len(a.exploits) - 3} more)" if len(a.exploits) > 3 else ""
+            key = f"{a.title} → targets {targets}{more}"
+            lines[key] = lines.get(key, 0) + 1
+        for line, count in lines.items():
+            console.print(f"  [red]![/] {line}" + (f" ({count} requests)" if count > 1 else ""))
+
     fixes = step("fix and verify (offline)", lambda: _fix(project, db_path))
     if fixes is not None:
+        _record(console, lambda results: results.record_fixes(project, fixes))
         _print_fixes(console, fixes)
         (out / "fixes.diff").write_text(fixes.diff(), encoding="utf-8")
         after: Report = step(
@@ -85,19 +103,6 @@ def run_demo(out: Path, *, console: Console | None = None) -> int:
             "the diffs are in fixes.diff"
         )
 
-    alerts = step("detect attacks in the bundled logs", lambda: _detect(project))
-    if alerts is not None:
-        escalated = [a for a in alerts if getattr(a, "escalated", False)]
-        console.print(
-            f"\n[bold]Detect[/]: {len(alerts)} alerts in sample/logs, "
-            f"{len(escalated)} escalated (they target a hole this project has)"
-        )
-        names = {f.id: _short(f) for f in report.findings}
-        for a in escalated[:5]:
-            targets = ", ".join(names.get(i, i) for i in a.exploits[:3])
-            more = f" (+{len(a.exploits) - 3} more)" if len(a.exploits) > 3 else ""
-            console.print(f"  [red]![/] {a.title} → targets {targets}{more}")
-
     table = Table(title="Timings", show_header=True)
     table.add_column("step")
     table.add_column("seconds", justify="right")
@@ -106,7 +111,81 @@ def run_demo(out: Path, *, console: Console | None = None) -> int:
     table.add_row("[bold]total[/]", f"[bold]{sum(s for _, s in timings):.2f}[/]")
     console.print(table)
     console.print(f"Reports written to {out}: report.json, report.sarif, report.cdx.json, sbom.spdx.json")
+    _print_dashboard(console, report, alerts)
     return 0
+
+
+def _record(console: Console, write: Callable[[Any], object]) -> None:
+    """Record a stage's outcome in the results database (the dashboard reads it); never fatal."""
+    import sqlite3
+
+    from mamori.config import results_db_path
+    from mamori.results import ResultsStore
+
+    try:
+        write(ResultsStore(results_db_path()))
+    except (OSError, sqlite3.Error) as exc:
+        console.print(f"[yellow]could not record the results for the dashboard: {exc}[/]")
+
+
+def _print_dashboard(console: Console, report: Report, alerts: list[Any] | None) -> None:
+    """Give the demo organisation a login on the local hub, share with it, and say how to look."""
+    import os
+
+    from mamori.config import mamori_home
+    from mamori.errors import MamoriError
+
+    try:
+        token, shared = _demo_hub(report, alerts or [])
+    except (MamoriError, OSError, ValueError) as exc:
+        console.print(f"[yellow]the dashboard login could not be prepared: {exc}[/]")
+        return
+    home = os.environ.get("MAMORI_HOME") or str(mamori_home())
+    console.print(
+        f"\n[bold]Dashboard[/]: shared {shared} STIX objects with the local hub. To see what the demo "
+        "scanned, fixed, detected and shared, run:"
+    )
+    console.print(f"  MAMORI_HOME={home} mamori serve", soft_wrap=True)
+    console.print("and open http://127.0.0.1:8000/ — log in as organisation [bold]demo[/] with the token:")
+    console.print(f"  {token}", soft_wrap=True)
+
+
+DEMO_ORG = "demo"
+"""The hub organisation the demo logs in as (admin: it sees the whole dashboard)."""
+
+
+def _demo_hub(report: Report, alerts: list[Any]) -> tuple[str, int]:
+    """A fresh token for the ``demo`` organisation (created on first run, sector of the sample's
+    asset) and the demo's findings (TLP:AMBER) and alerts (TLP:GREEN) shared with the hub."""
+    from mamori.errors import InputError
+    from mamori.share._hub import Hub
+    from mamori.share.sectors import CROSS_SECTOR
+    from mamori.share.stix import ShareOptions, alerts_to_stix, report_to_stix
+    from mamori.share.tlp import Tlp
+
+    hub = Hub.open()
+    try:
+        sector = "railways" if "railways" in hub.sectors() else hub.sectors()[0]
+        try:
+            token = hub.add_org(DEMO_ORG, sector, "admin")
+        except InputError:
+            token = hub.new_token(DEMO_ORG)
+        org = hub.authenticate(token, DEMO_ORG)
+        if org is None:
+            raise ValueError("the demo organisation's new token does not authenticate")
+        shared = 0
+        findings = report_to_stix(report, ShareOptions(tlp=Tlp.AMBER, producer=DEMO_ORG))
+        status = hub.add_objects(org, hub.resolve_collection(org.sector), findings["objects"])
+        shared += int(status.get("success_count", 0))
+        if alerts:
+            bundle = alerts_to_stix(
+                [a.to_dict() for a in alerts], ShareOptions(tlp=Tlp.GREEN, anonymise=True, producer=DEMO_ORG)
+            )
+            status = hub.add_objects(org, hub.resolve_collection(CROSS_SECTOR), bundle["objects"])
+            shared += int(status.get("success_count", 0))
+        return token, shared
+    finally:
+        hub.close()
 
 
 def _short(finding: Any) -> str:

@@ -6,12 +6,16 @@ data (``mappings/``). Sigma rules are parsed by pySigma and compiled to Python p
 pre-filter atoms (:mod:`._compile`, :mod:`._rules`); the engine (:mod:`._engine`) evaluates only
 the rules an event's logsource and field values point to. Correlation rules run over the hits
 (:mod:`._correlate`); with a project, alerts on a CVE or CWE the project has open are escalated
-(:mod:`._tieback`). ``mamori detect`` is :func:`.command.detect_command`.
+(:mod:`._tieback`). Peers' indicators pulled with ``mamori share pull`` run as rules too, so a
+peer's sighting becomes a local alert; ``--format stix`` hands alerts back to the sharing stage.
+Every run's alerts are recorded in the results database for the dashboard.
+``mamori detect`` is :func:`.command.detect_command`.
 
 Public API::
 
     alerts = detect_files(["access.log"])                  # bundled rule pack
     alerts = detect_files(paths, rules=[Path("my-rules")], project=Path("."))
+    bundle = alerts_to_stix([a.to_dict() for a in alerts], ShareOptions())  # mamori.share.stix
     for a in alerts: print(a.to_json())
 """
 
@@ -60,14 +64,23 @@ def detect_files(
     paths: Sequence[str | Path],
     rules: Iterable[Path] | RuleSet | None = None,
     project: Path | None = None,
+    *,
+    record: bool = True,
 ) -> list[Alert]:
     """Run Sigma rules over log files and return the alerts (in file and record order).
 
     ``rules``: rule files or folders, a loaded :class:`RuleSet`, or ``None`` for mamori's bundled
     pack. ``project``: a folder scanned before with ``mamori scan``; alerts on its open holes are
-    escalated. Unreadable records are skipped (see :class:`Detector` to get them as errors).
+    escalated. Peers' indicators in the local share store raise alerts too. With ``record``, the
+    alerts are stored in the results database for the dashboard. Unreadable records are skipped
+    (see :class:`Detector` to get them as errors).
     """
     ruleset = resolve_rules(rules)
     tieback = load_tieback(project) if project is not None else None
     detector = Detector(ruleset, tieback=tieback)
-    return list(detector.run_files(expand_log_paths(str(p) for p in paths)))
+    alerts = list(detector.run_files(expand_log_paths(str(p) for p in paths)))
+    if record:
+        from mamori.detect.command import record_alerts
+
+        record_alerts(project, alerts)
+    return alerts

@@ -5,7 +5,11 @@ Each correlation keeps, per group (the values of its ``group-by`` fields, throug
 
 * ``event_count``: the number of hits in the window;
 * ``value_count``: the number of distinct values of ``field`` in the window;
-* ``value_sum`` / ``value_avg``: the sum / mean of the numeric ``field``;
+* ``value_sum`` / ``value_avg`` / ``value_median``: the sum / mean / median of the numeric
+  ``field``;
+* ``value_percentile``: for each value of ``field``, the share (in percent, 0-100) of the group's
+  events in the window that carry it; the condition selects rare (``lte: 1``: at most 1 % of the
+  events) or dominant values, and each selected value raises an alert;
 * ``temporal``: how many of the referred rules hit in the window (all of them by default);
 * ``temporal_ordered``: like temporal, with the hits in the order the rules are listed.
 
@@ -17,7 +21,8 @@ break (lt, lte, eq, neq on counts) are decided at the end of the input. A correl
 
 from __future__ import annotations
 
-from collections import deque
+import statistics
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,8 +40,19 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 }
 _MONOTONE = {"gt", "gte"}
 SUPPORTED_TYPES = frozenset(
-    {"event_count", "value_count", "value_sum", "value_avg", "temporal", "temporal_ordered"}
+    {
+        "event_count",
+        "value_count",
+        "value_sum",
+        "value_avg",
+        "value_median",
+        "value_percentile",
+        "temporal",
+        "temporal_ordered",
+    }
 )
+_AT_END = frozenset({"value_median", "value_percentile"})
+"""Types decided at the end of the input whatever their condition (no value only grows)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,13 +143,17 @@ class Correlator:
         g.hits.append((t, rid, value, ev))
         while g.hits and g.hits[0][0] < t - c.timespan:
             g.hits.popleft()
-        if not all(op in _MONOTONE for op, _ in self._conditions(c)):
+        if not self._streamed(c):
             return None  # decided when the window closes (flush)
         measured = self._measure(c, g)
         if measured is not None and self._holds(c, measured):
             g.hits.clear()
             return CorrelationHit(c, ev, key, measured)
         return None
+
+    def _streamed(self, c: Correlation) -> bool:
+        """Is ``c`` decided as events come (only-growing conditions), not at the end?"""
+        return c.type not in _AT_END and all(op in _MONOTONE for op, _ in self._conditions(c))
 
     @staticmethod
     def _conditions(c: Correlation) -> tuple[tuple[str, float], ...]:
@@ -151,7 +171,7 @@ class Correlator:
             return float(len(hits))
         if c.type == "value_count":
             return float(len({h[2] for h in hits if h[2] is not None}))
-        if c.type in ("value_sum", "value_avg"):
+        if c.type in ("value_sum", "value_avg", "value_median"):
             nums: list[float] = []
             for h in hits:
                 try:
@@ -160,6 +180,8 @@ class Correlator:
                     continue
             if not nums:
                 return None
+            if c.type == "value_median":
+                return float(statistics.median(nums))
             return sum(nums) if c.type == "value_sum" else sum(nums) / len(nums)
         if c.type == "temporal":
             return float(len({h[1] for h in hits}))
@@ -180,16 +202,37 @@ class Correlator:
         return pos
 
     def flush(self) -> list[CorrelationHit]:
-        """Decide the non-monotone correlations at the end of the input."""
+        """Decide the non-monotone correlations, medians and percentiles at the end of the input."""
         out: list[CorrelationHit] = []
         for c in self.correlations:
-            if all(op in _MONOTONE for op, _ in self._conditions(c)):
+            if self._streamed(c):
                 continue
             for key, g in self._state[c.id].items():
                 if not g.hits:
                     continue
-                measured = self._measure(c, g)
-                if measured is not None and self._holds(c, measured):
-                    out.append(CorrelationHit(c, g.hits[-1][3], key, measured))
+                if c.type == "value_percentile":
+                    out.extend(self._percentiles(c, key, g))
+                else:
+                    measured = self._measure(c, g)
+                    if measured is not None and self._holds(c, measured):
+                        out.append(CorrelationHit(c, g.hits[-1][3], key, measured))
                 g.hits.clear()
+        return out
+
+    def _percentiles(self, c: Correlation, key: tuple[str, ...], g: _Group) -> list[CorrelationHit]:
+        """One hit per value of ``field`` whose share of the window's events meets the condition."""
+        counts: Counter[Any] = Counter()
+        last: dict[Any, LogEvent] = {}
+        for _, _, value, ev in g.hits:
+            if value is None:
+                continue
+            counts[value] += 1
+            last[value] = ev
+        total = sum(counts.values())
+        out = []
+        for value, n in counts.items():
+            share = 100.0 * n / total
+            if self._holds(c, share):
+                out.append(CorrelationHit(c, last[value], key, share))
+        out.sort(key=lambda h: h.event.record)
         return out

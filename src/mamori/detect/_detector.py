@@ -2,13 +2,21 @@
 
 :class:`Detector` is what the CLI, the live follower and the demo share: feed it events one at a
 time (``process``), then ``flush`` for correlations decided at the end.
+
+Peers' indicators (pulled with ``mamori share pull`` into the local share store) run as rules
+too: an event carrying one of their observables (IP address, domain, URL, file hash) raises a
+*Peer indicator* alert, so a peer's sighting becomes a local alert. Whether the store holds any
+is checked once (and again by ``--follow`` when the store file changes); without indicators,
+events pay nothing for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mamori.detect._alert import Alert
 from mamori.detect._correlate import SUPPORTED_TYPES, CorrelationHit, Correlator
@@ -18,6 +26,13 @@ from mamori.detect._readers import read_events
 from mamori.detect._rules import Rule, RuleSet, UnsupportedEntry, bundled_rules_path, load_rules
 from mamori.detect._tieback import TieBack
 from mamori.model import ScanError
+
+if TYPE_CHECKING:
+    from mamori.share._local import IndicatorMatch
+
+PEER_INDICATOR_TAG = "share.peer-indicator"
+"""The tag of alerts raised by a peer's indicator."""
+PEER_INDICATOR_LEVEL = "high"
 
 
 @dataclass(slots=True)
@@ -41,7 +56,9 @@ class Detector:
         tieback: TieBack | None = None,
         since: float | None = None,
         until: float | None = None,
+        peer_indicators: bool = True,
     ) -> None:
+        """Compile ``ruleset``; ``peer_indicators=False`` ignores the local share store."""
         self.ruleset = ruleset
         self.engine = Engine(ruleset.rules)
         self.correlator = Correlator(ruleset.correlations)
@@ -54,6 +71,39 @@ class Detector:
         self._silent_corr = {
             c.id for c in self.correlator.correlations if c.id in referenced or (c.name or "") in referenced
         }
+        self._peers_wanted = peer_indicators
+        self._peer_stamp: int | None = None
+        self.peers_active = False
+        """Does the local share store hold peers' indicators to apply?"""
+        self.refresh_peer_indicators()
+
+    def refresh_peer_indicators(self) -> None:
+        """Check whether the local share store holds usable peers' indicators.
+
+        Costs one ``stat`` when the store is absent or unchanged since the last check.
+        """
+        if not self._peers_wanted:
+            return
+        from mamori.share._local import local_db_path
+
+        try:
+            stamp = os.stat(local_db_path()).st_mtime_ns
+        except OSError:
+            self._peer_stamp = None
+            self.peers_active = False
+            return
+        if stamp == self._peer_stamp:
+            return
+        self._peer_stamp = stamp
+        import sqlite3
+
+        from mamori.share import local_indicators
+
+        try:
+            self.peers_active = bool(local_indicators())
+        except sqlite3.Error as exc:
+            self.stats.errors.append(ScanError(path=str(local_db_path()), message=f"share store: {exc}"))
+            self.peers_active = False
 
     @property
     def unsupported(self) -> tuple[UnsupportedEntry, ...]:
@@ -112,6 +162,30 @@ class Detector:
             correlation=c.type,
         )
 
+    def _peer_alert(self, match: IndicatorMatch, event: LogEvent) -> Alert:
+        ind = match.indicator
+        tags = (PEER_INDICATOR_TAG, *sorted({t for t in ind.labels if t != PEER_INDICATOR_TAG}))
+        title = f"Peer indicator: {ind.name}"
+        exploits = self._targets(ind.id, tags, title)
+        fields: dict[str, Any] = dict(event.fields)
+        fields["share.observable"] = match.observable.value
+        fields["share.observable_type"] = match.observable.hash_name or match.observable.kind
+        if ind.source:
+            fields["share.source"] = ind.source
+        return Alert(
+            rule_id=ind.id,
+            title=title,
+            level=PEER_INDICATOR_LEVEL,
+            timestamp=event.timestamp,
+            path=event.path,
+            record=event.record,
+            tags=tags,
+            event=fields,
+            escalated=bool(exploits),
+            exploits=exploits,
+            host=event.host,
+        )
+
     def in_window(self, event: LogEvent) -> bool:
         """Is the event inside ``--since``/``--until``? (Events without a time are kept.)"""
         t = event.time
@@ -135,6 +209,12 @@ class Detector:
                 for hit in self.correlator.feed(rule.id, event):
                     if hit.correlation.id not in self._silent_corr:
                         out.append(self._corr_alert(hit))
+        if self.peers_active:
+            from mamori.share import indicator_matches
+
+            fields: Mapping[str, Any] = event.fields
+            for m in indicator_matches(fields if isinstance(fields, dict) else dict(fields)):
+                out.append(self._peer_alert(m, event))
         self.stats.alerts += len(out)
         return out
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from mamori.detect._alert import Alert
 from mamori.detect._detector import Detector
 from mamori.detect._events import LogEvent, json_event
-from mamori.detect._readers import LINE_PARSERS, sniff_line
+from mamori.detect._readers import LINE_PARSERS, read_evtx_after, sniff_line
 from mamori.errors import InputError
 from mamori.model import ScanError
 
@@ -32,6 +32,11 @@ class _Tail:
     pending: bytes = b""
     lineno: int = 0
     kind: str | None = None
+    evtx: bool = False
+    stamp: tuple[int, int] = (-1, -1)
+    """(size, mtime in ns) when an EVTX file was last read."""
+    last_id: int = 0
+    """The highest EventRecordID of an EVTX file evaluated so far."""
 
 
 def _parse(tail: _Tail, line: str, errors: list[ScanError]) -> LogEvent | None:
@@ -59,34 +64,71 @@ def follow(
     interval: float = 0.2,
     stop: threading.Event | None = None,
     on_error: Callable[[ScanError], None] | None = None,
+    on_tick: Callable[[], None] | None = None,
 ) -> None:
-    """Tail ``paths`` until ``stop`` is set (or forever), calling ``on_alert`` for each alert."""
+    """Tail ``paths`` until ``stop`` is set (or forever), calling ``on_alert`` for each alert.
+
+    ``on_tick`` is called after every polling round (the CLI records alerts in batches there).
+    """
+    tails = []
     for p in paths:
         if p == "-":
             raise InputError("--follow reads files; stdin is already a stream (drop --follow)")
-        with open(p, "rb") as fh:
-            if fh.read(8) == b"ElfFile\x00":
-                raise InputError(
-                    "--follow works on text logs (access, syslog, auditd, JSON Lines), not EVTX", path=p
-                )
-    tails = [_Tail(p) for p in paths]
+        try:
+            with open(p, "rb") as fh:
+                is_evtx = fh.read(8) == b"ElfFile\x00"
+        except OSError as exc:
+            raise InputError(f"cannot open: {exc.strerror or exc}", path=p) from exc
+        tails.append(_Tail(p, evtx=is_evtx))
     errors: list[ScanError] = []
-    while True:
+    try:
+        while True:
+            detector.refresh_peer_indicators()
+            for t in tails:
+                if t.evtx:
+                    _poll_evtx(t, detector, on_alert, errors)
+                else:
+                    _poll(t, detector, on_alert, errors)
+            if errors:
+                for e in errors:
+                    detector.stats.errors.append(e)
+                    if on_error is not None:
+                        on_error(e)
+                errors.clear()
+            if on_tick is not None:
+                on_tick()
+            if stop is not None and stop.wait(interval):
+                break
+            if stop is None:
+                time.sleep(interval)
+    finally:
         for t in tails:
-            _poll(t, detector, on_alert, errors)
-        if errors:
-            for e in errors:
-                detector.stats.errors.append(e)
-                if on_error is not None:
-                    on_error(e)
-            errors.clear()
-        if stop is not None and stop.wait(interval):
-            break
-        if stop is None:
-            time.sleep(interval)
-    for t in tails:
-        if t.fh is not None:
-            t.fh.close()  # type: ignore[attr-defined]
+            if t.fh is not None:
+                t.fh.close()  # type: ignore[attr-defined]
+
+
+def _poll_evtx(
+    t: _Tail, detector: Detector, on_alert: Callable[[Alert], None], errors: list[ScanError]
+) -> None:
+    try:
+        st = os.stat(t.path)
+    except FileNotFoundError:
+        return  # rotated away; wait for the new file
+    stamp = (st.st_size, st.st_mtime_ns)
+    if stamp == t.stamp:
+        return
+    t.stamp = stamp
+    ids: list[int] = []
+    for ev in read_evtx_after(t.path, t.last_id, errors, ids):
+        for alert in detector.process(ev):
+            on_alert(alert)
+    if ids and ids[0] < t.last_id:  # cleared or replaced by a log with lower ids: all of it is new
+        ids = []
+        for ev in read_evtx_after(t.path, 0, errors, ids):
+            for alert in detector.process(ev):
+                on_alert(alert)
+    if ids:
+        t.last_id = ids[0]
 
 
 def _poll(t: _Tail, detector: Detector, on_alert: Callable[[Alert], None], errors: list[ScanError]) -> None:

@@ -333,7 +333,17 @@ def read_events(path: str, errors: list[ScanError], fmt: str | None = None) -> I
             fh.close()
 
 
-def _read_evtx(fh: IO[bytes] | None, path: str, errors: list[ScanError]) -> Iterator[LogEvent]:
+def _read_evtx(
+    fh: IO[bytes] | None,
+    path: str,
+    errors: list[ScanError],
+    *,
+    after_id: int = 0,
+    ids: list[int] | None = None,
+) -> Iterator[LogEvent]:
+    """EVTX records as events; with ``after_id``, records whose EventRecordID is not above it are
+    skipped before their JSON is decoded (``--follow`` re-reads a file that grew). ``ids``, when
+    given, receives the highest EventRecordID seen (its only element)."""
     import evtx
 
     try:
@@ -361,6 +371,16 @@ def _read_evtx(fh: IO[bytes] | None, path: str, errors: list[ScanError]) -> Iter
                 return
             continue
         record += 1
+        if ids is not None or after_id:
+            rid = rec.get("event_record_id")
+            if isinstance(rid, int):
+                if ids is not None:
+                    if not ids:
+                        ids.append(rid)
+                    elif rid > ids[0]:
+                        ids[0] = rid
+                if rid <= after_id:
+                    continue
         try:
             obj = loads(rec["data"])
         except (ValueError, KeyError, TypeError) as exc:
@@ -453,6 +473,14 @@ def _read_lines(fh: IO[bytes], path: str, errors: list[ScanError], kind: str | N
             errors.append(ScanError(path=path, line=lineno, message=f"not a {kind} log line; skipped"))
             continue
         yield ev
+
+
+def read_evtx_after(path: str, after_id: int, errors: list[ScanError], ids: list[int]) -> Iterator[LogEvent]:
+    """The records of an EVTX file whose EventRecordID is above ``after_id`` (``--follow``).
+
+    ``ids`` receives the highest EventRecordID of the file (empty when it has no record).
+    """
+    yield from _read_evtx(None, path, errors, after_id=after_id, ids=ids)
 
 
 def file_format(path: Path) -> str:

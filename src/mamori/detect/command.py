@@ -3,6 +3,12 @@
 Only argument handling and rendering live here; the work is :class:`._detector.Detector`.
 Exit codes follow the contract: 0 nothing at or above ``--fail-on``, 1 alerts at or above it,
 2 bad usage or input (raised as :class:`mamori.errors.InputError`).
+
+``--format stix`` renders the alerts as a STIX 2.1 bundle through the sharing stage
+(:func:`mamori.share.stix.alerts_to_stix`, TLP AMBER as ``share push`` defaults to), ready for
+``mamori share push``. Every run's alerts are recorded in the results database for the
+dashboard (:meth:`mamori.results.ResultsStore.record_alerts`): once at the end of a run, and in
+batches while following.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Annotated
@@ -108,7 +115,12 @@ def detect_command(
         ),
     ] = None,
     output_format: Annotated[
-        str, typer.Option("--format", help="Output format: table, jsonl (contract), json or stix.")
+        str,
+        typer.Option(
+            "--format",
+            help="Output format: table, jsonl (contract), json, or stix (a STIX 2.1 bundle, TLP AMBER, "
+            "for 'mamori share push').",
+        ),
     ] = "table",
     output: Annotated[
         str | None, typer.Option("-o", "--output", help="Write the output to FILE ('-' = stdout).")
@@ -130,7 +142,11 @@ def detect_command(
         ),
     ] = None,
     follow_logs: Annotated[
-        bool, typer.Option("--follow", help="Keep watching the files and alert on new lines as they come.")
+        bool,
+        typer.Option(
+            "--follow",
+            help="Keep watching the files (text logs, JSON Lines, EVTX) and alert on new records as they come.",
+        ),
     ] = False,
     since: Annotated[
         str | None,
@@ -144,12 +160,12 @@ def detect_command(
     fmt = output_format.lower()
     if fmt not in _FORMATS:
         raise InputError(f"--format must be one of {', '.join(_FORMATS)}, not {output_format!r}")
-    if fmt == "stix":
-        raise InputError("--format stix: not available yet: comes with the sharing issue")
     if fail_on.lower() not in FAIL_ON_CHOICES:
         raise InputError(f"--fail-on must be one of {', '.join(FAIL_ON_CHOICES)}, not {fail_on!r}")
     if not logs:
         raise InputError("give at least one LOG file (or '-' for stdin)")
+    if fmt == "stix" and follow_logs:
+        raise InputError("--format stix writes one bundle at the end of a run; use jsonl with --follow")
     since_t = parse_when(since, "--since")
     until_t = parse_when(until, "--until")
     paths = expand_log_paths(logs)
@@ -187,9 +203,9 @@ def detect_command(
         close = True
     try:
         if follow_logs:
-            code = _run_follow(paths, detector, out, fmt, fail_on)
+            code = _run_follow(paths, detector, out, fmt, fail_on, project)
         else:
-            code = _run_once(paths, detector, out, fmt, fail_on)
+            code = _run_once(paths, detector, out, fmt, fail_on, project)
     finally:
         if close:
             out.close()
@@ -202,8 +218,32 @@ def _print_errors(errors: list[ScanError]) -> None:
         print(f"mamori detect: {where}: {e.message}", file=sys.stderr)
 
 
-def _run_once(paths: list[str], detector: Detector, out: IO[str], fmt: str, fail_on: str) -> int:
-    """Read every file once. JSONL streams alerts as they come (nothing kept in memory)."""
+def record_alerts(project: Path | None, alerts: Sequence[Alert]) -> None:
+    """Store a run's alerts in the results database for the dashboard (a failure only warns)."""
+    import sqlite3
+
+    from mamori.config import results_db_path
+    from mamori.results import ResultsStore
+
+    try:
+        ResultsStore(results_db_path()).record_alerts(project, alerts)
+    except (sqlite3.Error, OSError) as exc:
+        print(f"mamori detect: alerts not recorded in the results database: {exc}", file=sys.stderr)
+
+
+def _render_stix(alerts: Sequence[Alert], out: IO[str]) -> None:
+    import json
+
+    from mamori.share.stix import ShareOptions, alerts_to_stix
+
+    bundle = alerts_to_stix([a.to_dict() for a in alerts], ShareOptions())
+    out.write(json.dumps(bundle, ensure_ascii=False, indent=2) + "\n")
+
+
+def _run_once(
+    paths: list[str], detector: Detector, out: IO[str], fmt: str, fail_on: str, project: Path | None
+) -> int:
+    """Read every file once. JSONL streams alerts as they come; all are recorded at the end."""
     from mamori._progress import RichProgress
     from mamori.detect._readers import read_events
 
@@ -218,8 +258,7 @@ def _run_once(paths: list[str], detector: Detector, out: IO[str], fmt: str, fail
         if fmt == "jsonl":
             for a in batch:
                 out.write(a.to_json() + "\n")
-        else:
-            alerts.extend(batch)
+        alerts.extend(batch)
 
     with RichProgress(enabled=sys.stderr.isatty() and len(paths) > 1) as progress:
         progress.start("detect", total=len(paths))
@@ -248,18 +287,40 @@ def _run_once(paths: list[str], detector: Detector, out: IO[str], fmt: str, fail
             version=_version(),
         )
         out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "stix":
+        _render_stix(alerts, out)
     elif fmt == "table":
         _render_table(alerts, errors, out, events=detector.stats.events, rules=len(detector.ruleset.rules))
+    record_alerts(project, alerts)
     return 1 if failed else 0
 
 
-def _run_follow(paths: list[str], detector: Detector, out: IO[str], fmt: str, fail_on: str) -> int:
+FOLLOW_RECORD_EVERY = 10.0
+"""Seconds between two batches of followed alerts recorded in the results database."""
+
+
+def _run_follow(
+    paths: list[str],
+    detector: Detector,
+    out: IO[str],
+    fmt: str,
+    fail_on: str,
+    project: Path | None,
+    *,
+    stop: threading.Event | None = None,
+) -> int:
+    """Follow the files until interrupted (or ``stop`` is set); alerts are written as they come
+    and recorded in batches (every :data:`FOLLOW_RECORD_EVERY` seconds, and at the end)."""
     from mamori.detect._follow import follow
 
-    seen: list[Alert] = []
+    failed = False
+    pending: list[Alert] = []
+    last_record = time.monotonic()
 
     def on_alert(a: Alert) -> None:
-        seen.append(a)
+        nonlocal failed
+        failed = failed or fails([a], fail_on)
+        pending.append(a)
         if fmt == "table":
             line = f"{a.timestamp[:19] or datetime.now(UTC).isoformat(timespec='seconds')} {a.level:<13} {a.title}  ({a.path}:{a.record})"
             if a.escalated:
@@ -272,9 +333,19 @@ def _run_follow(paths: list[str], detector: Detector, out: IO[str], fmt: str, fa
     def on_error(e: ScanError) -> None:
         _print_errors([e])
 
-    stop = threading.Event()
+    def on_tick() -> None:
+        nonlocal last_record
+        if pending and time.monotonic() - last_record >= FOLLOW_RECORD_EVERY:
+            record_alerts(project, pending)
+            pending.clear()
+            last_record = time.monotonic()
+
+    stop = stop or threading.Event()
     try:
-        follow(paths, detector, on_alert, stop=stop, on_error=on_error)
+        follow(paths, detector, on_alert, stop=stop, on_error=on_error, on_tick=on_tick)
     except KeyboardInterrupt:
         stop.set()
-    return 1 if fails(seen, fail_on) else 0
+    finally:
+        if pending:
+            record_alerts(project, pending)
+    return 1 if failed else 0

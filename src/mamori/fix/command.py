@@ -92,8 +92,23 @@ def fix_command(
         warn=lambda m: err.print(f"[yellow]warning:[/] {escape(m)}"),
     )
     print_report(report, console, show_diffs=dry_run)
+    if not dry_run:
+        _record(report, target, err)
     unfixed = [r for r in report.results if not r.applied and not (dry_run and r.status == "verified")]
     raise typer.Exit(1 if unfixed else 0)
+
+
+def _record(report: FixReport, target: Path, err: Console) -> None:
+    """Store the fix run in the results database (the dashboard's speed figures); never fatal."""
+    import sqlite3
+
+    from mamori.config import results_db_path
+    from mamori.results import ResultsStore
+
+    try:
+        ResultsStore(results_db_path()).record_fixes(target, report)
+    except (OSError, sqlite3.Error) as exc:
+        err.print(f"[yellow]warning:[/] could not record the fixes for the dashboard: {escape(str(exc))}")
 
 
 def print_report(report: FixReport, console: Console, *, show_diffs: bool = False) -> None:

@@ -4,7 +4,7 @@ Public interface: :func:`collect` (a target → :class:`Inventory`), :class:`Com
 and :func:`parsers` (the registered lockfile/manifest/SBOM parsers).
 """
 
-from mamori.inventory.interface import Component, Inventory, ParseResult, Parser
+from mamori.inventory.interface import Component, Inventory, Parser, ParseResult
 from mamori.inventory.registry import collect, parsers
 
 __all__ = ["Component", "Inventory", "ParseResult", "Parser", "collect", "parsers"]

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from mamori.inventory.interface import Component, Inventory, ParseResult, Parser
+from mamori.inventory.interface import Component, Inventory, Parser, ParseResult
 from mamori.model import ScanError
 
 _MODULES = (
@@ -55,6 +55,7 @@ def max_file_bytes() -> int:
         return int(os.environ.get("MAMORI_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES))
     except ValueError:
         return DEFAULT_MAX_FILE_BYTES
+
 
 _cache: list[Parser] | None = None
 

@@ -15,15 +15,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mamori import __version__
+from mamori.dashboard import create_router
 from mamori.share._hub import Filters, Hub, Org, Page, TaxiiError, format_timestamp, parse_timestamp
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
@@ -139,8 +141,11 @@ def _envelope(page: Page) -> str:
     return head + ',"objects":[' + ",".join(r.body for r in page.rows) + "]}"
 
 
-def create_app(hub: Hub, *, title: str = "mamori hub") -> FastAPI:
-    """The ASGI application of ``hub`` (run it with uvicorn, as ``mamori serve`` does)."""
+def create_app(hub: Hub, *, title: str = "mamori hub", results: Path | None = None) -> FastAPI:
+    """The ASGI application of ``hub`` (run it with uvicorn, as ``mamori serve`` does).
+
+    ``results``: the results database the dashboard shows (default: under ``MAMORI_HOME``).
+    """
     app = FastAPI(title=title, version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.exception_handler(TaxiiError)
@@ -192,12 +197,8 @@ def create_app(hub: Hub, *, title: str = "mamori hub") -> FastAPI:
     def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> TaxiiResponse:
         return TaxiiResponse(json.dumps(body), status_code=status, headers=headers)
 
-    @app.get("/", response_class=HTMLResponse)
-    def dashboard() -> str:
-        return (
-            "<!doctype html><html><head><meta charset='utf-8'><title>mamori hub</title></head><body>"
-            "<h1>mamori hub</h1><p>TAXII 2.1 discovery: <a href='/taxii2/'>/taxii2/</a></p></body></html>"
-        )
+    # the management dashboard at / (same organisations and tokens as the APIs)
+    app.include_router(create_router(hub, results))
 
     @app.get("/taxii2/")
     def discovery(request: Request) -> Response:

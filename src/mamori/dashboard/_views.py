@@ -1,0 +1,612 @@
+"""The dashboard's pages and its JSON, as a FastAPI router mounted by ``mamori serve`` at ``/``.
+
+Login is the hub's: an organisation's API token, sent as ``Authorization: Bearer``, as HTTP
+Basic (organisation name and token), or once through the login form, which keeps the token in a
+``HttpOnly``, ``SameSite=Strict`` session cookie. Posture, speed and attacks are the hub
+operator's own results, so only an admin organisation (admin of the cross-sector collection)
+sees them; every organisation sees the sharing figures of its own collections. Pages are
+rendered on the server with Jinja2 (autoescaped) from the same values as ``/api/dashboard``,
+so the numbers a browser shows are the numbers the API returns.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from mamori.dashboard import _charts as charts
+from mamori.dashboard._sharing import (
+    TLP_LEVELS,
+    Viewer,
+    shared_objects,
+    sharing_stats,
+    viewer_of,
+)
+from mamori.results import DECISIONS, AlertRecord, Posture, ResultsStore, SpeedFigure
+from mamori.share._hub import Hub, Org
+
+COOKIE = "mamori_session"
+"""The session cookie: the organisation's API token (HttpOnly, SameSite=Strict)."""
+
+DECISION_NAMES = {
+    "act": "Act",
+    "attend": "Attend",
+    "track*": "Track*",
+    "track": "Track",
+    "unprioritised": "None",
+}
+"""How decisions are written on the pages."""
+
+_CSP = (
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+
+
+def _package_dir(name: str) -> Path:
+    return Path(str(resources.files("mamori.dashboard") / name))
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(_package_dir("templates"))),
+        autoescape=select_autoescape(("html",)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["duration"] = charts.duration
+    env.filters["decision_name"] = lambda d: DECISION_NAMES.get(str(d), str(d))
+    env.filters["css"] = lambda d: "seg-" + str(d).replace("*", "-star")
+    env.filters["when"] = _when
+    env.globals["DECISIONS"] = DECISIONS
+    env.globals["TLP_LEVELS"] = TLP_LEVELS
+    return env
+
+
+def _when(text: str | None) -> str:
+    if not text:
+        return "–"
+    try:
+        dt = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return str(text)
+    dt = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _link(path: str, **params: object) -> str:
+    query = {k: str(v) for k, v in params.items() if v is not None and v != ""}
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+def create_router(hub: Hub, results: Path | None = None) -> APIRouter:
+    """The dashboard's routes over ``hub`` (logins, sharing) and the results database ``results``
+    (default: ``results.sqlite`` under ``MAMORI_HOME``)."""
+    from mamori.config import results_db_path
+
+    store = ResultsStore(results or results_db_path())
+    env = _environment()
+    router = APIRouter()
+
+    def authenticate(request: Request) -> Org | None:
+        header = request.headers.get("authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer":
+            return hub.authenticate(value.strip())
+        if scheme.lower() == "basic":
+            try:
+                user, _, password = (
+                    base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+                )
+            except (binascii.Error, UnicodeDecodeError):
+                return None
+            return hub.authenticate(password, user)
+        token = request.cookies.get(COOKIE, "")
+        return hub.authenticate(token) if token else None
+
+    def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        html = env.get_template(template).render(request_path=request.url.path, **context)
+        return HTMLResponse(html, status_code=status, headers=_headers())
+
+    def guarded(
+        render: Callable[[Request, Viewer], Response], *, admin: bool = True
+    ) -> Callable[[Request], Any]:
+        async def handler(request: Request) -> Response:
+            def run() -> Response:
+                org = authenticate(request)
+                if org is None:
+                    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                    return RedirectResponse(_link("/login", next=target), status_code=303)
+                viewer = viewer_of(hub, org)
+                if admin and not viewer.admin:
+                    return page(
+                        request,
+                        "forbidden.html",
+                        status=403,
+                        viewer=viewer,
+                        title="Not for your organisation",
+                    )
+                return render(request, viewer)
+
+            return await run_in_threadpool(run)
+
+        return handler
+
+    # -- login --------------------------------------------------------------------------------
+
+    @router.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request) -> Response:
+        return page(request, "login.html", title="Log in", next=_safe_next(request.query_params.get("next")))
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        name = (form.get("org") or [""])[0].strip()
+        token = (form.get("token") or [""])[0].strip()
+        nxt = _safe_next((form.get("next") or ["/"])[0])
+        org = await run_in_threadpool(hub.authenticate, token, name) if token and name else None
+        if org is None:
+            await run_in_threadpool(hub.audit_denied, name or "(anonymous)", "auth-failed", "", "/login")
+            return page(
+                request,
+                "login.html",
+                status=401,
+                title="Log in",
+                next=nxt,
+                error="That organisation name and token do not match.",
+                org=name,
+            )
+        response = RedirectResponse(nxt, status_code=303)
+        response.set_cookie(
+            COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+        return response
+
+    @router.post("/logout")
+    def logout() -> Response:
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    @router.get("/static/{name}")
+    def static(name: str) -> Response:
+        path = _package_dir("static") / name
+        if "/" in name or name.startswith(".") or path.suffix not in _STATIC_TYPES or not path.is_file():
+            return Response("not found", status_code=404, media_type="text/plain")
+        return Response(
+            path.read_bytes(),
+            media_type=_STATIC_TYPES[path.suffix],
+            headers={"Cache-Control": "max-age=300", "X-Content-Type-Options": "nosniff"},
+        )
+
+    # -- pages ----------------------------------------------------------------------------------
+
+    def overview(request: Request, viewer: Viewer) -> Response:
+        posture = store.posture()
+        trend = store.trend()
+        counts = posture.by_decision()
+        return page(
+            request,
+            "overview.html",
+            title="Posture",
+            viewer=viewer,
+            posture=posture,
+            counts=counts,
+            total=sum(counts.values()),
+            oldest_act=posture.oldest("act"),
+            oldest_open=_oldest_any(posture),
+            asset_chart=_decision_bars(posture.by_asset(), "asset", "Open findings by asset"),
+            sector_chart=_decision_bars(posture.by_sector(), "sector", "Open findings by sector"),
+            trend_chart=_trend_chart(trend),
+            trend=trend,
+            by_asset=posture.by_asset(),
+            by_sector=posture.by_sector(),
+        )
+
+    def speed(request: Request, viewer: Viewer) -> Response:
+        figures = store.speed()
+        return page(
+            request,
+            "speed.html",
+            title="Speed",
+            viewer=viewer,
+            figures=[(f, _speed_chart(f)) for f in figures],
+        )
+
+    def speed_samples(request: Request, viewer: Viewer) -> Response:
+        key = request.query_params.get("figure", "")
+        group = request.query_params.get("group")
+        figure = next((f for f in store.speed() if f.key == key), None)
+        if figure is None:
+            return page(request, "missing.html", status=404, viewer=viewer, title="No such figure", what=key)
+        samples = [s for s in figure.samples if group is None or s.group == group]
+        return page(
+            request,
+            "samples.html",
+            title=figure.title,
+            viewer=viewer,
+            figure=figure,
+            group=group,
+            samples=sorted(samples, key=lambda s: -s.seconds),
+        )
+
+    def attacks(request: Request, viewer: Viewer) -> Response:
+        alerts = store.alerts()
+        bucket = request.query_params.get("bucket")
+        escalated_only = request.query_params.get("escalated") == "1"
+        buckets = _buckets(alerts)
+        shown = [
+            a
+            for a in alerts
+            if (bucket is None or _bucket_of(a, buckets.unit) == bucket)
+            and (not escalated_only or a.escalated)
+        ]
+        linked = {fid: store.finding(fid) for a in shown if a.escalated for fid in a.exploits}
+        return page(
+            request,
+            "attacks.html",
+            title="Attacks",
+            viewer=viewer,
+            alerts=shown,
+            total=len(alerts),
+            escalated=sum(1 for a in alerts if a.escalated),
+            bucket=bucket,
+            escalated_only=escalated_only,
+            chart=_alert_chart(buckets),
+            linked=linked,
+        )
+
+    def alert_page(request: Request, viewer: Viewer) -> Response:
+        ref = request.path_params["ref"]
+        alert = store.alert(ref)
+        if alert is None:
+            return page(request, "missing.html", status=404, viewer=viewer, title="No such alert", what=ref)
+        linked = {fid: store.finding(fid) for fid in alert.exploits}
+        return page(request, "alert.html", title=alert.title, viewer=viewer, alert=alert, linked=linked)
+
+    def sharing(request: Request, viewer: Viewer) -> Response:
+        stats = sharing_stats(hub, viewer)
+        return page(
+            request,
+            "sharing.html",
+            title="Sharing",
+            viewer=viewer,
+            stats=stats,
+            received_chart=_tlp_chart(stats.sectors, stats.received, "received"),
+            sent_chart=_tlp_chart(stats.sectors, stats.sent, "sent"),
+        )
+
+    def sharing_objects(request: Request, viewer: Viewer) -> Response:
+        q = request.query_params
+        direction = "sent" if q.get("direction") == "sent" else "received"
+        objs = shared_objects(hub, viewer, sector=q.get("sector"), tlp=q.get("tlp"), sent=direction == "sent")
+        return page(
+            request,
+            "objects.html",
+            title=f"Objects {direction}",
+            viewer=viewer,
+            objects=objs,
+            direction=direction,
+            sector=q.get("sector"),
+            tlp=q.get("tlp"),
+            total=sum(o.times_sent for o in objs) if direction == "sent" else len(objs),
+        )
+
+    def findings(request: Request, viewer: Viewer) -> Response:
+        q = request.query_params
+        upto = q.get("upto")
+        posture = store.posture(upto_scan=int(upto) if upto and upto.isdigit() else None)
+        selected = posture.select(decision=q.get("decision"), asset=q.get("asset"), sector=q.get("sector"))
+        return page(
+            request,
+            "findings.html",
+            title="Open findings",
+            viewer=viewer,
+            findings=selected,
+            filters={k: q.get(k) for k in ("decision", "asset", "sector", "upto") if q.get(k)},
+        )
+
+    def finding(request: Request, viewer: Viewer) -> Response:
+        fid = request.path_params["finding_id"]
+        detail = store.finding(fid)
+        if detail is None:
+            return page(request, "missing.html", status=404, viewer=viewer, title="No such finding", what=fid)
+        return page(
+            request, "finding.html", title=str(detail.finding.get("title", fid)), viewer=viewer, d=detail
+        )
+
+    def api(request: Request, viewer: Viewer) -> Response:
+        body: dict[str, Any] = {"organisation": viewer.org.name, "admin": viewer.admin}
+        if viewer.admin:
+            body.update(dashboard_data(store))
+        stats = sharing_stats(hub, viewer)
+        body["sharing"] = {
+            "received": _tlp_table(stats.received),
+            "sent": _tlp_table(stats.sent),
+            "received_total": stats.total("received"),
+            "sent_total": stats.total("sent"),
+        }
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    router.add_api_route("/", guarded(overview), methods=["GET"], include_in_schema=False)
+    router.add_api_route("/speed", guarded(speed), methods=["GET"], include_in_schema=False)
+    router.add_api_route("/speed/samples", guarded(speed_samples), methods=["GET"], include_in_schema=False)
+    router.add_api_route("/attacks", guarded(attacks), methods=["GET"], include_in_schema=False)
+    router.add_api_route("/attacks/{ref}", guarded(alert_page), methods=["GET"], include_in_schema=False)
+    router.add_api_route("/sharing", guarded(sharing, admin=False), methods=["GET"], include_in_schema=False)
+    router.add_api_route(
+        "/sharing/objects", guarded(sharing_objects, admin=False), methods=["GET"], include_in_schema=False
+    )
+    router.add_api_route("/findings", guarded(findings), methods=["GET"], include_in_schema=False)
+    router.add_api_route("/findings/{finding_id}", guarded(finding), methods=["GET"], include_in_schema=False)
+
+    async def api_handler(request: Request) -> Response:
+        org = await run_in_threadpool(authenticate, request)
+        if org is None:
+            return JSONResponse(
+                {"title": "Unauthorized", "http_status": "401"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="mamori", Basic realm="mamori"'},
+            )
+        viewer = await run_in_threadpool(viewer_of, hub, org)
+        return await run_in_threadpool(api, request, viewer)
+
+    router.add_api_route("/api/dashboard", api_handler, methods=["GET"], include_in_schema=False)
+    return router
+
+
+def dashboard_data(store: ResultsStore) -> dict[str, Any]:
+    """The dashboard's figures as JSON (what ``/api/dashboard`` returns to an admin)."""
+    posture = store.posture()
+    oldest = posture.oldest("act")
+    figures = store.speed()
+    alerts = store.alerts()
+    return {
+        "posture": {
+            "open": len(posture.findings),
+            "by_decision": posture.by_decision(),
+            "by_asset": posture.by_asset(),
+            "by_sector": posture.by_sector(),
+            "oldest_act": None
+            if oldest is None
+            else {"id": oldest.id, "first_seen": oldest.first_seen, "age_seconds": oldest.age_seconds},
+        },
+        "trend": [
+            {
+                "scan": p.scan_id,
+                "at": p.at,
+                "target": p.target,
+                "open": p.total,
+                "by_decision": dict(p.counts),
+            }
+            for p in store.trend()
+        ],
+        "speed": {
+            f.key: {
+                "title": f.title,
+                "samples": len(f.samples),
+                "mean_seconds": f.mean,
+                "p90_seconds": f.p90,
+                "series": [
+                    {"group": g, "at": at, "mean_seconds": m, "p90_seconds": p, "samples": n}
+                    for g, at, m, p, n in f.series()
+                ],
+            }
+            for f in figures
+        },
+        "alerts": {
+            "total": len(alerts),
+            "escalated": sum(1 for a in alerts if a.escalated),
+        },
+    }
+
+
+def _headers() -> dict[str, str]:
+    return {
+        "Content-Security-Policy": _CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+
+
+def _safe_next(value: str | None) -> str:
+    """Only same-site paths: never let the login redirect elsewhere."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+def _oldest_any(posture: Posture) -> Any:
+    for decision in DECISIONS:
+        found = posture.oldest(decision)
+        if found is not None:
+            return found
+    return None
+
+
+def _decision_segments(counts: dict[str, int], **params: str) -> tuple[charts.Segment, ...]:
+    return tuple(
+        charts.Segment(
+            counts.get(d, 0),
+            "seg-" + d.replace("*", "-star"),
+            _link("/findings", decision=d, **params),
+            f"{counts.get(d, 0)} {DECISION_NAMES[d]}",
+        )
+        for d in DECISIONS
+    )
+
+
+def _decision_bars(groups: dict[str, dict[str, int]], kind: str, label: str) -> Any:
+    bars = [charts.Bar(name, _decision_segments(counts, **{kind: name})) for name, counts in groups.items()]
+    words = "; ".join(
+        f"{b.label}: " + ", ".join(f"{groups[b.label][d]} {DECISION_NAMES[d]}" for d in DECISIONS)
+        for b in bars
+    )
+    return charts.hbars(bars, label=f"{label}. {words or 'none'}")
+
+
+def _trend_chart(trend: Any) -> Any:
+    points = list(trend)[-40:]
+    bars = [
+        charts.Bar(
+            _when(p.at)[5:16],
+            tuple(
+                charts.Segment(
+                    p.counts.get(d, 0),
+                    "seg-" + d.replace("*", "-star"),
+                    _link("/findings", decision=d, upto=p.scan_id),
+                    f"after scan {p.scan_id} ({_when(p.at)}): {p.counts.get(d, 0)} {DECISION_NAMES[d]}",
+                )
+                for d in reversed(DECISIONS)
+            ),
+        )
+        for p in points
+    ]
+    words = "; ".join(f"scan {p.scan_id}: {p.total} open" for p in points)
+    return charts.vbars(
+        bars, label=f"Open findings after each scan. {words or 'no scans yet'}", y_label="open"
+    )
+
+
+def _speed_chart(figure: SpeedFigure) -> Any:
+    series = figure.series()
+    mean_pts = [
+        charts.Point(
+            _when(at)[5:16],
+            m,
+            _link("/speed/samples", figure=figure.key, group=g),
+            f"{g}: mean {charts.duration(m)} over {n}",
+        )
+        for g, at, m, _p, n in series
+    ]
+    p90_pts = [
+        charts.Point(
+            _when(at)[5:16],
+            p,
+            _link("/speed/samples", figure=figure.key, group=g),
+            f"{g}: 90th percentile {charts.duration(p)} over {n}",
+        )
+        for g, at, _m, p, n in series
+    ]
+    words = "; ".join(
+        f"{g}: mean {charts.duration(m)}, 90th percentile {charts.duration(p)}" for g, _at, m, p, _n in series
+    )
+    return charts.lines(
+        [("mean", "line-mean", mean_pts), ("90th percentile", "line-p90", p90_pts)],
+        label=f"{figure.title} over time. {words or 'no samples yet'}",
+        fmt=charts.duration,
+        height=160,
+    )
+
+
+class _Buckets:
+    def __init__(self, unit: str, counts: dict[str, tuple[int, int]]) -> None:
+        self.unit = unit
+        self.counts = counts
+
+
+def _alert_time(a: AlertRecord) -> datetime | None:
+    for text in (a.timestamp, a.recorded):
+        try:
+            dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return None
+
+
+def _bucket_of(a: AlertRecord, unit: str) -> str:
+    dt = _alert_time(a)
+    if dt is None:
+        return "unknown"
+    dt = dt.astimezone(UTC)
+    return dt.strftime("%Y-%m-%d") if unit == "day" else dt.strftime("%Y-%m-%d %H:00")
+
+
+def _buckets(alerts: tuple[AlertRecord, ...]) -> _Buckets:
+    times = [t for t in (_alert_time(a) for a in alerts) if t is not None]
+    span = (max(times) - min(times)).total_seconds() if times else 0.0
+    unit = "day" if span > 2 * 86400 else "hour"
+    counts: dict[str, tuple[int, int]] = {}
+    for a in alerts:
+        key = _bucket_of(a, unit)
+        esc, other = counts.get(key, (0, 0))
+        counts[key] = (esc + 1, other) if a.escalated else (esc, other + 1)
+    return _Buckets(unit, dict(sorted(counts.items())))
+
+
+def _alert_chart(buckets: _Buckets) -> Any:
+    bars = [
+        charts.Bar(
+            key[5:] if buckets.unit == "hour" else key,
+            (
+                charts.Segment(
+                    esc,
+                    "seg-escalated",
+                    _link("/attacks", bucket=key, escalated=1),
+                    f"{key}: {esc} escalated",
+                ),
+                charts.Segment(
+                    other, "seg-alert", _link("/attacks", bucket=key), f"{key}: {other} other alerts"
+                ),
+            ),
+        )
+        for key, (esc, other) in list(buckets.counts.items())[-40:]
+    ]
+    words = "; ".join(f"{k}: {e} escalated, {o} other" for k, (e, o) in buckets.counts.items())
+    return charts.vbars(
+        bars,
+        label=f"Alerts per {buckets.unit}. {words or 'no alerts yet'}",
+        y_label=f"alerts per {buckets.unit}",
+    )
+
+
+def _tlp_chart(sectors: tuple[str, ...], counts: dict[tuple[str, str], int], direction: str) -> Any:
+    bars = [
+        charts.Bar(
+            sector,
+            tuple(
+                charts.Segment(
+                    counts.get((sector, tlp), 0),
+                    "tlp-" + tlp.replace("+", "-"),
+                    _link("/sharing/objects", direction=direction, sector=sector, tlp=tlp),
+                    f"{sector}: {counts.get((sector, tlp), 0)} TLP:{tlp.upper()} {direction}",
+                )
+                for tlp in TLP_LEVELS
+            ),
+        )
+        for sector in sectors
+        if any(counts.get((sector, t), 0) for t in TLP_LEVELS)
+    ]
+    words = "; ".join(
+        f"{b.label}: " + ", ".join(f"{counts.get((b.label, t), 0)} TLP:{t.upper()}" for t in TLP_LEVELS)
+        for b in bars
+    )
+    return charts.hbars(
+        bars, label=f"Objects {direction} by sector and TLP. {words or 'none yet'}", dark=True
+    )
+
+
+def _tlp_table(counts: dict[tuple[str, str], int]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for (sector, tlp), n in sorted(counts.items()):
+        out.setdefault(sector, dict.fromkeys(TLP_LEVELS, 0))[tlp] = n
+    return out
