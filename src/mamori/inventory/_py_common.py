@@ -23,9 +23,10 @@ from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from mamori.ecosystems import normalize_name, purl_for
+from mamori.ecosystems import normalize_name
+from mamori.inventory._common import make_component
 from mamori.inventory.interface import Component
-from mamori.model import Location, ScanError
+from mamori.model import ScanError
 
 ECOSYSTEM = "PyPI"
 _NAME_RE = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
@@ -55,17 +56,7 @@ def component(
     dev: bool | None = None,
 ) -> Component:
     """A PyPI component with its PEP 503 name and purl."""
-    norm = normalize_name(ECOSYSTEM, name)
-    return Component(
-        ecosystem=ECOSYSTEM,
-        name=norm,
-        version=version,
-        location=Location(rel, line),
-        purl=purl_for(ECOSYSTEM, norm, version),
-        direct=direct,
-        dev=dev,
-        source=source,
-    )
+    return make_component(ECOSYSTEM, name, version, rel, line, source=source, direct=direct, dev=dev)
 
 
 def pinned_version(req: Requirement) -> str:

@@ -20,24 +20,9 @@ from mamori.prioritize.interface import AssetContext, EnrichmentSource, EpssFact
 from mamori.prioritize.reachability import ProjectUsage, dependency_reachability, project_usage
 from mamori.prioritize.ssvc import decide
 from mamori.prioritize.vex import VexStatement, apply_vex, read_vex
+from mamori.share.sectors import DEFAULT_SECTORS
 
-SECTORS = (
-    "information-communications",
-    "finance",
-    "aviation",
-    "airports",
-    "railways",
-    "electric-power",
-    "gas",
-    "government",
-    "medical",
-    "water",
-    "logistics",
-    "chemicals",
-    "credit-cards",
-    "petroleum",
-    "ports",
-)
+SECTORS = DEFAULT_SECTORS
 """The default sector taxonomy: Japan's designated critical-infrastructure sectors."""
 
 __all__ = [
