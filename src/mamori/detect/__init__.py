@@ -21,23 +21,57 @@ Public API::
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from mamori.detect._alert import Alert, alerts_document, summarize
-from mamori.detect._detector import Detector, expand_log_paths, resolve_rules
-from mamori.detect._events import LogEvent, Logsource
-from mamori.detect._readers import read_events
-from mamori.detect._rules import (
-    Correlation,
-    Rule,
-    RuleSet,
-    UnsupportedEntry,
-    bundled_rules_path,
-    load_rules,
-    load_rules_from_text,
-)
-from mamori.detect._tieback import TieBack, load_tieback
+if TYPE_CHECKING:
+    from mamori.detect._alert import Alert, alerts_document, summarize
+    from mamori.detect._detector import Detector
+    from mamori.detect._events import LogEvent, Logsource
+    from mamori.detect._readers import read_events
+    from mamori.detect._rules import (
+        Correlation,
+        Rule,
+        RuleSet,
+        UnsupportedEntry,
+        bundled_rules_path,
+        load_rules,
+        load_rules_from_text,
+    )
+    from mamori.detect._tieback import TieBack, load_tieback
+
+# Loaded on first use: importing the package (as the CLI does to register its command) must not
+# pay for pySigma and the rule compiler.
+_LAZY = {
+    "Alert": "_alert",
+    "alerts_document": "_alert",
+    "summarize": "_alert",
+    "Detector": "_detector",
+    "expand_log_paths": "_detector",
+    "resolve_rules": "_detector",
+    "LogEvent": "_events",
+    "Logsource": "_events",
+    "read_events": "_readers",
+    "Correlation": "_rules",
+    "Rule": "_rules",
+    "RuleSet": "_rules",
+    "UnsupportedEntry": "_rules",
+    "bundled_rules_path": "_rules",
+    "load_rules": "_rules",
+    "load_rules_from_text": "_rules",
+    "TieBack": "_tieback",
+    "load_tieback": "_tieback",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mamori.detect' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"mamori.detect.{module}"), name)
+
 
 __all__ = [
     "Alert",
@@ -75,6 +109,9 @@ def detect_files(
     alerts are stored in the results database for the dashboard. Unreadable records are skipped
     (see :class:`Detector` to get them as errors).
     """
+    from mamori.detect._detector import Detector, expand_log_paths, resolve_rules
+    from mamori.detect._tieback import load_tieback
+
     ruleset = resolve_rules(rules)
     tieback = load_tieback(project) if project is not None else None
     detector = Detector(ruleset, tieback=tieback)

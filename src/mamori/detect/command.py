@@ -20,15 +20,17 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
 from mamori.detect._alert import FAIL_ON_CHOICES, Alert, alerts_document, fails, summarize
-from mamori.detect._detector import Detector, expand_log_paths, resolve_rules
 from mamori.detect._events import parse_time
 from mamori.errors import InputError
 from mamori.model import ScanError
+
+if TYPE_CHECKING:
+    from mamori.detect._detector import Detector
 
 _FORMATS = ("table", "jsonl", "json", "stix")
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
@@ -157,6 +159,8 @@ def detect_command(
     ] = None,
 ) -> None:
     """Detect attacks in logs with Sigma rules (bundled pack or your own), once or live."""
+    from mamori.detect._detector import Detector, expand_log_paths, resolve_rules
+
     fmt = output_format.lower()
     if fmt not in _FORMATS:
         raise InputError(f"--format must be one of {', '.join(_FORMATS)}, not {output_format!r}")

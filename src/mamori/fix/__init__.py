@@ -10,7 +10,21 @@ result is a :class:`FixReport`.
 
 from __future__ import annotations
 
-from mamori.fix._engine import fix_project
+from typing import TYPE_CHECKING, Any
+
 from mamori.fix.interface import FileEdit, FixReport, FixResult, Patch, Verification
+
+if TYPE_CHECKING:
+    from mamori.fix._engine import fix_project
+
+
+def __getattr__(name: str) -> Any:
+    # The engine (libcst, the version chooser) loads on first use, not when the CLI starts.
+    if name == "fix_project":
+        from mamori.fix._engine import fix_project
+
+        return fix_project
+    raise AttributeError(f"module 'mamori.fix' has no attribute {name!r}")
+
 
 __all__ = ["FileEdit", "FixReport", "FixResult", "Patch", "Verification", "fix_project"]
