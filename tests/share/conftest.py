@@ -51,15 +51,14 @@ def postgres_server() -> Iterator[str]:
         pytest.skip("PostgreSQL binaries missing: apt-get install -y postgresql")
     base = Path(tempfile.mkdtemp(prefix="mamori-pg-"))
     data = base / "data"
-    as_user: list[str] = []
+    as_user: str | None = None  # run as this user (postgres refuses root)
     if os.geteuid() == 0:
         shutil.chown(base, "postgres")
         base.chmod(0o700)
-        as_user = ["runuser", "-u", "postgres", "--"]
+        as_user = "postgres"
     port = free_port()
     subprocess.run(
         [
-            *as_user,
             str(bindir / "initdb"),
             "-D",
             str(data),
@@ -72,10 +71,13 @@ def postgres_server() -> Iterator[str]:
         ],
         check=True,
         capture_output=True,
+        user=as_user,
+        cwd=base,
     )
+    # started directly (not through runuser, which does not pass signals on): the SIGINT of
+    # the teardown reaches postgres itself, which stops at once
     proc = subprocess.Popen(
         [
-            *as_user,
             str(bindir / "postgres"),
             "-D", str(data),
             "-p", str(port),
@@ -87,6 +89,8 @@ def postgres_server() -> Iterator[str]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        user=as_user,
+        cwd=base,
     )  # fmt: skip
     url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     try:

@@ -43,14 +43,66 @@ def _app() -> typer.Typer:
 def test_report_becomes_valid_stix_with_cve_references() -> None:
     bundle = to_stix(REPORT.read_text(), ShareOptions(tlp=Tlp.AMBER, recipients=("Recipient Bank",)))
     assert validate_bundle(bundle) == []
-    vulns = [o for o in bundle["objects"] if o["type"] == "vulnerability"]
+    vulns = [o for o in bundle["objects"] if o["type"] == "vulnerability" and "x_mamori_rule" not in o]
     assert {v["name"] for v in vulns} == {"CVE-2019-10906", "CVE-2018-1000656"}
     refs = {(r["source_name"], r["external_id"]) for v in vulns for r in v["external_references"]}
     assert ("ghsa", "GHSA-462w-v97r-4m45") in refs and ("cwe", "CWE-693") in refs
     assert all(o["object_marking_refs"] == [TLP2_MARKINGS[Tlp.AMBER]] for o in bundle["objects"])
     assert all(o["x_mamori_recipients"] == ["Recipient Bank"] for o in bundle["objects"])
     (report,) = [o for o in bundle["objects"] if o["type"] == "report"]
-    assert set(report["object_refs"]) == {v["id"] for v in vulns}  # no code finding is shared
+    every = {o["id"] for o in bundle["objects"] if o["type"] == "vulnerability"}
+    assert set(report["object_refs"]) == every and len(every) == len(vulns) + 1  # + the code weakness
+
+
+def _code_weaknesses(bundle: dict[str, object]) -> list[dict[str, object]]:
+    return [o for o in bundle["objects"] if o["type"] == "vulnerability" and "x_mamori_rule" in o]  # type: ignore[attr-defined]
+
+
+def test_code_weakness_becomes_a_vulnerability_with_its_cwe() -> None:
+    data = json.loads(REPORT.read_text())
+    (code,) = [f for f in data["findings"] if f["kind"] == "code"]
+    bundle = to_stix(REPORT.read_text(), ShareOptions(tlp=Tlp.GREEN, producer="Producer Bank"))
+    assert validate_bundle(bundle) == []
+    (weak,) = _code_weaknesses(bundle)
+    assert weak["x_mamori_rule"] == code["rule_id"]
+    assert weak["name"] == f"{code['cwe'][0]}: {code['title']}"
+    assert weak["external_references"] == [
+        {
+            "source_name": "cwe",
+            "external_id": code["cwe"][0],
+            "url": f"https://cwe.mitre.org/data/definitions/{code['cwe'][0].split('-')[1]}.html",
+        }
+    ]
+    assert f"{code['location']['path']}:{code['location']['line']}" in str(weak["description"])
+    assert weak["labels"] == [f"severity:{code['severity']}"]
+
+
+def test_anonymised_code_weakness_keeps_its_class_and_drops_every_victim_path() -> None:
+    data = json.loads(REPORT.read_text())
+    (code,) = [f for f in data["findings"] if f["kind"] == "code"]
+    plain = to_stix(REPORT.read_text(), ShareOptions(tlp=Tlp.GREEN, producer="Producer Bank"))
+    anon = to_stix(REPORT.read_text(), ShareOptions(tlp=Tlp.GREEN, producer="Producer Bank", anonymise=True))
+    assert validate_bundle(anon) == []
+    (weak,) = _code_weaknesses(anon)
+    assert weak["id"] == _code_weaknesses(plain)[0]["id"]  # the same weakness, shared twice
+    assert {r["external_id"] for r in weak["external_references"]} == set(code["cwe"])  # type: ignore[attr-defined]
+    text = json.dumps(anon)
+    victim = [code["location"]["path"], *(t["path"] for t in code["trace"]), data["target"]]
+    victim += [f["location"]["path"] for f in data["findings"]]
+    for path in victim:
+        for part in (path, path.rsplit("/", 1)[-1]):
+            assert part not in text, part
+    assert "Producer Bank" not in text
+
+
+def test_only_open_code_weaknesses_are_shared() -> None:
+    data = json.loads(REPORT.read_text())
+    for f in data["findings"]:
+        if f["kind"] == "code":
+            f["status"] = "not_affected"
+            f["justification"] = "vulnerable_code_not_in_execute_path"
+    bundle = to_stix(json.dumps(data), ShareOptions(tlp=Tlp.CLEAR))
+    assert validate_bundle(bundle) == [] and _code_weaknesses(bundle) == []
 
 
 def test_alerts_become_indicators_sightings_and_attack_patterns() -> None:

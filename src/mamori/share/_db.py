@@ -158,8 +158,21 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def open_engine(url: str | None) -> Engine:
-    """An engine on ``url`` (default: :func:`default_url`) with the schema created."""
+POOL_SIZE = 20
+"""Connections kept open per process (the server's thread pool has 40 threads)."""
+POOL_OVERFLOW = 20
+"""Extra connections a process may open under a burst; two PostgreSQL workers thus stay
+within PostgreSQL's default ``max_connections`` of 100."""
+
+
+def open_engine(url: str | None, *, create: bool = True) -> Engine:
+    """An engine on ``url`` (default: :func:`default_url`) with the schema created
+    (``create=False``: only check the database answers; another process created it).
+
+    SQLite runs in WAL mode (readers never wait for the writer) with a 60 s busy timeout.
+    PostgreSQL connections are not pinged on every checkout (a round trip per request); a
+    dropped connection invalidates the pool and the next request reconnects.
+    """
     target = normalise_url(url or default_url())
     try:
         parsed = make_url(target)
@@ -174,8 +187,8 @@ def open_engine(url: str | None) -> Engine:
             engine = create_engine(
                 target,
                 connect_args={"timeout": 60, "check_same_thread": False},
-                pool_size=20,
-                max_overflow=40,
+                pool_size=POOL_SIZE,
+                max_overflow=POOL_OVERFLOW,
             )
 
             @event.listens_for(engine, "connect")
@@ -187,14 +200,18 @@ def open_engine(url: str | None) -> Engine:
                 cur.close()
 
         else:
-            engine = create_engine(target, pool_size=20, max_overflow=40, pool_pre_ping=True)
+            engine = create_engine(target, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_recycle=1800)
     except NoSuchModuleError as exc:
         raise InputError(f"--database: no driver for {target!r}: {exc}") from exc
     try:
-        metadata.create_all(engine)
-        with engine.begin() as conn:
-            for stmt in _SQLITE_APPEND_ONLY if engine.dialect.name == "sqlite" else _PG_APPEND_ONLY:
-                conn.execute(text(stmt))
+        if create:
+            metadata.create_all(engine)
+            with engine.begin() as conn:
+                for stmt in _SQLITE_APPEND_ONLY if engine.dialect.name == "sqlite" else _PG_APPEND_ONLY:
+                    conn.execute(text(stmt))
+        else:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
     except OperationalError as exc:
         engine.dispose()
         raise ResourceUnavailable(f"cannot open the hub database {parsed!r}: {exc.orig}") from exc

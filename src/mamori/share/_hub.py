@@ -13,25 +13,40 @@ an object committed late with an earlier time.
 Pagination tokens (``next``) are random, stored hashed, bound to the organisation, endpoint and
 filters that produced them, expire after an hour and work once: a forged, foreign, stale or
 replayed token is a TAXII 400 error.
+
+Under load (100 pollers, 10 writers) what dominates is the database's one writer, so reads never
+write synchronously: a read's audit record goes to :class:`AuditWriter`, which appends the
+records of many requests in one transaction every :data:`AUDIT_FLUSH_SECONDS`; a write's audit
+record stays in the write's own transaction. Tokens' organisations and organisations' roles are
+remembered for :data:`AUTH_CACHE_SECONDS` (a grant made through this hub forgets them at once).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import re
 import secrets
+import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    Connection,
     Engine,
+    Select,
+    String,
     and_,
+    bindparam,
     delete,
     exists,
     func,
@@ -40,7 +55,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from mamori.errors import InputError
 from mamori.share import _db
@@ -55,7 +70,13 @@ MAX_PAGE = 1000
 TOKEN_LIFETIME_US = 3600 * 1_000_000
 """How long a ``next`` token stays valid."""
 AUTH_CACHE_SECONDS = 5.0
-"""How long a token's organisation is remembered (tokens are never changed, only added)."""
+"""How long a token's organisation, and an organisation's role on a collection, are remembered."""
+AUDIT_FLUSH_SECONDS = 0.2
+"""How often the read audit records of many requests are appended in one transaction."""
+AUDIT_BATCH = 500
+"""A buffer of this many read audit records is appended at once, without waiting."""
+
+_log = logging.getLogger(__name__)
 
 _TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$")
 _STIX_ID = re.compile(
@@ -203,6 +224,78 @@ def check_object(obj: object) -> str:
     return ""
 
 
+class AuditWriter:
+    """Appends audit records in batches from a background thread.
+
+    One transaction per batch instead of one per request: on SQLite every transaction that
+    writes takes the database's one write lock, so an audit write per GET serialised all
+    pollers behind the writers. A batch that fails (database busy) is kept and tried again;
+    :meth:`flush` writes what is buffered now, :meth:`close` stops the thread after a last flush.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        interval: float = AUDIT_FLUSH_SECONDS,
+        writing: AbstractContextManager[Any] | None = None,
+    ) -> None:
+        """Buffer for ``engine``; the thread starts with the first record. ``writing``: held
+        around each batch (the hub's write lock on SQLite)."""
+        self._engine = engine
+        self._writing = writing if writing is not None else contextlib.nullcontext()
+        self._interval = interval
+        self._rows: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._flushing = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def add(self, org: str, action: str, collection_id: str, detail: str) -> None:
+        """Buffer one record (its time is now, not when it is written)."""
+        row = {"at": now_us(), "org": org, "action": action, "collection_id": collection_id, "detail": detail}
+        with self._lock:
+            self._rows.append(row)
+            full = len(self._rows) >= AUDIT_BATCH
+            if self._thread is None and not self._stopping:
+                self._thread = threading.Thread(target=self._run, name="mamori-audit", daemon=True)
+                self._thread.start()
+        if full:
+            self._wake.set()
+
+    def flush(self) -> None:
+        """Append every buffered record now (in one transaction)."""
+        with self._flushing:  # one batch at a time keeps the records in order
+            with self._lock:
+                rows, self._rows = self._rows, []
+            if not rows:
+                return
+            try:
+                with self._writing, self._engine.begin() as conn:
+                    conn.execute(insert(_db.audit), rows)
+            except SQLAlchemyError:
+                with self._lock:
+                    self._rows[:0] = rows
+                raise
+
+    def _run(self) -> None:
+        while not self._stopping:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            try:
+                self.flush()
+            except SQLAlchemyError as exc:  # kept; the next round tries again
+                _log.warning("audit records not written yet: %s", exc)
+
+    def close(self) -> None:
+        """Stop the thread and write what is left."""
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self.flush()
+
+
 def _version_of(obj: dict[str, Any]) -> tuple[int, str]:
     for key in ("modified", "created"):
         value = obj.get(key)
@@ -221,23 +314,45 @@ class Hub:
         from mamori.share.sectors import configured_sectors
 
         self.engine = engine
+        # SQLite has one writer: writers of this process queue on a lock instead of polling
+        # the database's busy handler, whose sleeps grow to 100 ms (the POST p99 under load)
+        self._write_lock: AbstractContextManager[Any] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
         self._auth_cache: dict[tuple[str, str | None], tuple[float, Org | None]] = {}
+        self._role_cache: dict[tuple[int, str], tuple[float, str | None]] = {}
+        self._selects: dict[tuple[Any, ...], Select[Any]] = {}
         self._collection_ids: dict[str, str] = {}
         self._init_collections(collections_for(tuple(sectors or configured_sectors())))
+        with engine.connect() as conn:  # collections are never dropped
+            self._known = frozenset(str(c) for c in conn.execute(select(_db.collections.c.id)).scalars())
+        self.audit_writer = AuditWriter(engine, writing=self._write_lock)
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction (under the write lock on SQLite)."""
+        with self._write_lock, self.engine.begin() as conn:
+            yield conn
 
     @classmethod
-    def open(cls, url: str | None = None, *, sectors: Sequence[str] | None = None) -> Hub:
-        """The hub of database ``url`` (default: ``hub.sqlite`` under ``MAMORI_HOME``)."""
-        return cls(_db.open_engine(url), sectors=sectors)
+    def open(
+        cls, url: str | None = None, *, sectors: Sequence[str] | None = None, create: bool = True
+    ) -> Hub:
+        """The hub of database ``url`` (default: ``hub.sqlite`` under ``MAMORI_HOME``);
+        ``create=False`` when another process already created the schema (server workers)."""
+        return cls(_db.open_engine(url, create=create), sectors=sectors)
 
     def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()
+        """Write the buffered audit records and release the database connections."""
+        try:
+            self.audit_writer.close()
+        finally:
+            self.engine.dispose()
 
     # -- set-up -----------------------------------------------------------------------------
 
     def _init_collections(self, specs: Iterable[CollectionSpec]) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             have = set(conn.execute(select(_db.collections.c.id)).scalars())
             if have:
                 return
@@ -274,7 +389,7 @@ class Hub:
             raise InputError(f"--sector {sector!r} is not a sector of this hub: {', '.join(self.sectors())}")
         token = secrets.token_urlsafe(32)
         try:
-            with self.engine.begin() as conn:
+            with self._write() as conn:
                 org_id = conn.execute(
                     insert(_db.orgs).values(name=name, sector=sector, created=now_us())
                 ).inserted_primary_key[0]  # type: ignore[index]
@@ -291,7 +406,7 @@ class Hub:
     def new_token(self, org_name: str) -> str:
         """Another API token for an existing organisation."""
         token = secrets.token_urlsafe(32)
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             org_id = conn.execute(select(_db.orgs.c.id).where(_db.orgs.c.name == org_name)).scalar()
             if org_id is None:
                 raise InputError(f"no organisation {org_name!r}")
@@ -306,7 +421,7 @@ class Hub:
         if role not in ROLES:
             raise TaxiiError(400, "Bad role", f"role must be one of {', '.join(ROLES)}")
         cid = self.resolve_collection(collection)
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             if by is not None and self._role(conn, by.id, cid) != "admin":
                 raise TaxiiError(403, "Forbidden", "only an admin of the collection can grant roles on it")
             target = conn.execute(select(_db.orgs.c.id).where(_db.orgs.c.name == org_name)).scalar()
@@ -316,6 +431,7 @@ class Hub:
                 delete(_db.grants).where(_db.grants.c.org_id == target, _db.grants.c.collection_id == cid)
             )
             conn.execute(insert(_db.grants).values(org_id=target, collection_id=cid, role=role))
+            self._role_cache.clear()
             self._audit(
                 conn,
                 by.name if by else "(operator)",
@@ -390,15 +506,22 @@ class Hub:
                 (CollectionSpec(r.id, r.alias, r.title, r.description), r.role) for r in conn.execute(query)
             ]
 
+    def _cached_role(self, org: Org, collection_id: str) -> str | None:
+        key = (org.id, collection_id)
+        cached = self._role_cache.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        role = self.role(org, collection_id)
+        if len(self._role_cache) > 10_000:
+            self._role_cache.clear()
+        self._role_cache[key] = (time.monotonic() + AUTH_CACHE_SECONDS, role)
+        return role
+
     def access(self, org: Org, collection_id: str, *, write: bool = False) -> str:
         """``org``'s role on an existing collection, checked for reading (or writing)."""
-        with self.engine.connect() as conn:
-            known = conn.execute(
-                select(_db.collections.c.id).where(_db.collections.c.id == collection_id)
-            ).scalar()
-            role = self._role(conn, org.id, collection_id) if known else None
-        if known is None:
+        if collection_id not in self._known:
             raise TaxiiError(404, "Collection not found", f"no collection {collection_id!r}")
+        role = self._cached_role(org, collection_id)
         if role is None or (write and role == "reader"):
             why = "has no role on" if role is None else "may only read"
             self.audit_denied(org.name, "denied", collection_id, "write" if write else "read")
@@ -408,10 +531,17 @@ class Hub:
     # -- writing ----------------------------------------------------------------------------
 
     def add_objects(self, org: Org, collection_id: str, objects: Sequence[object]) -> dict[str, Any]:
-        """Store a POSTed envelope's objects (each whole or not at all); returns the status resource."""
+        """Store a POSTed envelope's objects (each whole or not at all); returns the status resource.
+
+        Everything that does not need the collection's lock (checks, serialising the bodies once,
+        TLP and recipients) happens before taking it; inside it, one query finds the versions
+        already stored and one multi-row INSERT stores the rest.
+        """
         self.access(org, collection_id, write=True)
         result = AddResult()
-        rows: list[tuple[dict[str, Any], str, int, str]] = []
+        prepared: list[dict[str, Any]] = []
+        names: list[Sequence[str]] = []
+        batch: set[tuple[str, int]] = set()
         for obj in objects:
             problem = check_object(obj)
             ident = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else ""
@@ -420,49 +550,75 @@ class Hub:
                 continue
             assert isinstance(obj, dict)
             version, version_text = _version_of(obj)
-            rows.append((obj, str(ident), version, version_text))
+            dup = (str(ident), version) in batch
+            batch.add((str(ident), version))
+            prepared.append(
+                {
+                    "collection_id": collection_id,
+                    "stix_id": str(ident),
+                    "stix_type": obj["type"],
+                    "spec_version": str(obj.get("spec_version", "2.1")),
+                    "version": version,
+                    "version_text": version_text,
+                    "date_added": 0,
+                    "producer": org.name,
+                    "tlp": tlp_of(obj).value,
+                    "body": "" if dup else json.dumps(obj, separators=(",", ":"), ensure_ascii=False),
+                }
+            )
+            names.append([] if dup else recipients_of(obj))
         requested = now_us()
-        with self.engine.begin() as conn:
-            c = _db.collections.c
+        status_id = str(uuid.uuid4())
+        with self._write() as conn:
+            c, o = _db.collections.c, _db.objects.c
             # the lock: the first statement of the transaction writes the collection's row
-            conn.execute(update(_db.collections).where(c.id == collection_id).values(writes=c.writes + 1))
-            last = int(conn.execute(select(c.last_added).where(c.id == collection_id)).scalar_one())
-            added = max(now_us(), last + 1)
-            o = _db.objects.c
-            for obj, ident, version, version_text in rows:
-                dup = conn.execute(
-                    select(o.pk).where(
-                        o.collection_id == collection_id, o.stix_id == ident, o.version == version
+            last = conn.execute(
+                update(_db.collections)
+                .where(c.id == collection_id)
+                .values(writes=c.writes + 1)
+                .returning(c.last_added)
+            ).scalar_one()
+            added = max(now_us(), int(last) + 1)
+            stored: set[tuple[str, int]] = set()
+            ids = sorted({p["stix_id"] for p in prepared})
+            for i in range(0, len(ids), 500):
+                stored.update(
+                    (str(r.stix_id), int(r.version))
+                    for r in conn.execute(
+                        select(o.stix_id, o.version).where(
+                            o.collection_id == collection_id, o.stix_id.in_(ids[i : i + 500])
+                        )
                     )
-                ).first()
-                if dup is None:
-                    pk = conn.execute(
-                        insert(_db.objects).values(
-                            collection_id=collection_id,
-                            stix_id=ident,
-                            stix_type=obj["type"],
-                            spec_version=str(obj.get("spec_version", "2.1")),
-                            version=version,
-                            version_text=version_text,
-                            date_added=added,
-                            producer=org.name,
-                            tlp=tlp_of(obj).value,
-                            body=json.dumps(obj, separators=(",", ":"), ensure_ascii=False),
-                        )
-                    ).inserted_primary_key[0]  # type: ignore[index]
-                    names = recipients_of(obj)
-                    if names:
-                        conn.execute(
-                            insert(_db.recipients), [{"object_pk": pk, "org_name": n} for n in names]
-                        )
+                )
+            new: list[dict[str, Any]] = []
+            new_names: list[Sequence[str]] = []
+            for row, recips in zip(prepared, names, strict=True):
+                key = (row["stix_id"], row["version"])
+                stamp = ""
+                if key not in stored:
+                    stored.add(key)
+                    row["date_added"] = added
                     stamp = format_timestamp(added)
                     added += 1
-                else:
-                    stamp = ""
-                success = {"id": ident, "version": version_text or stamp}
-                result.successes.append(success)
-            conn.execute(update(_db.collections).where(c.id == collection_id).values(last_added=added - 1))
-            status_id = str(uuid.uuid4())
+                    new.append(row)
+                    new_names.append(recips)
+                result.successes.append({"id": row["stix_id"], "version": row["version_text"] or stamp})
+            if new:
+                pks = (
+                    conn.execute(insert(_db.objects).returning(o.pk, sort_by_parameter_order=True), new)
+                    .scalars()
+                    .all()
+                )
+                links = [
+                    {"object_pk": pk, "org_name": n}
+                    for pk, rs in zip(pks, new_names, strict=True)
+                    for n in rs
+                ]
+                if links:
+                    conn.execute(insert(_db.recipients), links)
+                conn.execute(
+                    update(_db.collections).where(c.id == collection_id).values(last_added=added - 1)
+                )
             status = {
                 "id": status_id,
                 "status": "complete",
@@ -489,12 +645,16 @@ class Hub:
         """Delete the versions of an object ``org`` produced (any version for a collection admin)."""
         role = self.access(org, collection_id, write=True)
         o = _db.objects.c
-        with self.engine.begin() as conn:
-            cond = [o.collection_id == collection_id, o.stix_id == stix_id, self._readable(org)]
+        with self._write() as conn:
+            cond = [o.collection_id == collection_id, o.stix_id == stix_id, self._readable(org.name)]
             if role != "admin":
                 cond.append(o.producer == org.name)
             if filters.versions != ("all",) or filters.spec_versions:
-                cond.append(self._version_clause(org, filters))
+                words = {v for v in filters.versions if v in ("all", "last", "first")}
+                stamps = self._stamps(filters)
+                cond.append(
+                    self._version_clause(org.name, words, stamps or None, list(filters.spec_versions) or None)
+                )
             pks = conn.execute(select(o.pk).where(*cond)).scalars().all()
             if not pks:
                 raise TaxiiError(404, "Object not found", f"no object {stix_id!r} that you may delete")
@@ -518,43 +678,100 @@ class Hub:
     # -- reading ----------------------------------------------------------------------------
 
     @staticmethod
-    def _readable(org: Org, table: Any = None) -> ColumnElement[bool]:
-        """The TLP rule of :func:`mamori.share.tlp.may_read` as SQL, for ``org``."""
+    def _readable(who: str | BindParameter[str], table: Any = None) -> ColumnElement[bool]:
+        """The TLP rule of :func:`mamori.share.tlp.may_read` as SQL, for the organisation named
+        ``who`` (a name, or a bound parameter in a cached statement)."""
         o = (table if table is not None else _db.objects).c
         r = _db.recipients.c
-        named = exists().where(r.object_pk == o.pk, r.org_name == org.name)
+        named = exists().where(r.object_pk == o.pk, r.org_name == who)
         return or_(
             o.tlp.in_([Tlp.CLEAR.value, Tlp.GREEN.value]),
-            o.producer == org.name,
+            o.producer == who,
             and_(o.tlp.in_([Tlp.AMBER.value, Tlp.RED.value]), named),
         )
 
-    def _version_clause(self, org: Org, filters: Filters) -> ColumnElement[bool]:
+    def _version_clause(
+        self,
+        who: str | BindParameter[str],
+        words: Iterable[str],
+        stamps: Sequence[int] | BindParameter[Any] | None,
+        spec_versions: Sequence[str] | BindParameter[Any] | None,
+    ) -> ColumnElement[bool]:
+        """``match[version]`` (``all``, ``last``, ``first``, timestamps) and ``match[spec_version]``;
+        ``last`` and ``first`` among the versions ``who`` may read."""
         o = _db.objects.c
         clauses: list[ColumnElement[bool]] = []
-        if "all" in filters.versions:
+        if "all" in words:
             clauses.append(o.pk.isnot(None))
         for word, agg in (("last", func.max), ("first", func.min)):
-            if word in filters.versions:
-                o2 = _db.objects.alias("o2")
+            if word in words:
+                o2 = _db.objects.alias(f"o_{word}")
                 sub = (
                     select(agg(o2.c.version))
                     .where(
                         o2.c.collection_id == o.collection_id,
                         o2.c.stix_id == o.stix_id,
-                        self._readable(org, o2),
-                        *([o2.c.spec_version.in_(filters.spec_versions)] if filters.spec_versions else []),
+                        self._readable(who, o2),
+                        *([o2.c.spec_version.in_(spec_versions)] if spec_versions is not None else []),
                     )
                     .scalar_subquery()
                 )
                 clauses.append(o.version == sub)
-        stamps = [parse_timestamp(v) for v in filters.versions if v not in ("all", "last", "first")]
-        if stamps:
-            clauses.append(o.version.in_([s for s in stamps if s is not None]))
+        if stamps is not None:
+            clauses.append(o.version.in_(stamps))
         result = or_(*clauses)
-        if filters.spec_versions:
-            result = and_(result, o.spec_version.in_(filters.spec_versions))
+        if spec_versions is not None:
+            result = and_(result, o.spec_version.in_(spec_versions))
         return result
+
+    @staticmethod
+    def _stamps(filters: Filters) -> list[int]:
+        found = (parse_timestamp(v) for v in filters.versions if v not in ("all", "last", "first"))
+        return [s for s in found if s is not None]
+
+    def _select(self, shape: tuple[Any, ...]) -> Select[Any]:
+        """The query of one request shape, built once with bound parameters.
+
+        Building the SQL expression (the TLP rule twice, the version subqueries) cost more CPU
+        than running it; a hub sees few shapes (endpoint x which filters are present), so each
+        is built once and only its parameters change."""
+        cached = self._selects.get(shape)
+        if cached is not None:
+            return cached
+        endpoint, by_id, ids, types, words, stamps, specs, after, cursor = shape
+        o = _db.objects.c
+        who = bindparam("org_name", type_=String)
+        cond: list[ColumnElement[bool]] = [o.collection_id == bindparam("cid"), self._readable(who)]
+        if by_id:
+            cond.append(o.stix_id == bindparam("object_id"))
+        if ids:
+            cond.append(o.stix_id.in_(bindparam("ids", expanding=True)))
+        if types:
+            cond.append(o.stix_type.in_(bindparam("types", expanding=True)))
+        if after:
+            cond.append(o.date_added > bindparam("after"))
+        spec_param: BindParameter[Any] | None = bindparam("specs", expanding=True) if specs else None
+        if endpoint != "versions":
+            stamp_param: BindParameter[Any] | None = bindparam("stamps", expanding=True) if stamps else None
+            cond.append(self._version_clause(who, words, stamp_param, spec_param))
+        elif spec_param is not None:
+            cond.append(o.spec_version.in_(spec_param))
+        if cursor:
+            cond.append(
+                or_(
+                    o.date_added > bindparam("cursor_added"),
+                    and_(o.date_added == bindparam("cursor_added"), o.pk > bindparam("cursor_pk")),
+                )
+            )
+        stmt = (
+            select(o.pk, o.stix_id, o.version, o.version_text, o.date_added, o.spec_version, o.body)
+            .where(*cond)
+            .order_by(o.date_added, o.pk)
+            .limit(bindparam("size"))
+        )
+        if len(self._selects) < 4096:
+            self._selects[shape] = stmt
+        return stmt
 
     def query(
         self,
@@ -571,47 +788,52 @@ class Hub:
         self.access(org, collection_id)
         size = min(limit or MAX_PAGE, MAX_PAGE)
         scope = json.dumps([collection_id, object_id, filters.scope(endpoint)])
-        o = _db.objects.c
-        cond: list[ColumnElement[bool]] = [o.collection_id == collection_id, self._readable(org)]
-        if object_id is not None:
-            cond.append(o.stix_id == object_id)
-        if filters.ids:
-            cond.append(o.stix_id.in_(filters.ids))
-        if filters.types:
-            cond.append(o.stix_type.in_(filters.types))
-        if filters.added_after is not None:
-            cond.append(o.date_added > filters.added_after)
-        if endpoint != "versions":
-            cond.append(self._version_clause(org, filters))
-        elif filters.spec_versions:
-            cond.append(o.spec_version.in_(filters.spec_versions))
-        with self.engine.begin() as conn:
-            if next_token is not None:
-                cursor_added, cursor_pk = self._redeem(conn, org, scope, next_token)
-                cond.append(
-                    or_(o.date_added > cursor_added, and_(o.date_added == cursor_added, o.pk > cursor_pk))
-                )
-            result = conn.execute(
-                select(o.pk, o.stix_id, o.version, o.version_text, o.date_added, o.spec_version, o.body)
-                .where(*cond)
-                .order_by(o.date_added, o.pk)
-                .limit(size + 1)
-            ).all()
-            more = len(result) > size
-            rows = tuple(
-                Row(
-                    r.pk,
-                    r.stix_id,
-                    r.version_text or format_timestamp(r.date_added),
-                    r.date_added,
-                    r.spec_version,
-                    r.body,
-                )
-                for r in result[:size]
+        stamps = self._stamps(filters)
+        words = tuple(sorted({v for v in filters.versions if v in ("all", "last", "first")}))
+        params: dict[str, Any] = {
+            "org_name": org.name,
+            "cid": collection_id,
+            "object_id": object_id,
+            "ids": list(filters.ids),
+            "types": list(filters.types),
+            "after": filters.added_after,
+            "stamps": stamps,
+            "specs": list(filters.spec_versions),
+            "size": size + 1,
+        }
+        if next_token is not None:
+            with self._write() as conn:
+                params["cursor_added"], params["cursor_pk"] = self._redeem(conn, org, scope, next_token)
+        shape = (
+            endpoint,
+            object_id is not None,
+            bool(filters.ids),
+            bool(filters.types),
+            words,
+            bool(stamps) or not words,  # only unparseable stamps: match nothing, as before
+            bool(filters.spec_versions),
+            filters.added_after is not None,
+            next_token is not None,
+        )
+        stmt = self._select(shape)
+        with self.engine.connect() as conn:  # reading writes nothing (its audit record is batched)
+            result = conn.execute(stmt, params).all()
+        more = len(result) > size
+        rows = tuple(
+            Row(
+                r.pk,
+                r.stix_id,
+                r.version_text or format_timestamp(r.date_added),
+                r.date_added,
+                r.spec_version,
+                r.body,
             )
-            token = None
-            if more:
-                token = secrets.token_urlsafe(24)
+            for r in result[:size]
+        )
+        token = None
+        if more:
+            token = secrets.token_urlsafe(24)
+            with self._write() as conn:
                 conn.execute(
                     insert(_db.page_tokens).values(
                         token_hash=hash_token(token),
@@ -623,21 +845,32 @@ class Hub:
                         used=False,
                     )
                 )
-            self._audit(
-                conn,
-                org.name,
-                "read",
-                collection_id,
-                json.dumps({"endpoint": endpoint, "ids": sorted({r.stix_id for r in rows})}),
-            )
+        self.audit_writer.add(
+            org.name,
+            "read",
+            collection_id,
+            json.dumps({"endpoint": endpoint, "ids": sorted({r.stix_id for r in rows})}),
+        )
         return Page(rows, more, token)
 
     def _redeem(self, conn: Any, org: Org, scope: str, token: str) -> tuple[int, int]:
+        """Use up a ``next`` token; claiming it is the transaction's first statement (a write), so
+        SQLite takes its write lock at once instead of failing to upgrade a read snapshot."""
         t = _db.page_tokens.c
-        row = conn.execute(
-            select(t.org_id, t.scope, t.cursor_added, t.cursor_pk, t.created, t.used).where(
-                t.token_hash == hash_token(token)
+        hashed = hash_token(token)
+        claimed = conn.execute(
+            update(_db.page_tokens)
+            .where(
+                t.token_hash == hashed,
+                t.used.is_(False),
+                t.org_id == org.id,
+                t.scope == scope,
+                t.created + TOKEN_LIFETIME_US >= now_us(),
             )
+            .values(used=True)
+        ).rowcount
+        row = conn.execute(
+            select(t.org_id, t.scope, t.cursor_added, t.cursor_pk, t.created).where(t.token_hash == hashed)
         ).first()
         if row is None or row.org_id != org.id:
             raise TaxiiError(400, "Invalid next", "the 'next' token was not issued to you by this server")
@@ -647,12 +880,7 @@ class Hub:
             )
         if row.created + TOKEN_LIFETIME_US < now_us():
             raise TaxiiError(400, "Expired next", "the 'next' token has expired; start again")
-        claimed = conn.execute(
-            update(_db.page_tokens)
-            .where(t.token_hash == hash_token(token), t.used.is_(False))
-            .values(used=True)
-        ).rowcount
-        if row.used or claimed != 1:
+        if claimed != 1:
             raise TaxiiError(400, "Replayed next", "the 'next' token was already used")
         return int(row.cursor_added), int(row.cursor_pk)
 
@@ -666,12 +894,12 @@ class Hub:
         )
 
     def audit_denied(self, who: str, action: str, collection_id: str, detail: str) -> None:
-        """Record a refused request (bad credentials, no role) in the audit log."""
-        with self.engine.begin() as conn:
-            self._audit(conn, who, action, collection_id, detail)
+        """Record a refused request (bad credentials, no role) in the audit log (batched)."""
+        self.audit_writer.add(who, action, collection_id, detail)
 
     def audit_log(self) -> list[dict[str, Any]]:
-        """The whole audit log, oldest first."""
+        """The whole audit log, oldest first (buffered records written first)."""
+        self.audit_writer.flush()
         a = _db.audit.c
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(select(_db.audit).order_by(a.id))]

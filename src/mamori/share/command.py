@@ -17,6 +17,8 @@ import typer
 from mamori.errors import InputError
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from mamori.share._client import Credentials
 
 _DB_HELP = (
@@ -26,26 +28,70 @@ _TOKEN_HELP = "API token of your organisation on the hub (or set MAMORI_TOKEN)."
 _USER_HELP = "Send the token with HTTP Basic as this organisation name (default: Bearer)."
 
 
+_WORKER_DATABASE = "MAMORI_HUB_WORKER_DATABASE"
+"""How ``mamori serve`` tells its worker processes the database URL."""
+
+
+def worker_app() -> FastAPI:
+    """The application of one server worker process (uvicorn's factory when ``--workers`` > 1)."""
+    import atexit
+    import os
+
+    from mamori.share._hub import Hub
+    from mamori.share._server import create_app
+
+    hub = Hub.open(os.environ[_WORKER_DATABASE], create=False)
+    atexit.register(hub.close)  # writes the buffered audit records when the worker stops
+    return create_app(hub)
+
+
 def serve_command(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     database: Annotated[str | None, typer.Option("--database", help=_DB_HELP)] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Server processes (default: 2 with PostgreSQL, 1 with SQLite, whose one writer "
+            "gains nothing from more).",
+        ),
+    ] = None,
 ) -> None:
     """Run the sharing hub: TAXII 2.1 under /taxii2/, REST API under /api/.
 
     Collections: one per sector and a cross-sector one. TLP 2.0 is enforced on every read.
     Register organisations with `mamori hub add-org`.
     """
+    import os
+
     import uvicorn
 
     from mamori.share._hub import Hub
     from mamori.share._server import create_app
 
     hub = Hub.open(database)
+    url = hub.engine.url
+    count = workers or (2 if url.get_backend_name() == "postgresql" else 1)
     typer.echo(
-        f"mamori hub on http://{host}:{port}/taxii2/ ({hub.engine.url.render_as_string(hide_password=True)})",
+        f"mamori hub on http://{host}:{port}/taxii2/ ({url.render_as_string(hide_password=True)}, "
+        f"{count} worker{'s' if count > 1 else ''})",
         err=True,
     )
+    if count > 1:
+        hub.close()
+        os.environ[_WORKER_DATABASE] = url.render_as_string(hide_password=False)
+        uvicorn.run(
+            "mamori.share.command:worker_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=count,
+            log_level="warning",
+            access_log=False,
+        )
+        return
     try:
         uvicorn.run(create_app(hub), host=host, port=port, log_level="warning", access_log=False)
     finally:

@@ -1,15 +1,18 @@
 """mamori's results as STIX 2.1 bundles: what a hub shares.
 
 A scan report becomes ``vulnerability`` objects (one per advisory, with its CVE, GHSA and CWE
-references) gathered in a ``report``; ``detect`` alerts become ``indicator`` objects with STIX
+references, and one per open weakness in the project's own code, with its CWE: a peer running
+the same framework learns which weakness class is being found and exploited) gathered in a
+``report``; ``detect`` alerts become ``indicator`` objects with STIX
 patterns on the observables found in the alert's event (IP addresses, domain names, URLs, file
 hashes), ``sighting`` objects of them, and ``attack-pattern`` objects for the ATT&CK techniques
 the rule names. Everything carries the TLP marking the user chose and, for AMBER and RED, the
 recipients in ``x_mamori_recipients``; an ``identity`` names the producer.
 
 ``anonymise`` keeps what helps a peer defend (technique, indicators, advisory) and drops what
-identifies the victim: host and user names, internal paths, private addresses, internal domain
-names, and the producer's name. Ids are UUID v5 of their content, so sharing the same result twice
+identifies the victim: host and user names, internal paths (the manifest of a dependency, the
+file, line and trace of a code weakness, its free-text description), private addresses, internal
+domain names, and the producer's name. Ids are UUID v5 of their content, so sharing the same result twice
 gives the same objects (a hub stores them once).
 """
 
@@ -27,7 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mamori.errors import InputError
-from mamori.model import Report
+from mamori.model import Finding, Report
 from mamori.share.tlp import RECIPIENTS_PROPERTY, Tlp
 
 _NS = uuid.UUID("a3c2f0de-6d1b-5e7a-8b9c-6d616d6f7269")
@@ -233,15 +236,60 @@ class _Builder:
         return {"type": "bundle", "id": _sid("bundle", digest, self.when), "objects": objs}
 
 
-def report_to_stix(report: Report, options: ShareOptions, *, when: datetime | None = None) -> dict[str, Any]:
-    """A scan report as a STIX 2.1 bundle: one ``vulnerability`` per advisory, in a ``report``.
+def _cwe_reference(cwe: str) -> dict[str, str]:
+    ref = {"source_name": "cwe", "external_id": cwe}
+    m = re.fullmatch(r"CWE-(\d+)", cwe.strip(), re.IGNORECASE)
+    if m:
+        ref["external_id"] = f"CWE-{m.group(1)}"
+        ref["url"] = f"https://cwe.mitre.org/data/definitions/{m.group(1)}.html"
+    return ref
 
-    Dependency findings only: a weakness in the project's own code is nobody else's to match.
+
+def _code_weakness(b: _Builder, f: Finding, options: ShareOptions) -> str:
+    """One open code finding as a ``vulnerability`` with its CWE; returns its id."""
+    cwes = sorted({c.strip().upper() for c in f.cwe if c.strip()})
+    title = f.title or f.rule_id
+    name = f"{cwes[0]}: {title}" if cwes else title
+    text = f"{title} (mamori rule {f.rule_id}, {f.confidence} confidence)"
+    obj: dict[str, Any] = {
+        "type": "vulnerability",
+        # the finding's fingerprint (rule, file, code) tells weaknesses apart without the path
+        "id": _sid("vulnerability", options.producer, "code", f.id),
+        "name": name[:250],
+        "x_mamori_rule": f.rule_id,
+    }
+    if cwes:
+        obj["external_references"] = [_cwe_reference(c) for c in cwes]
+    if not options.anonymise:
+        where = f"{f.location.path}:{f.location.line}" if f.location.line else f.location.path
+        text += f" in {where}"
+        if f.trace:
+            text += "; flow: " + " -> ".join(f"{t.path}:{t.line} {t.note}".strip() for t in f.trace[:20])
+        if f.description:
+            text += f". {f.description}"
+        obj["x_mamori_location"] = where
+    obj["description"] = text[:4000]
+    if f.severity not in ("unknown", "info"):
+        obj["labels"] = [f"severity:{f.severity}"]
+    return str(b.add(obj)["id"])
+
+
+def report_to_stix(report: Report, options: ShareOptions, *, when: datetime | None = None) -> dict[str, Any]:
+    """A scan report as a STIX 2.1 bundle: one ``vulnerability`` per advisory and one per open
+    code weakness (with its CWE), in a ``report``.
+
+    With ``anonymise`` a code weakness keeps its class (CWE, rule, severity) and loses where it
+    is: no path, line, trace or free text.
     """
     b = _Builder(options, when or datetime.now(UTC))
     refs: list[str] = []
+    weaknesses: list[str] = []
     for f in report.findings:
-        if f.kind != "dependency" or f.advisory is None or f.package is None:
+        if f.kind == "code":
+            if f.status == "open":
+                weaknesses.append(_code_weakness(b, f, options))
+            continue
+        if f.advisory is None or f.package is None:
             continue
         adv = f.advisory
         ids = [adv.id, *adv.aliases]
@@ -257,7 +305,7 @@ def report_to_stix(report: Report, options: ShareOptions, *, when: datetime | No
                 external.append(
                     {"source_name": "osv", "external_id": i, "url": f"https://osv.dev/vulnerability/{i}"}
                 )
-        external.extend({"source_name": "cwe", "external_id": c} for c in sorted(set(f.cwe)))
+        external.extend(_cwe_reference(c) for c in sorted(set(f.cwe)))
         name = next((i.upper() for i in ids if _CVE.match(i)), adv.id)
         fixed = f" (fixed in {', '.join(adv.fixed)})" if adv.fixed else ""
         place = "" if options.anonymise else f" in {f.location.path}"
@@ -280,15 +328,17 @@ def report_to_stix(report: Report, options: ShareOptions, *, when: datetime | No
             obj["labels"] = sorted({*obj.get("labels", []), f"severity:{f.severity}"})
         refs.append(obj["id"])
     project = "" if options.anonymise else (report.target.rstrip("/").rsplit("/", 1)[-1] or "")
+    every = sorted({*refs, *weaknesses})
     b.add(
         {
             "type": "report",
-            "id": _sid("report", options.producer, "scan", project, *sorted(set(refs))),
+            "id": _sid("report", options.producer, "scan", project, *every),
             "name": f"mamori scan{' of ' + project if project and project != '.' else ''}",
-            "description": f"{len(set(refs))} vulnerable dependencies found by mamori.",
+            "description": f"{len(set(refs))} vulnerable dependencies and {len(set(weaknesses))} "
+            "code weaknesses found by mamori.",
             "report_types": ["vulnerability"],
             "published": b.when,
-            "object_refs": sorted(set(refs)) or [b.identity_id],
+            "object_refs": every or [b.identity_id],
         }
     )
     return b.bundle()
