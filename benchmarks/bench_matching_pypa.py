@@ -24,6 +24,7 @@ import shutil
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -54,6 +55,31 @@ def _same_version(a: str, b: str) -> bool:
         return a != b and Version(a) == Version(b)
     except InvalidVersion:
         return False
+
+
+def _written_pair(version: str, ranges: Sequence[Sequence[tuple[str, str]]]) -> tuple[str, str] | None:
+    """The (introduced, fixed) pair, in the order the advisory writes its events, holding
+    ``version`` — the reading of ranges merged from adjacent ones that tie at a boundary."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        target = Version(version)
+    except InvalidVersion:
+        return None
+    for events in ranges:
+        start: str | None = None
+        for kind, value in events:
+            if kind == "introduced":
+                start = value
+            elif kind == "fixed" and start is not None:
+                try:
+                    low = Version("0") if start == "0" else Version(start)
+                    if low <= target < Version(value):
+                        return start, value
+                except InvalidVersion:
+                    pass
+                start = None
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
             reason = "inside an ECOSYSTEM range but not in the enumerated versions list"
         elif twins:
             reason = f"alias of {twins[0][0]}, which lists this version"
+        elif pair := _written_pair(v, rec.ranges):
+            reason = (
+                f"inside the pair introduced {pair[0]} / fixed {pair[1]} as the advisory writes it "
+                "(its events tie at a version where one range ends and the next begins)"
+            )
         else:
             reason = "UNJUSTIFIED"
             unjustified += 1
