@@ -15,6 +15,7 @@ from typing import Any
 from mamori.errors import InputError
 from mamori.model import Finding
 from mamori.prioritize._decide import decide_one
+from mamori.prioritize.entrypoints import EntryIndex, code_reachability, entry_index
 from mamori.prioritize.ignores import Ignore, apply_ignores, parse_ignores
 from mamori.prioritize.interface import AssetContext, EnrichmentSource, EpssFact, KevFact, SsvcInputs
 from mamori.prioritize.reachability import ProjectUsage, dependency_reachability, project_usage
@@ -85,9 +86,12 @@ def prioritize(
     if usage is None:
         needs_usage = root is not None and any(f.kind == "dependency" for f in findings)
         usage = project_usage(root) if needs_usage and root is not None else ProjectUsage()
+    entries = (
+        entry_index(root) if root is not None and any(f.kind == "code" for f in findings) else EntryIndex()
+    )
     out: list[Finding] = []
     for f in findings:
-        reach = dependency_reachability(f, usage) if f.kind == "dependency" else ("unknown", "")
+        reach = dependency_reachability(f, usage) if f.kind == "dependency" else code_reachability(f, entries)
         decided = decide_one(f, enrichment=enrichment, context=context, reach=reach)
         out.append(_peer_boost(decided, peers) if peers else decided)
     return out
