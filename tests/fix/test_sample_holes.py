@@ -93,7 +93,7 @@ def test_sample_holes_are_rewritten_and_proven_by_the_sample_tests(
     assert baseline.ok, baseline.output[-800:]
     options = ScanOptions(offline=True, record=False, database=demo_db, prioritize=False)
     before = scan_targets([sample], options)
-    ok, why = _prove(sample, plans, before, options, tests, baseline, sys.executable, False, True)
+    ok, why = _prove(sample, plans, before, options, tests, (baseline, None), sys.executable, False, True)
     assert ok, why
     assert "tests that passed before still pass" in why
 

@@ -246,8 +246,11 @@ def scan_delta(before: Report, after: Report, targeted: Iterable[Finding]) -> tu
 def make_env(
     workdir: Path, requirement_files: list[Path], extra: tuple[str, ...] = ("pytest",), timeout: int = 900
 ) -> tuple[str | None, str]:
-    """A scratch virtualenv in ``workdir`` with the project's requirements installed (online)."""
-    env_dir = workdir / ".mamori-venv"
+    """A scratch virtualenv beside ``workdir`` with the project's requirements installed (online).
+
+    Beside, not inside: the re-scan of ``workdir`` must not see the installed packages.
+    """
+    env_dir = workdir.parent / f".mamori-venv-{workdir.name}"
     try:
         subprocess.run(
             [sys.executable, "-m", "venv", str(env_dir)], check=True, capture_output=True, timeout=300

@@ -94,7 +94,9 @@ class Verification:
     baseline_passed: bool | None = None
     """Whether the project's tests passed before any fix (None when not run)."""
     method: str = "re-scan"
-    """``tests+re-scan``, ``re-scan`` or ``none`` (``--no-verify``)."""
+    """``tests+install+re-scan`` (upgraded requirements installed into scratch virtualenvs and
+    the tests run there, before and after), ``tests+re-scan``, ``re-scan`` or ``none``
+    (``--no-verify``)."""
     warnings: tuple[str, ...] = ()
     combined: bool | None = None
     """Whether every verified fix also passed together (None when not checked)."""
