@@ -42,6 +42,10 @@ def _expected(root: Path) -> set[tuple[str, int, str]]:
         "taint_rules",
         "no_flow",
         "cgi",
+        "redirects",
+        "weak_random",
+        "request_params",
+        "modelled_api",
     ],
 )
 def test_scenario_findings_match_expectations(scenario: str) -> None:

@@ -35,7 +35,7 @@ from mamori.model import Finding, Location, ScanError, TraceStep
 
 __all__ = ["ENGINE_VERSION", "CodeScanResult", "scan_code"]
 
-ENGINE_VERSION = "3"
+ENGINE_VERSION = "4"
 """Bumped whenever the engine or its bundled models change what they report."""
 
 _SKIP_DIRS = frozenset(

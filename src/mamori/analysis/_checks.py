@@ -124,6 +124,7 @@ def _text(node: ast.AST) -> str:
 def run_checks(nodes: Sequence[ast.AST], relpath: str) -> Iterator[CheckHit]:
     """Every flow-less finding of one module, given all the nodes of its tree."""
     aliases = _aliases(nodes)
+    yield from _weak_random(nodes, aliases)
     is_settings = relpath.rsplit("/", 1)[-1] in ("settings.py", "config.py") or "/settings/" in relpath
     for node in nodes:
         if isinstance(node, ast.Call):
@@ -146,13 +147,8 @@ def run_checks(nodes: Sequence[ast.AST], relpath: str) -> Iterator[CheckHit]:
                 "cryptography.hazmat.primitives.hashes.SHA1",
             ):
                 yield CheckHit("PY-WEAKHASH", node.lineno, node.col_offset, _text(node), "weak hash")
-            # weak randomness: the module-level generator or a seeded Random()
-            elif (
-                q.startswith("random.")
-                and (last in _RANDOM_FUNCS or q == "random.Random")
-                and ("SystemRandom" not in q)
-            ):
-                yield CheckHit("PY-WEAKRAND", node.lineno, node.col_offset, _text(node), "random module")
+            elif _is_weak_random(q, last):
+                pass  # judged by its use, see _weak_random
             elif last == "set_cookie" or q.endswith("set_signed_cookie"):
                 secure = _const(_kw(node, "secure"))
                 httponly = _const(_kw(node, "httponly"))
@@ -218,3 +214,200 @@ def run_checks(nodes: Sequence[ast.AST], relpath: str) -> Iterator[CheckHit]:
                 and node.value.attr == "CERT_NONE"
             ):
                 yield CheckHit("PY-TLS", node.lineno, node.col_offset, _text(node), "CERT_NONE")
+
+
+# -- weak randomness where security needs it ------------------------------------------------
+# The `random` module is fine for shuffles, sampling, jitter and simulations; it is a weakness
+# only where its value must be unguessable. So a call is reported when its value is named as a
+# secret (assigned to ``token``, passed as ``salt=``, stored under a ``"csrf"`` key, returned by
+# ``make_password``), or flows, through at most two assignments or the return of a module
+# function, into such a name, a session or cookie store, or a cryptographic API.
+
+_SECRET_WORDS = frozenset(
+    {
+        "token", "tokens", "password", "passwords", "passwd", "pwd", "passphrase", "secret",
+        "secrets", "nonce", "salt", "otp", "totp", "hotp", "csrf", "xsrf", "session",
+        "sessionid", "sessid", "sid", "cookie", "cookies", "apikey", "iv", "pin", "remember",
+        "rememberme", "credential", "credentials", "signature", "captcha", "verification",
+        "activation",
+    }
+)  # fmt: skip
+_KEY_QUALIFIERS = frozenset(
+    {
+        "api", "secret", "private", "signing", "sign", "encryption", "encrypt", "crypt",
+        "crypto", "session", "auth", "access", "hmac", "aes", "master", "cipher", "jwt",
+    }
+)  # fmt: skip
+# Unsplit names (``mysession``, ``authtoken``) still name a secret when they contain these.
+_SECRET_PARTS = ("session", "cookie", "password", "passwd", "secret", "nonce", "csrf", "xsrf")
+_SECRET_PART_EXCLUDE = ("tokeniz",)
+_CRYPTO_PREFIXES = ("hmac.", "hashlib.pbkdf2_hmac", "hashlib.scrypt", "Crypto.", "Cryptodome.", "cryptography.", "jwt.", "nacl.")  # fmt: skip
+_HUMPS = re.compile(r"([a-z0-9])([A-Z])")
+_MAX_HOPS = 2
+
+
+def _secret_word(name: str) -> str:
+    """The word of ``name`` that names a secret (``remember_token`` -> ``token``), or ``""``."""
+    if not name:
+        return ""
+    words = [w for w in re.split(r"[^a-z0-9]+", _HUMPS.sub(r"\1_\2", name).lower()) if w]
+    for w in words:
+        if w in _SECRET_WORDS:
+            return w
+    if ("key" in words or "keys" in words) and _KEY_QUALIFIERS.intersection(words):
+        return name
+    low = name.lower()
+    if not any(x in low for x in _SECRET_PART_EXCLUDE):
+        for part in _SECRET_PARTS:
+            if part in low:
+                return part
+    return ""
+
+
+def _target_names(t: ast.expr) -> list[str]:
+    """The names a store target gives its value: ``x``, ``obj.attr``, ``store[key]``."""
+    if isinstance(t, ast.Name):
+        return [t.id]
+    if isinstance(t, ast.Attribute):
+        return [t.attr]
+    if isinstance(t, ast.Subscript):
+        out = _target_names(t.value) if isinstance(t.value, (ast.Name, ast.Attribute)) else []
+        key = t.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            out.append(key.value)
+        elif isinstance(key, ast.Name):
+            out.append(key.id)
+        return out
+    if isinstance(t, (ast.Tuple, ast.List)):
+        return [n for e in t.elts for n in _target_names(e)]
+    return []
+
+
+class _RandomUses:
+    """Follows the value of ``random`` calls of one module to the names it is used as."""
+
+    def __init__(self, nodes: Sequence[ast.AST], aliases: dict[str, str]) -> None:
+        self.aliases = aliases
+        self.parent: dict[ast.AST, ast.AST] = {}
+        self.functions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+        self.calls: dict[str, list[ast.Call]] = {}
+        for node in nodes:
+            for child in ast.iter_child_nodes(node):
+                self.parent[child] = node
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.functions.setdefault(node.name, []).append(node)
+            elif isinstance(node, ast.Call):
+                f = node.func
+                name = f.id if isinstance(f, ast.Name) else (f.attr if isinstance(f, ast.Attribute) else "")
+                if name:
+                    self.calls.setdefault(name, []).append(node)
+
+    def scope(self, node: ast.AST) -> ast.AST | None:
+        p = self.parent.get(node)
+        while p is not None and not isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            p = self.parent.get(p)
+        return p
+
+    def secret_use(self, node: ast.expr, hops: int, seen: set[ast.AST]) -> str:
+        """Why the value of ``node`` is a secret (the name it is used as), or ``""``."""
+        if node in seen:
+            return ""
+        seen.add(node)
+        child: ast.AST = node
+        p = self.parent.get(child)
+        while p is not None and not isinstance(p, ast.stmt):
+            if isinstance(p, ast.Compare) or (isinstance(p, ast.IfExp) and child is p.test):
+                return ""  # a decision on the value, not the value itself
+            if isinstance(p, ast.keyword) and (why := _secret_word(p.arg or "")):
+                return why
+            if isinstance(p, ast.Dict) and child in p.values:
+                k = p.keys[p.values.index(child)]
+                if (
+                    isinstance(k, ast.Constant)
+                    and isinstance(k.value, str)
+                    and (why := _secret_word(k.value))
+                ):
+                    return why
+            if isinstance(p, ast.Call) and child is not p.func:
+                q = _qual(p.func, self.aliases)
+                if q.startswith(_CRYPTO_PREFIXES):
+                    return q
+                if why := _secret_word(q.rsplit(".", 1)[-1]):
+                    return why
+            if isinstance(p, ast.Lambda):
+                return ""
+            child, p = p, self.parent.get(p)
+        if p is None:
+            return ""
+        names: list[str] = []
+        if isinstance(p, ast.Assign):
+            names = [n for t in p.targets for n in _target_names(t)]
+        elif isinstance(p, (ast.AugAssign, ast.AnnAssign)):
+            names = _target_names(p.target)
+        elif isinstance(p, ast.Return) or (isinstance(child, (ast.Yield, ast.YieldFrom))):
+            fn = self.scope(p)
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if why := _secret_word(fn.name):
+                    return why
+                if hops:  # the function's callers in this module
+                    for call in self.calls.get(fn.name, ()):
+                        if why := self.secret_use(call, hops - 1, seen):
+                            return why
+            return ""
+        for n in names:
+            if why := _secret_word(n):
+                return why
+        if hops and isinstance(p, (ast.Assign, ast.AnnAssign)):
+            targets = p.targets if isinstance(p, ast.Assign) else [p.target]
+            scope = self.scope(p)
+            for t in targets:
+                if not isinstance(t, ast.Name) or t.id == "_":  # `_` is reused for anything
+                    continue
+                for use in self._reads(t.id, scope, p):
+                    if why := self.secret_use(use, hops - 1, seen):
+                        return why
+        return ""
+
+    def _reads(self, name: str, scope: ast.AST | None, after: ast.stmt) -> list[ast.Name]:
+        out: list[ast.Name] = []
+        body: list[ast.AST] = (
+            list(scope.body) if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+        )
+        if scope is None:  # module level: the statements after the assignment
+            body = [
+                n for n, pr in self.parent.items() if isinstance(pr, ast.Module) and isinstance(n, ast.stmt)
+            ]
+        for top in body:
+            for n in ast.walk(top):
+                if (
+                    isinstance(n, ast.Name)
+                    and n.id == name
+                    and isinstance(n.ctx, ast.Load)
+                    and n.lineno >= after.lineno
+                ):
+                    out.append(n)
+        return out
+
+
+def _is_weak_random(q: str, last: str) -> bool:
+    return (
+        q.startswith("random.")
+        and (last in _RANDOM_FUNCS or q == "random.Random")
+        and "SystemRandom" not in q
+    )
+
+
+def _weak_random(nodes: Sequence[ast.AST], aliases: dict[str, str]) -> Iterator[CheckHit]:
+    calls: list[tuple[ast.Call, str]] = []
+    for node in nodes:
+        if isinstance(node, ast.Call):
+            q = _qual(node.func, aliases)
+            if q and _is_weak_random(q, q.rsplit(".", 1)[-1]):
+                calls.append((node, q))
+    if not calls:
+        return
+    uses = _RandomUses(nodes, aliases)
+    for call, q in calls:
+        why = uses.secret_use(call, _MAX_HOPS, set())
+        if why:
+            yield CheckHit("PY-WEAKRAND", call.lineno, call.col_offset, _text(call), f"{q} used as {why}")

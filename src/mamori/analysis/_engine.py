@@ -137,6 +137,11 @@ _META: dict[str, frozenset[str]] = {
     "(": frozenset({"ldap"}),
     "*": frozenset({"ldap"}),
 }
+_URL_BUILDERS = frozenset(
+    {"urllib.parse.urlunsplit", "urllib.parse.urlunparse", "urlparse.urlunsplit", "urlparse.urlunparse"}
+)
+_DESTINATION = frozenset({"redirect"})
+"""Sink classes a URL's scheme and host decide (an open redirect needs another host)."""
 _VALIDATORS = frozenset(
     {"isdigit", "isdecimal", "isnumeric", "isalnum", "isalpha", "isidentifier", "isascii_digits"}
 )
@@ -250,6 +255,9 @@ class Project:
             for i in range(1, len(parts)):
                 self.by_suffix.setdefault(".".join(parts[i:]), name)
         self._sink_index = models.sinks
+        self._serves: dict[str, bool] = {}
+        self.modelled = frozenset(models.sinks) | frozenset(models.sanitizers) | models.clean_calls
+        """Qualified names of modelled APIs (a project function of that name is modelled)."""
         self._names: dict[ast.AST, frozenset[str]] = {}
         self._kinds: list[tuple[str, str]] = [
             (prefix, kind) for kind, prefixes in models.kinds.items() for prefix in prefixes
@@ -378,9 +386,7 @@ class Project:
                     ),
                     kind="dict",
                 )
-            elif a.arg in self.models.param_names or _annotation_name(a.annotation) in (
-                self.models.param_annotations
-            ):
+            elif self._request_param(a, mod, frame.is_view):
                 v = Val(ref=self.models.param_type)
             elif fastapi and a.annotation is not None and not _is_dependency(node, a):
                 note = f"{a.arg} (route parameter)"
@@ -396,6 +402,30 @@ class Project:
                 )
             frame.env[a.arg] = v
         frame.run(node)
+
+    def _request_param(self, a: ast.arg, mod: ModuleInfo, is_view: bool) -> bool:
+        """Whether parameter ``a`` is a web request a server passes in: annotated with a
+        framework's request class, or named (or annotated) like one in a view or in a module
+        of server-side web code. A ``request`` parameter of a client library (an outgoing
+        request it builds) or of a urllib handler is not client input."""
+        ann = _annotation_name(a.annotation)
+        if "." in ann and ann in self.models.param_annotations:
+            return True
+        if a.arg not in self.models.param_names and ann not in self.models.param_annotations:
+            return False
+        return is_view or self.serves_requests(mod)
+
+    def serves_requests(self, mod: ModuleInfo) -> bool:
+        """Whether a module is server-side web code: it imports a web server framework, or is
+        part of one."""
+        got = self._serves.get(mod.name)
+        if got is None:
+            roots = self.models.server_modules
+            got = mod.name.split(".")[0] in roots
+            if not got and mod.tree is not None:
+                got = any(name in roots or name.split(".")[0] in roots for name in _imported(mod.tree.body))
+            self._serves[mod.name] = got
+        return got
 
     def _protocol_param(self, args: list[ast.arg]) -> tuple[ast.arg, str] | None:
         """The parameter a server fills with request data, by the calling convention the
@@ -457,6 +487,29 @@ def walk(tree: ast.AST) -> list[ast.AST]:
                 out.extend(x for x in v if isinstance(x, ast_type))
             elif isinstance(v, ast_type):
                 out.append(v)
+    return out
+
+
+def _imported(body: list[ast.stmt]) -> list[str]:
+    """The absolute module names a block imports, at any depth of statements."""
+    out: list[str] = []
+    stack = [body]
+    while stack:
+        for s in stack.pop():
+            if isinstance(s, ast.Import):
+                out.extend(a.name for a in s.names)
+            elif isinstance(s, ast.ImportFrom):
+                if s.module and not s.level:
+                    out.append(s.module)
+            else:
+                for name in ("body", "orelse", "finalbody"):
+                    sub = getattr(s, name, None)
+                    if isinstance(sub, list) and sub and isinstance(sub[0], ast.stmt):
+                        stack.append(sub)
+                for h in getattr(s, "handlers", ()) or ():
+                    stack.append(h.body)
+                for c in getattr(s, "cases", ()) or ():
+                    stack.append(c.body)
     return out
 
 
@@ -547,6 +600,7 @@ class Frame:
         self.depth = depth
         self.ret: Val | None = None
         self.hits: list[tuple[Taint, str, TraceStep, str]] = []
+        self._hit_keys: set[tuple[Taint, str, str, int]] = set()
         self.loop_exits: list[list[Env]] = []
         self.derived: dict[str, frozenset[str]] = {}
         self.is_view = False
@@ -1558,6 +1612,20 @@ class Frame:
         star_taint: frozenset[Taint],
     ) -> Val:
         ref = func.ref
+        # A modelled API stays modelled when its own code is scanned (Django's ``safe_join``
+        # while scanning Django): the model says what it guarantees, its body need not show it.
+        if ref.startswith("py:") and ref[3:] in self.p.modelled:
+            return self.call_library(
+                ref[3:],
+                Val(func.taint, ref=ref[3:]),
+                args,
+                kwargs,
+                node,
+                receiver,
+                method,
+                func_node,
+                star_taint,
+            )
         # project code
         if ref in self.p.defs and (ref.startswith("py:") or ".<l" in ref):
             return self.call_project(ref, func, args, kwargs, node, receiver, func_node)
@@ -1709,7 +1777,12 @@ class Frame:
         if klass in t.cleared or ALL in t.cleared:
             return
         if t.label.startswith("#"):
-            self.hits.append((t, rule, step, text))
+            # one hit per (flow, rule, sink): paths through branches and loops, and the hits
+            # of callees, would otherwise repeat it and multiply in every caller's summary
+            key = (t, rule, step.path, step.line)
+            if key not in self._hit_keys:
+                self._hit_keys.add(key)
+                self.hits.append((t, rule, step, text))
             return
         trace = (*t.trace, step)
         self.p.report(
@@ -1760,6 +1833,17 @@ class Frame:
             found = self._methods_by_prefix(args[0], _const_prefix(node.args[1]))
             if found is not None:
                 return found
+        # a URL put together from parts whose scheme and host carry no flow that may choose
+        # them: the destination is fixed, whatever the path or query hold
+        if ref in _URL_BUILDERS and args:
+            parts = args[0]
+            host = set(parts.taint)
+            for i in (0, 1):
+                part = parts.get(i)
+                if part is not None:
+                    host |= part.deep_taint()
+            if not any(_DESTINATION.isdisjoint(t.cleared) and ALL not in t.cleared for t in host):
+                return Val(frozenset(t.clear(_DESTINATION) for t in parts.deep_taint()), const=NOCONST)
         # sanitisers
         for name in names:
             classes = models.sanitizers.get(name)
@@ -2143,12 +2227,16 @@ class Frame:
             return b, a
         if isinstance(test, ast.BoolOp):
             if isinstance(test.op, ast.And):
+                # false when some operand is false after the ones before it held
                 saved = self.env
+                false_env: Env | None = None
                 for v in test.values:
-                    self.env, _ = self.refine(v)
+                    held, failed = self.refine(v)
+                    false_env = (join_envs(false_env, failed) or failed) if false_env is not None else failed
+                    self.env = held
                 and_env = self.env
                 self.env = saved
-                return and_env, env
+                return and_env, false_env if false_env is not None else env
             saved = self.env
             t_env: Env | None = None
             for v in test.values:
@@ -2161,7 +2249,13 @@ class Frame:
         classes: frozenset[str] | None = None
         var_node: ast.expr | None = None
         when_true = True
-        if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute):
+        guard = self._guard(test) if isinstance(test, ast.Call) else None
+        if isinstance(test, ast.Name):
+            # a false value (empty text, None, 0) carries no attacker-controlled text
+            classes, var_node, when_true = frozenset({ALL}), test, False
+        elif guard is not None:
+            classes, var_node = guard
+        elif isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute):
             m = test.func.attr
             if m in _VALIDATORS:
                 classes, var_node = frozenset({ALL}), test.func.value
@@ -2210,6 +2304,25 @@ class Frame:
             return env, env
         cleared = self._clear(env, var_node, classes)
         return (cleared, env) if when_true else (env, cleared)
+
+    def _guard(self, test: ast.Call) -> tuple[frozenset[str], ast.expr] | None:
+        """A call of a modelled check (``url_has_allowed_host_and_scheme(url, ...)``): the
+        classes it protects and the argument it checks."""
+        guards = self.p.models.guards
+        if not guards:
+            return None
+        ref = self.eval(test.func).ref.removeprefix("py:")
+        spec = guards.get(ref)
+        if spec is None:
+            return None
+        positions, keywords, classes = spec
+        for pos in positions:
+            if pos < len(test.args) and not isinstance(test.args[pos], ast.Starred):
+                return classes, test.args[pos]
+        for kw in test.keywords:
+            if kw.arg in keywords:
+                return classes, kw.value
+        return None
 
     def _clear(self, env: Env, node: ast.expr, classes: frozenset[str]) -> Env:
         names: list[str] = []

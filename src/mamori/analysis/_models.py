@@ -86,6 +86,12 @@ class Models:
     route_modules: frozenset[str]
     stores: dict[str, tuple[str, ...]]
     kinds: dict[str, tuple[str, ...]]
+    server_modules: frozenset[str] = frozenset()
+    """Top-level packages of web server frameworks: a ``request`` parameter is taken as a web
+    request only in a module that imports one (or belongs to one), or in a view."""
+    guards: dict[str, tuple[tuple[int, ...], tuple[str, ...], frozenset[str]]] = field(default_factory=dict)
+    """Check functions: qualified name -> (positions, keywords of the checked argument, sink
+    classes it is cleared for where the check holds)."""
     marks: dict[str, tuple[MarkSpec, ...]] = field(default_factory=dict)
     """Callee (qualified name or ``*.method``) -> how it gives an object a kind."""
     static_route_values: frozenset[str] = frozenset()
@@ -128,11 +134,14 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
     ptype = "$request"
     route_dec: set[str] = set()
     route_mod: set[str] = set()
+    server_mod: set[str] = set()
     stores: dict[str, list[str]] = {}
     kinds: dict[str, list[str]] = {}
     marks: dict[str, list[MarkSpec]] = {}
     static_route: set[str] = set()
     reaches: dict[str, set[str]] = {}
+    not_reaching: dict[str, set[str]] = {}
+    guards: dict[str, tuple[tuple[int, ...], tuple[str, ...], frozenset[str]]] = {}
     low: set[str] = set()
     protocols: dict[str, tuple[tuple[str, ...], str]] = {}
     request_vars: dict[str, list[str]] = {}
@@ -153,13 +162,26 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
             ptype = params.get("type") or ptype
             route_dec.update(params.get("route_decorators") or ())
             route_mod.update(params.get("route_modules") or ())
+            server_mod.update(params.get("server_modules") or ())
             static_route.update(params.get("static_route_values") or ())
             for group in (data.get("sources") or {}).values():
                 if group.get("reaches") is not None:
                     for name in group.get("names") or ():
                         reaches[str(name)] = {str(c) for c in group["reaches"]}
+                if group.get("not_reaching") is not None:
+                    for name in group.get("names") or ():
+                        not_reaching.setdefault(str(name), set()).update(
+                            str(c) for c in group["not_reaching"]
+                        )
                 if group.get("confidence") == "low":
                     low.update(str(n) for n in group.get("names") or ())
+            for gname, g in (data.get("guards") or {}).items():
+                gargs = g.get("args") or []
+                guards[str(gname)] = (
+                    tuple(a for a in gargs if isinstance(a, int)),
+                    tuple(str(a) for a in gargs if isinstance(a, str)),
+                    frozenset(str(c) for c in g["classes"]),
+                )
             for src, keys in (data.get("request_variables") or {}).items():
                 request_vars.setdefault(str(src), []).extend(str(k) for k in keys)
             for pname, proto in (data.get("protocols") or {}).items():
@@ -173,6 +195,8 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
     keys += tuple(frozenset(names) for names, _ in protocols.values())
     classes = {r.klass for r in rules.values() if r.klass}
     cleared = {name: frozenset(classes - only) for name, only in reaches.items()}
+    for name, never in not_reaching.items():
+        cleared[name] = cleared.get(name, frozenset()) | frozenset(never)
     return Models(
         rules=rules,
         sources=sources,
@@ -184,11 +208,13 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
         param_type=ptype,
         route_decorators=frozenset(route_dec),
         route_modules=frozenset(route_mod),
+        server_modules=frozenset(server_mod),
         static_route_values=frozenset(static_route),
         stores={k: tuple(v) for k, v in stores.items()},
         kinds={k: tuple(v) for k, v in kinds.items()},
         marks={k: tuple(v) for k, v in marks.items()},
         source_cleared=cleared,
+        guards=guards,
         low_confidence=frozenset(low),
         protocols=tuple(protocols.values()),
         request_variables={k: tuple(v) for k, v in request_vars.items()},
