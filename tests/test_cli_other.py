@@ -91,3 +91,21 @@ def test_demo_runs_offline_and_writes_its_reports(tmp_path: Path) -> None:
     assert "Timings" in run.out
     # the demo worked on a copy: the bundled sample is untouched and the copy is there
     assert (out / "sample" / "requirements.txt").is_file()
+
+
+def test_operator_input_findings_need_confidence_low(tmp_path: Path) -> None:
+    root = tmp_path / "tool"
+    root.mkdir()
+    (root / "run.py").write_text(
+        "import os\nimport sys\n\n\ndef main():\n    os.system('backup ' + sys.argv[1])\n\n\n"
+        "if __name__ == '__main__':\n    main()\n"
+    )
+    default = mamori("scan", root, "--no-deps", "-f", "json")
+    assert default.code == 0, default.err
+    assert default.json()["findings"] == []
+    assert "--confidence low" in default.err
+    low = mamori("scan", root, "--no-deps", "-f", "json", "--confidence", "low")
+    assert low.code == 1
+    (finding,) = low.json()["findings"]
+    assert finding["cwe"] == ["CWE-78"]
+    assert finding["confidence"] == "low"

@@ -59,6 +59,14 @@ class ScanFormat(StrEnum):
     stix = "stix"
 
 
+class Confidence(StrEnum):
+    """Confidence levels of code findings."""
+
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
 class SbomFormat(StrEnum):
     """Output formats of ``mamori sbom``."""
 
@@ -176,6 +184,14 @@ def scan(
         list[Path] | None,
         typer.Option("--vex", help="VEX document (CycloneDX, OpenVEX, CSAF) to honour; repeatable."),
     ] = None,
+    confidence: Annotated[
+        Confidence,
+        typer.Option(
+            "--confidence",
+            help="Lowest confidence of code findings to report; low adds flows from the operator's own "
+            "input (command line, environment).",
+        ),
+    ] = Confidence.medium,
 ) -> None:
     """Find vulnerable dependencies (and weaknesses in the project's code).
 
@@ -193,7 +209,13 @@ def scan(
 
     fails(Report(), fail_on)  # validate the flag before any work
     options = ScanOptions(
-        deps=deps, code=code, offline=offline, python=python, baseline=baseline, vex=tuple(vex or ())
+        deps=deps,
+        code=code,
+        offline=offline,
+        python=python,
+        baseline=baseline,
+        vex=tuple(vex or ()),
+        min_confidence=confidence.value,
     )
     with RichProgress(bytes_mode=True) as progress:
         report = scan_targets(list(targets or [Path(".")]), options, progress=progress, warn=_warn)

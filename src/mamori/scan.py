@@ -62,6 +62,9 @@ class ScanOptions:
     """VEX documents (CycloneDX, OpenVEX, CSAF) whose not_affected/fixed statements are honoured."""
     prioritize: bool = True
     """Give every finding an SSVC decision with its reasons."""
+    min_confidence: str = "medium"
+    """Code findings below this confidence are left out (``low`` shows them all): low-confidence
+    findings are flows from the operator's own input (command line, environment) into commands."""
 
 
 def scan_targets(
@@ -117,7 +120,7 @@ def scan_targets(
     if options.code:
         for p, inv in zip(paths, inventories, strict=True):
             if p.is_dir():
-                code_findings, code_errors = _scan_code(inv.root, base, options, progress)
+                code_findings, code_errors = _scan_code(inv.root, base, options, progress, warn)
                 findings.extend(code_findings)
                 errors.extend(code_errors)
 
@@ -371,8 +374,12 @@ def cvss_severity(kind: str, vector: str) -> Severity | None:
     return "info"
 
 
+CONFIDENCE_ORDER = {"low": 0, "medium": 1, "high": 2}
+"""Confidence levels of code findings by rank."""
+
+
 def _scan_code(
-    root: Path, base: Path, options: ScanOptions, progress: Any
+    root: Path, base: Path, options: ScanOptions, progress: Any, warn: Warn
 ) -> tuple[list[Finding], list[ScanError]]:
     try:
         from mamori.analysis import scan_code
@@ -381,6 +388,16 @@ def _scan_code(
     from mamori.config import mamori_home
 
     result = scan_code(root, cache_dir=mamori_home() / "cache" / "code", model_dirs=options.model_dirs)
+    floor = CONFIDENCE_ORDER.get(options.min_confidence, 1)
+    kept = [f for f in result.findings if CONFIDENCE_ORDER.get(f.confidence, 2) >= floor]
+    if len(kept) < len(result.findings):
+        hidden = len(result.findings) - len(kept)
+        warn(
+            f"{hidden} code finding(s) below {options.min_confidence} confidence not shown "
+            "(flows from the operator's own input, such as the command line or environment); "
+            "--confidence low shows them"
+        )
+    result = replace(result, findings=tuple(kept))
     if _same_folder(root, base):
         return list(result.findings), list(result.errors)
     found = [
