@@ -17,7 +17,7 @@ AMBER, AMBER+STRICT and RED object in a sample is asked for by id by an organisa
 entitled to it, which must get 404. The script exits 1 if anything was lost or leaked.
 
 ``--medallion PYTHON`` also runs the OASIS reference server (medallion, installed in a separate
-virtualenv, e.g. ``/work/ext/medvenv/bin/python``) and shows what it does with an AMBER+STRICT
+virtualenv, e.g. ``../ext/medvenv/bin/python``, outside the repository) and shows what it does with an AMBER+STRICT
 object read by another organisation.
 
     .venv/bin/python benchmarks/bench_share_load.py --duration 60 [--databases sqlite,postgresql]
