@@ -300,3 +300,12 @@ def test_every_command_has_help(cmd: list[str]) -> None:
     run = mamori(*cmd, "--help")
     assert run.code == 0
     assert "Usage" in run.out
+
+
+def test_report_names_the_database_sources(project: Path, advisories: Path, shared_data: Path) -> None:
+    _db(advisories)
+    assert mamori("db", "import", shared_data / "cisa-kev/known_exploited_vulnerabilities.json").code == 0
+    database = mamori("scan", project, "--offline", "--no-code", "-f", "json").json()["database"]
+    assert database["updated"]
+    assert "kev" in database["sources"]
+    assert any(s.startswith("osv") for s in database["sources"])

@@ -421,10 +421,7 @@ def _installed(python: Path, errors: list[ScanError]) -> list[Component]:
 
 def _database_info(store: Any) -> DatabaseInfo:
     last = store.last_updated()
-    try:
-        sources = tuple(store.sources())
-    except AttributeError:
-        sources = ()
+    sources = tuple(store.sources())
     return DatabaseInfo(updated=last.isoformat(timespec="seconds") if last else "", sources=sources)
 
 

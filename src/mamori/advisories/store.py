@@ -395,6 +395,10 @@ class AdvisoryStore:
                 out[cve] = (float(score), float(pct))
         return out
 
+    def sources(self) -> list[str]:
+        """The names of the data sources in the database (``osv:PyPI``, ``kev``, ``epss`` …)."""
+        return [info.source for info in self._sources(self._reader())]
+
     def _sources(self, conn: sqlite3.Connection) -> tuple[SourceInfo, ...]:
         rows = conn.execute(
             "SELECT source, updated, count, location, version, released FROM meta ORDER BY source"
