@@ -126,22 +126,62 @@ def test_llm_draft_speaks_chat_completions() -> None:
     assert seen[0]["body"]["model"] == "tiny" and "x = 1" in seen[0]["body"]["messages"][1]["content"]
 
 
-def test_a_model_draft_that_breaks_the_tests_is_never_applied(
-    sample: Path, demo_db: Path, monkeypatch: pytest.MonkeyPatch
+APP_WITH_PICKLE = """\
+import pickle
+
+
+def application(environ, start_response):
+    data = pickle.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [repr(data).encode()]
+
+
+def add(a, b):
+    return a + b
+"""
+
+
+def _pickle_project(root: Path) -> Path:
+    """A project whose only finding (pickle from a client) has no rule-based fix."""
+    root.mkdir()
+    (root / "app.py").write_text(APP_WITH_PICKLE)
+    (root / "tests").mkdir()
+    (root / "tests" / "__init__.py").write_text("")
+    (root / "tests" / "test_app.py").write_text(
+        "import unittest\n\nfrom app import add\n\n\n"
+        "class AddTest(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n"
+    )
+    return root
+
+
+@pytest.mark.parametrize(
+    ("draft", "applied"),
+    [
+        # breaks the project's tests (add is gone): never applied
+        ("import json\n\n\ndef application(environ, start_response):\n    return [b'']\n", False),
+        # keeps the tests passing and removes the finding: verified like any other fix
+        (APP_WITH_PICKLE.replace("import pickle", "import json").replace("pickle.loads", "json.loads"), True),
+    ],
+)
+def test_model_drafts_pass_the_same_verification(
+    tmp_path: Path, demo_db: Path, monkeypatch: pytest.MonkeyPatch, draft: str, applied: bool
 ) -> None:
-    broken = '"""settings"""\n\n\ndef load_settings(path=None):\n    return {}\n'
+    project = _pickle_project(tmp_path / "proj")
     seen: list[dict[str, Any]] = []
-    with _model_server(f"```python\n{broken}```", seen) as url:
+    with _model_server(f"```python\n{draft}```", seen) as url:
         monkeypatch.setenv("MAMORI_LLM_URL", url)
         monkeypatch.setenv("MAMORI_LLM_MODEL", "tiny")
-        before = (sample / "kotsu" / "settings.py").read_text()
-        report = fix_project(sample, database=demo_db, deps=False, llm=True, apply=True)
-    drafted = [r for r in report.results if r.path == "kotsu/settings.py"]
-    if not seen:
-        pytest.skip("the analysis stage reports nothing without a rule-based fix in the sample")
-    assert drafted and all(r.status == "unverified" and not r.applied for r in drafted)
-    assert any("fail" in r.why for r in drafted)
-    assert (sample / "kotsu" / "settings.py").read_text() == before
+        report = fix_project(project, database=demo_db, deps=False, llm=True, apply=True)
+    assert seen, "the model was never asked: the pickle finding must go to the drafting step"
+    drafted = [r for r in report.results if r.path == "app.py"]
+    assert drafted
+    text = (project / "app.py").read_text()
+    if applied:
+        assert any(r.status == "verified" and r.applied for r in drafted), [r.why for r in drafted]
+        assert "json.loads" in text
+    else:
+        assert all(r.status != "verified" and not r.applied for r in drafted)
+        assert text == APP_WITH_PICKLE
 
 
 def test_command_exit_codes_and_dry_run_output(
