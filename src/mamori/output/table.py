@@ -115,6 +115,9 @@ def _dependency_table(findings: Sequence[Finding], with_priority: bool) -> Table
         pkg.append(f"\n{eco}", style="dim")
         for place in places:
             pkg.append(f"\n{place}", style="dim")
+        # the same hole declared in several files (pyproject.toml and requirements.txt) is one
+        # row: the files are listed under the package
+        members = list({(m.rule_id, m.status): m for m in reversed(members)}.values())[::-1]
         for i, f in enumerate(members):
             vuln = Text(f.rule_id)
             title = Text(f.title or f.rule_id)
