@@ -46,6 +46,10 @@ def _expected(root: Path) -> set[tuple[str, int, str]]:
         "weak_random",
         "request_params",
         "modelled_api",
+        "server_state",
+        "header_subclass",
+        "stdlib_shadow",
+        "package_root/shop",
     ],
 )
 def test_scenario_findings_match_expectations(scenario: str) -> None:

@@ -35,7 +35,7 @@ from mamori.model import Finding, Location, ScanError, TraceStep
 
 __all__ = ["ENGINE_VERSION", "CodeScanResult", "scan_code"]
 
-ENGINE_VERSION = "4"
+ENGINE_VERSION = "5"
 """Bumped whenever the engine or its bundled models change what they report."""
 
 _SKIP_DIRS = frozenset(
@@ -81,12 +81,29 @@ def _discover(root: Path) -> list[Path]:
     return out
 
 
-def _module_name(rel: str) -> tuple[str, bool]:
+def _module_name(rel: str, package: str = "") -> tuple[str, bool]:
     parts = rel[: -len(".pyw") if rel.endswith(".pyw") else -3].split("/")
     is_pkg = parts[-1] == "__init__"
     if is_pkg:
         parts = parts[:-1]
+    if package:
+        parts = [*package.split("."), *parts]
     return ".".join(parts) or "__root__", is_pkg
+
+
+def _package_of(root: Path) -> str:
+    """The dotted package name of a scan root that is itself a package (``""`` if not).
+
+    Scanning ``django/`` alone, its modules are imported as ``django.contrib…`` by their own
+    code: named relative to the root they would not resolve, and every call between them would
+    be taken for a library call.
+    """
+    names: list[str] = []
+    d = root
+    while (d / "__init__.py").is_file() and d.name.isidentifier() and d.parent != d:
+        names.append(d.name)
+        d = d.parent
+    return ".".join(reversed(names))
 
 
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
@@ -145,8 +162,9 @@ def _scan(
     cache = _Cache(cache_dir, models) if cache_dir is not None else None
     modules: dict[str, ModuleInfo] = {}
     by_rel: dict[str, ModuleInfo] = {}
+    package = _package_of(root)
     for rel in sources:
-        name, is_pkg = _module_name(rel)
+        name, is_pkg = _module_name(rel, package)
         mod = ModuleInfo(name, rel, is_pkg)
         modules.setdefault(name, mod)
         by_rel[rel] = mod

@@ -250,9 +250,14 @@ class Project:
                 prefix = ".".join(parts[:i])
                 if prefix not in modules:  # a namespace package (no __init__.py)
                     modules[prefix] = ModuleInfo(prefix, "", True, loaded=True)
+        # ``src/app/x.py`` is imported as ``app.x``: a name may drop leading folders that are
+        # no packages (a folder put on sys.path), never part of a package (``import tempfile``
+        # is the standard library's, not ``lib/ansible/modules/tempfile.py``)
         for name in modules:
             parts = name.split(".")
             for i in range(1, len(parts)):
+                if modules[".".join(parts[:i])].relpath:
+                    break
                 self.by_suffix.setdefault(".".join(parts[i:]), name)
         self._sink_index = models.sinks
         self._serves: dict[str, bool] = {}
@@ -1027,8 +1032,23 @@ class Frame:
                     hit = isinstance(target.value, ast.Attribute) and target.value.attr == r[2:]
                 else:
                     hit = base.ref == r or base.inst == r
-                if hit:
+                if hit and not (store in self.p.models.validated_stores and self._validated(store, target)):
                     self.check_sink(store, (v, key), {}, None, s, target)
+
+    def _validated(self, store: str, target: ast.Subscript) -> bool:
+        """Whether the object holding a store (``response`` of ``response.headers[k]``) comes
+        from a framework that validates what is stored (headers refusing CR/LF)."""
+        if not isinstance(target.value, ast.Attribute):
+            return False
+        holder = self.eval(target.value.value)
+        names = [holder.ref.removesuffix("()"), *self._lineage(holder.inst)]
+        for name in names:
+            if not name:
+                continue
+            dotted = "." + name.removeprefix("py:") + "."
+            if any("." + prefix + "." in dotted for prefix in self.p.models.validated_stores[store]):
+                return True
+        return False
 
     # -- expressions -----------------------------------------------------------------------
     def lookup(self, name: str) -> Val:
@@ -1314,6 +1334,12 @@ class Frame:
                 return Val(base.taint, fields=tuple(enumerate(items)), kind="list")
             return Val(base.deep_taint(), kind=base.kind if base.kind in ("list", "tuple") else "")
         key = self.eval(sl)
+        if (
+            key.const is not NOCONST
+            and base.ref in self.p.models.client_keys
+            and not self.client_key(base.ref, key.const)
+        ):
+            return CLEAN
         if key.const is not NOCONST and base.ref in self.p.models.request_variables:
             req = self.request_variable(base.ref, key.const)
             if req is not None:
@@ -1475,6 +1501,15 @@ class Frame:
             self.p.models.source_cleared.get(name, frozenset()),
         )
 
+    def client_key(self, holder: str, key: object) -> bool:
+        """Whether ``holder[key]`` (``request.META["HTTP_HOST"]``) is an entry the client sets."""
+        if not isinstance(key, str):
+            return True
+        return any(
+            key == pattern or (pattern.endswith("*") and key.startswith(pattern[:-1]))
+            for pattern in self.p.models.client_keys[holder]
+        )
+
     def request_variable(self, holder: str, key: object) -> Val | None:
         """``os.environ["QUERY_STRING"]``: an entry a CGI server fills from the request is a
         new flow of client input (``None``: not such an entry)."""
@@ -1516,6 +1551,18 @@ class Frame:
                 return False
             routes += 1
         return routes > 0
+
+    def _lineage(self, cls: str) -> list[str]:
+        """A class and all its bases (project classes and the library classes they name)."""
+        out: list[str] = []
+        todo = [cls] if cls else []
+        while todo and len(out) < 64:
+            c = todo.pop()
+            if c in out:
+                continue
+            out.append(c)
+            todo.extend(b.ref for b in self.p.class_bases.get(c, ()) if b.ref and b.ref != "object")
+        return out
 
     def _lib_base(self, cls: str, seen: frozenset[str] = frozenset()) -> str:
         """The library class a project class derives from, if any."""
@@ -1855,6 +1902,16 @@ class Frame:
                 return Val(taint, const=NOCONST)
         if ref in models.clean_calls:
             return CLEAN
+        # server entries of request metadata read by a constant key
+        if (
+            receiver is not None
+            and method == "get"
+            and receiver.ref in models.client_keys
+            and args
+            and args[0].const is not NOCONST
+            and not self.client_key(receiver.ref, args[0].const)
+        ):
+            return Val(args[1].deep_taint()) if len(args) > 1 else CLEAN
         # CGI request variables read from the environment
         if args and args[0].const is not NOCONST:
             holder = ref if ref in models.request_variables else ""
@@ -1868,7 +1925,9 @@ class Frame:
         src_taint: frozenset[Taint] = EMPTY
         for name in names:
             note = models.sources.get(name)
-            if note is not None:
+            if note is not None and not (
+                receiver is not None and receiver.kind in models.source_exempt_kinds.get(name, ())
+            ):
                 src_taint = frozenset({self.source_taint(name, ref or name, node.lineno)})
         # ``x.replace(c, r)`` with an ``r`` free of ``c`` leaves no ``c`` in the result
         if (
@@ -2433,9 +2492,14 @@ def _mark_applies(mark: MarkSpec, args: list[Val], kwargs: dict[str, Val]) -> bo
         if kv is None or kv.const is NOCONST or kv.const != mark.when_value:
             return False
     for pos, accepted in mark.args:
-        if pos >= len(args):
+        if isinstance(pos, str):
+            if pos not in kwargs:
+                return False
+            a = kwargs[pos]
+        elif pos >= len(args):
             return False
-        a = args[pos]
+        else:
+            a = args[pos]
         if not any(
             (a.const is not NOCONST and type(a.const) is type(x) and a.const == x)
             or (isinstance(x, str) and a.ref == x)

@@ -65,8 +65,9 @@ class MarkSpec:
     receiver: bool = False
     when_keyword: str = ""
     when_value: object = None
-    args: tuple[tuple[int, tuple[object, ...]], ...] = ()
-    """(position, accepted values): a constant or the qualified name of a library value."""
+    args: tuple[tuple[int | str, tuple[object, ...]], ...] = ()
+    """(position or keyword, accepted values): a constant or the qualified name of a library
+    value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,15 @@ class Models:
     request_variables: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Mapping source -> names of the entries that are client input (CGI's ``QUERY_STRING`` in
     ``os.environ``; a trailing ``*`` matches a prefix)."""
+    validated_stores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Store sink -> packages whose objects validate the stored value themselves (their
+    response headers refuse CR/LF), given as dotted prefixes matched on name components."""
+    client_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Mapping source -> names of its entries that are client input; read by any other
+    constant key it is server state (``request.META["SERVER_NAME"]``)."""
+    source_exempt_kinds: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Source name -> object kinds whose reads are not that source (a Unix domain socket's
+    ``recv`` is no network input)."""
     source_keys: tuple[frozenset[str], ...] = ()
     """Word sets, one per source: a module whose text holds none of these sets entirely cannot
     read any source (see :meth:`may_read_source`)."""
@@ -145,6 +155,9 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
     low: set[str] = set()
     protocols: dict[str, tuple[tuple[str, ...], str]] = {}
     request_vars: dict[str, list[str]] = {}
+    client_keys: dict[str, list[str]] = {}
+    validated: dict[str, list[str]] = {}
+    exempt: dict[str, set[str]] = {}
     for path in files:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -173,6 +186,10 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
                         not_reaching.setdefault(str(name), set()).update(
                             str(c) for c in group["not_reaching"]
                         )
+                for name in group.get("names") or ():
+                    exempt.setdefault(str(name), set()).update(
+                        str(k) for k in group.get("not_from_kinds") or ()
+                    )
                 if group.get("confidence") == "low":
                     low.update(str(n) for n in group.get("names") or ())
             for gname, g in (data.get("guards") or {}).items():
@@ -184,6 +201,10 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
                 )
             for src, keys in (data.get("request_variables") or {}).items():
                 request_vars.setdefault(str(src), []).extend(str(k) for k in keys)
+            for store, pkgs in (data.get("validated_stores") or {}).items():
+                validated.setdefault(str(store), []).extend(str(k) for k in pkgs)
+            for src, keys in (data.get("client_keys") or {}).items():
+                client_keys.setdefault(str(src), []).extend(str(k) for k in keys)
             for pname, proto in (data.get("protocols") or {}).items():
                 names = tuple(str(n) for n in proto["params"])
                 if not names:
@@ -218,6 +239,9 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
         low_confidence=frozenset(low),
         protocols=tuple(protocols.values()),
         request_variables={k: tuple(v) for k, v in request_vars.items()},
+        client_keys={k: tuple(v) for k, v in client_keys.items()},
+        validated_stores={k: tuple(v) for k, v in validated.items()},
+        source_exempt_kinds={k: frozenset(v) for k, v in exempt.items() if v},
         source_keys=keys,
     )
 
@@ -254,7 +278,10 @@ def _merge_marks(data: dict[str, Any], marks: dict[str, list[MarkSpec]]) -> None
         for e in entries:
             when = e.get("when") or {}
             args = tuple(
-                (int(pos), tuple(vals if isinstance(vals, list) else [vals]))
+                (
+                    int(pos) if isinstance(pos, int) or str(pos).isdigit() else str(pos),
+                    tuple(vals if isinstance(vals, list) else [vals]),
+                )
                 for pos, vals in (e.get("args") or {}).items()
             )
             spec = MarkSpec(

@@ -12,7 +12,8 @@ def echo():
 @app.route("/header")
 def header():
     value = request.args.get("v", "")
-    resp = make_response(("saved", {"X-Value": value}))  # expect: PY-HEADER
+    # the header goes into Werkzeug's Headers, which refuse CR/LF
+    resp = make_response(("saved", {"X-Value": value}))
     return resp
 
 
