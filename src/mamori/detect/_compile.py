@@ -61,6 +61,11 @@ Atom = tuple[str, str, str]
 Matcher = Callable[[Mapping[str, Any], Mapping[str, str]], bool]
 """A compiled rule body: ``matcher(o, l) -> bool``."""
 
+Recipe = tuple[Any, ...]
+"""How to rebuild a constant of the generated code: ``("search", pattern, flags)``, ``("set",
+(values …))``, ``("net", "10.0.0.0/8")`` … Plain data (``marshal``-able), so a compiled rule can
+be stored in the rule cache and rebuilt without pySigma."""
+
 
 class UnsupportedRule(Exception):
     """A rule uses something this engine cannot evaluate; the message says what."""
@@ -80,6 +85,12 @@ class CompiledDetection:
     """Lower-cased field names the rule reads."""
     source: str
     """The generated expression (for debugging and tests)."""
+    generic_source: str = ""
+    """The generated expression of :attr:`generic`."""
+    recipes: tuple[tuple[str, Recipe], ...] = ()
+    """The constants the expressions name, as (name, recipe) pairs."""
+    code: tuple[Any, Any] | None = None
+    """The compiled code objects of (fast, generic): what the rule cache stores."""
 
 
 # --------------------------------------------------------------------------- runtime helpers
@@ -193,6 +204,78 @@ def _keyword_re(l: Mapping[str, Any], rx: re.Pattern[str]) -> bool:  # noqa: E74
     return False
 
 
+_ALLOWED_FLAGS = int(re.IGNORECASE | re.MULTILINE | re.DOTALL)
+
+
+def build_const(recipe: Recipe) -> Any:
+    """The constant described by ``recipe`` (raises ``ValueError`` for an unknown recipe)."""
+    kind = recipe[0]
+    if kind in ("search", "fullmatch", "rx"):
+        pattern, flags = recipe[1], recipe[2]
+        if not isinstance(pattern, str) or not isinstance(flags, int) or flags & ~_ALLOWED_FLAGS:
+            raise ValueError(f"bad regular expression recipe {recipe!r}")
+        rx = re.compile(pattern, flags)
+        return rx if kind == "rx" else rx.search if kind == "search" else rx.fullmatch
+    if kind == "set":
+        return frozenset(str(x) for x in recipe[1])
+    if kind == "time":
+        return TimestampPart[str(recipe[1])]
+    if kind == "net":
+        return ipaddress.ip_network(str(recipe[1]), strict=False)
+    if kind == "op":
+        return _OPS[CompareOperators[str(recipe[1])]]
+    raise ValueError(f"unknown constant recipe {kind!r}")
+
+
+def _namespace() -> dict[str, Any]:
+    return {
+        "__builtins__": __builtins__,
+        "_any": _any,
+        "_cmp": _cmp,
+        "_cidr": _cidr,
+        "_fieldref": _fieldref,
+        "_timepart": _timepart,
+        "_kwsub": _keyword_sub,
+        "_kwre": _keyword_re,
+        "_values": _values,
+    }
+
+
+def rebuild_detection(
+    code: tuple[Any, Any],
+    recipes: Iterable[tuple[str, Recipe]],
+    atoms: frozenset[Atom] | None,
+    fields: frozenset[str],
+    source: str,
+    generic_source: str,
+) -> CompiledDetection:
+    """A :class:`CompiledDetection` from its stored parts (the rule cache), without pySigma.
+
+    ``code`` holds the code objects :func:`compile_condition` made; evaluating them in a fresh
+    namespace of rebuilt constants gives the same functions.
+    """
+    ns = _namespace()
+    recipes = tuple(recipes)
+    for name, recipe in recipes:
+        if not isinstance(name, str) or not name.startswith("_k"):
+            raise ValueError(f"bad constant name {name!r}")
+        ns[name] = build_const(recipe)
+    fast_fn = eval(code[0], ns)
+    generic_fn = eval(code[1], ns)
+    if not callable(fast_fn) or not callable(generic_fn):
+        raise ValueError("stored code does not make functions")
+    return CompiledDetection(
+        fast=fast_fn,
+        generic=generic_fn,
+        atoms=atoms,
+        fields=fields,
+        source=source,
+        generic_source=generic_source,
+        recipes=recipes,
+        code=code,
+    )
+
+
 # --------------------------------------------------------------------------- code generation
 
 
@@ -200,24 +283,18 @@ class _Gen:
     """Generates the expression of one rule; constants go to a namespace, not into the source."""
 
     def __init__(self, placeholders: Mapping[str, list[str]]) -> None:
-        self.ns: dict[str, Any] = {
-            "_any": _any,
-            "_cmp": _cmp,
-            "_cidr": _cidr,
-            "_fieldref": _fieldref,
-            "_timepart": _timepart,
-            "_kwsub": _keyword_sub,
-            "_kwre": _keyword_re,
-            "_values": _values,
-        }
+        self.ns: dict[str, Any] = _namespace()
         self.fields: set[str] = set()
         self.placeholders = placeholders
+        self.recipes: list[tuple[str, Recipe]] = []
         self._n = 0
 
-    def const(self, value: Any) -> str:
+    def const(self, recipe: Recipe) -> str:
+        """Bind the constant built from ``recipe`` to a fresh name of the namespace."""
         name = f"_k{self._n}"
+        self.ns[name] = build_const(recipe)
         self._n += 1
-        self.ns[name] = value
+        self.recipes.append((name, recipe))
         return name
 
     # ---- tree
@@ -269,7 +346,7 @@ class _Gen:
             if kind == "eq":
                 out.append(
                     (
-                        f"(l.get({k}) in {self.const(frozenset(texts))})",
+                        f"(l.get({k}) in {self.const(('set', tuple(sorted(set(texts)))))})",
                         frozenset(("eq", key, t) for t in texts),
                     )
                 )
@@ -312,7 +389,7 @@ class _Gen:
             return f"(l.get({k}) == {lit!r})", frozenset({("eq", key, lit)})
         if isinstance(value, SigmaTimestampPart):
             return (
-                f"_timepart(o.get({k}), {self.const(value.timestamp_part)}, {int(value.number)})",
+                f"_timepart(o.get({k}), {self.const(('time', value.timestamp_part.name))}, {int(value.number)})",
                 None,
             )
         if isinstance(value, SigmaNumber):
@@ -336,19 +413,18 @@ class _Gen:
                 value.regexp.to_plain_regex() if isinstance(value.regexp, SigmaString) else str(value.regexp)
             )
             try:
-                rx = re.compile(pattern, flags)
+                name = self.const(("search", pattern, int(flags)))
             except re.error as exc:
                 raise UnsupportedRule(f"regular expression {pattern!r}: {exc}") from exc
-            name = self.const(rx.search)
             atoms = _regex_atoms(key, pattern, flags)
             if not generic:  # single string values: no helper call
                 return f"((v := o.get({k})).__class__ is str and {name}(v) is not None)", atoms
             return f"_any(o.get({k}), lambda v: isinstance(v, str) and {name}(v) is not None)", atoms
         if isinstance(value, SigmaCIDRExpression):
-            return f"_cidr(o.get({k}), {self.const(value.network)})", None
+            return f"_cidr(o.get({k}), {self.const(('net', str(value.network)))})", None
         if isinstance(value, SigmaCompareExpression):
             return (
-                f"_cmp(o.get({k}), {self.const(_OPS[value.op])}, {float(value.number.number)!r})",
+                f"_cmp(o.get({k}), {self.const(('op', value.op.name))}, {float(value.number.number)!r})",
                 None,
             )
         if isinstance(value, SigmaFieldReference):
@@ -435,8 +511,8 @@ class _Gen:
                     longest = norm(p)
             else:
                 raise UnsupportedRule(f"unexpanded placeholder in {value}")
-        rx = re.compile("".join(rx_parts), re.DOTALL)
-        name = self.const(rx.fullmatch)
+        rx_text = "".join(rx_parts)
+        name = self.const(("fullmatch", rx_text, int(re.DOTALL)))
         atoms = frozenset({("sub", key, longest.lower())}) if longest else None
         if not generic:
             return f"((v := {src}.get({k})).__class__ is str and {name}(v) is not None)", atoms
@@ -477,10 +553,10 @@ class _Gen:
                     rx_parts.append(".")
                 else:
                     rx_parts.append(re.escape(str(p) if cased else str(p).lower()))
-            rx = re.compile("".join(rx_parts), re.DOTALL)
+            rx_const = self.const(("rx", "".join(rx_parts), int(re.DOTALL)))
             if cased:
-                return f"_kwre(o, {self.const(rx)})", atoms
-            return f"_kwre(l, {self.const(rx)})", atoms
+                return f"_kwre(o, {rx_const})", atoms
+            return f"_kwre(l, {rx_const})", atoms
         if isinstance(value, SigmaNumber | SigmaBool):
             lit = str(value.number if isinstance(value, SigmaNumber) else value.boolean).lower()
             return f"_kwsub(l, {lit!r})", frozenset({("sub", "*", lit)})
@@ -490,7 +566,11 @@ class _Gen:
             )
             flags = re.IGNORECASE if SigmaRegularExpressionFlag.IGNORECASE in value.flags else 0
             atoms = _regex_atoms("*", pattern, flags)
-            return f"_kwre(o, {self.const(re.compile(pattern, flags))})", atoms
+            try:
+                rx_const = self.const(("rx", pattern, int(flags)))
+            except re.error as exc:
+                raise UnsupportedRule(f"regular expression {pattern!r}: {exc}") from exc
+            return f"_kwre(o, {rx_const})", atoms
         raise UnsupportedRule(f"keyword of type {type(value).__name__} is not supported")
 
 
@@ -633,10 +713,14 @@ def compile_condition(
             all_known = False
         else:
             union |= a
+    global compile_calls
+    compile_calls += 1
     try:
-        fast_fn = eval(f"lambda o, l: {fast_src}", gen.ns)
-        generic_fn = eval(f"lambda o, l: {generic_src}", gen.ns)
-    except (SyntaxError, RecursionError) as exc:
+        fast_code = compile(f"lambda o, l: {fast_src}", "<sigma>", "eval")
+        generic_code = compile(f"lambda o, l: {generic_src}", "<sigma>", "eval")
+        fast_fn = eval(fast_code, gen.ns)
+        generic_fn = eval(generic_code, gen.ns)
+    except (SyntaxError, RecursionError, MemoryError) as exc:
         raise UnsupportedRule(f"condition too complex to compile: {exc}") from exc
     return CompiledDetection(
         fast=fast_fn,
@@ -644,4 +728,11 @@ def compile_condition(
         atoms=frozenset(union) if all_known and union else None,
         fields=frozenset(gen.fields),
         source=fast_src,
+        generic_source=generic_src,
+        recipes=tuple(gen.recipes),
+        code=(fast_code, generic_code),
     )
+
+
+compile_calls = 0
+"""How many conditions :func:`compile_condition` compiled in this process (tests of the cache)."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mamori.detect._alert import Alert
+from mamori.detect._cache import default_rule_cache
 from mamori.detect._correlate import SUPPORTED_TYPES, CorrelationHit, Correlator
 from mamori.detect._engine import Engine
 from mamori.detect._events import LogEvent
@@ -242,7 +243,7 @@ def resolve_rules(rules: Iterable[Path] | RuleSet | None) -> RuleSet:
     paths = list(rules) if rules is not None else [bundled_rules_path()]
     if not paths:
         paths = [bundled_rules_path()]
-    return load_rules(paths)
+    return load_rules(paths, cache=default_rule_cache())
 
 
 def expand_log_paths(paths: Iterable[str]) -> list[str]:

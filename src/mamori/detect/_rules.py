@@ -21,6 +21,7 @@ from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
+from mamori.detect._cache import RuleCache
 from mamori.detect._compile import CompiledDetection, UnsupportedRule, compile_condition
 from mamori.errors import InputError
 from mamori.model import ScanError
@@ -145,26 +146,72 @@ def _reason(errors: list[Any]) -> str:
     return f"{type(first).__name__}: {first}"
 
 
-def load_rules(paths: Iterable[Path], *, relative_to: Path | None = None) -> RuleSet:
+def load_rules(
+    paths: Iterable[Path], *, relative_to: Path | None = None, cache: RuleCache | None = None
+) -> RuleSet:
     """Load and compile every Sigma rule under ``paths`` (files or folders).
 
     Rules that pySigma rejects or that use something the engine cannot evaluate are returned in
-    ``unsupported`` with their reason; they never stop the others.
+    ``unsupported`` with their reason; they never stop the others. With a ``cache``, a file whose
+    compiled form is stored (same bytes, same engine) is taken from it without pySigma, and every
+    file compiled here is stored for the next load.
     """
-    collections: list[tuple[str, SigmaCollection]] = []
-    unsupported: list[UnsupportedEntry] = []
+    results: list[RuleSet | None] = []
+    parsed: list[tuple[int, str, SigmaCollection, str]] = []
+    texts: list[tuple[str, str]] = []
+    failed: list[RuleSet] = []
     for f in rule_files(paths):
         shown = str(f.relative_to(relative_to)) if relative_to and f.is_relative_to(relative_to) else str(f)
         try:
-            text = f.read_text(encoding="utf-8")
+            data = f.read_bytes()
+            text = data.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            unsupported.append(UnsupportedEntry(shown, f"unreadable: {exc}"))
+            failed.append(RuleSet((), (), (UnsupportedEntry(shown, f"unreadable: {exc}"),)))
+            results.append(failed[-1])
             continue
+        texts.append((shown, text))
+        key = cache.key(data) if cache is not None else ""
+        if cache is not None:
+            hit = cache.get(key, shown)
+            if hit is not None:
+                results.append(hit)
+                continue
         try:
             coll = SigmaCollection.from_yaml(text, collect_errors=True, collect_filters=True)
         except (SigmaError, yaml.YAMLError, ValueError, TypeError, AttributeError) as exc:
-            unsupported.append(UnsupportedEntry(shown, f"{type(exc).__name__}: {exc}"))
+            failed.append(RuleSet((), (), (UnsupportedEntry(shown, f"{type(exc).__name__}: {exc}"),)))
+            results.append(failed[-1])
             continue
+        parsed.append((len(results), shown, coll, key))
+        results.append(None)
+    if any(_refers_to_others(coll) for _, _, coll, _ in parsed):
+        # filters and correlations reach into other files: compile the whole set together
+        return _load_together(texts, failed)
+    for i, shown, coll, key in parsed:
+        compiled = _compile_collections([(shown, coll)], [])
+        results[i] = compiled
+        if cache is not None:
+            cache.put(key, compiled)
+    out = RuleSet(())
+    for r in results:
+        if r is not None:
+            out = RuleSet(out.rules + r.rules, (), out.unsupported + r.unsupported)
+    return out
+
+
+def _refers_to_others(coll: SigmaCollection) -> bool:
+    return bool(coll.filters) or any(isinstance(r, SigmaCorrelationRule) for r in coll.rules)
+
+
+def _load_together(texts: list[tuple[str, str]], failed: list[RuleSet]) -> RuleSet:
+    """Parse every file and compile all rules as one collection (references are resolved)."""
+    collections: list[tuple[str, SigmaCollection]] = []
+    unsupported = [u for r in failed for u in r.unsupported]
+    for shown, text in texts:
+        try:
+            coll = SigmaCollection.from_yaml(text, collect_errors=True, collect_filters=True)
+        except (SigmaError, yaml.YAMLError, ValueError, TypeError, AttributeError):
+            continue  # already listed in ``failed``
         collections.append((shown, coll))
     return _compile_collections(collections, unsupported)
 
