@@ -13,20 +13,12 @@ Playwright (CI: ``apt-get install -y chromium`` and ``pip install playwright``; 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = (
     Path(__file__).resolve().parents[2] / "docs" / "screenshots"
     if os.environ.get("MAMORI_UPDATE_SCREENSHOTS") == "1"
@@ -34,85 +26,7 @@ SCREENSHOTS = (
 )
 """The README's pictures are refreshed with MAMORI_UPDATE_SCREENSHOTS=1; otherwise the test still
 takes every screenshot (a page that cannot render fails) into a temporary folder."""
-VIEWPORT = {"width": 1366, "height": 768}
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def server(demo: Any) -> Iterator[str]:
-    """``mamori serve`` over the demo's MAMORI_HOME, on a free port; yields its base URL."""
-    port = _free_port()
-    env = {**os.environ, "MAMORI_HOME": str(demo.home)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mamori", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            if proc.poll() is not None:
-                raise AssertionError(
-                    f"mamori serve exited: {proc.stderr.read().decode() if proc.stderr else ''}"
-                )
-            try:
-                httpx.get(base + "/login", timeout=1.0)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("mamori serve did not start listening")
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("Playwright's Python package is not installed (pip install playwright)")
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="mamori-chromium-") as profile, sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile,
-            executable_path=str(CHROMIUM),
-            args=ARGS,
-            headless=True,
-            viewport=VIEWPORT,
-            ignore_default_args=["--headless=new"],
-        )
-        try:
-            yield context
-        finally:
-            context.close()
 
 
 def _metric(page: Any, name: str) -> str:
@@ -125,6 +39,7 @@ def test_dashboard_in_a_real_browser(demo: Any, server: str, browser: Any) -> No
     from mamori.dashboard._charts import duration
 
     problems: list[str] = []
+    browser.clear_cookies()  # the browser is the session's: start logged out
     page = browser.new_page()
     page.set_default_timeout(15_000)
     page.on(

@@ -63,7 +63,8 @@ def test_trend_starts_at_the_first_report_and_ends_at_the_posture(demo: Any) -> 
 
 def test_oldest_item_is_the_earliest_first_seen(demo: Any) -> None:
     posture = ResultsStore(demo.results).posture()
-    assert posture.oldest("act") is None or posture.oldest("act").decision == "act"
+    oldest_act = posture.oldest("act")
+    assert oldest_act is None or oldest_act.decision == "act"
     for decision in DECISIONS:
         found = posture.oldest(decision)
         pick = [f for f in posture.findings if f.decision == decision]
