@@ -15,7 +15,7 @@ import json
 import math
 import sqlite3
 import statistics
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -865,3 +865,17 @@ def _seconds(start: str | datetime, end: str | datetime) -> float:
     a = start if isinstance(start, datetime) else _parse(start)
     b = end if isinstance(end, datetime) else _parse(end)
     return (b - a).total_seconds() if a is not None and b is not None else 0.0
+
+
+def record_quietly(write: Callable[[ResultsStore], object], warn: Callable[[str], None]) -> None:
+    """Run ``write`` on the results database of ``MAMORI_HOME``; a failure only warns.
+
+    Recording feeds the dashboard and the tie-back: it must never make the command that did the
+    real work fail.
+    """
+    from mamori.config import results_db_path
+
+    try:
+        write(ResultsStore(results_db_path()))
+    except (OSError, sqlite3.Error) as exc:
+        warn(f"could not record the results for the dashboard: {exc}")

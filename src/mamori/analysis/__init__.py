@@ -23,7 +23,7 @@ import os
 import pickle
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -322,20 +322,7 @@ def _suppress(f: Finding, line: str) -> Finding:
     if ids and f.rule_id not in {x.strip() for x in ids.split(",")}:
         return f
     reason = m.group(2).strip() or "suppressed inline"
-    return Finding(
-        kind=f.kind,
-        rule_id=f.rule_id,
-        title=f.title,
-        severity=f.severity,
-        location=f.location,
-        cwe=f.cwe,
-        trace=f.trace,
-        status="not_affected",
-        justification=reason,
-        confidence=f.confidence,
-        description=f.description,
-        fingerprint_basis=f.fingerprint_basis,
-    )
+    return replace(f, status="not_affected", justification=reason)
 
 
 class _Cache:

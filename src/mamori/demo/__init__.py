@@ -117,15 +117,9 @@ def run_demo(out: Path, *, console: Console | None = None) -> int:
 
 def _record(console: Console, write: Callable[[Any], object]) -> None:
     """Record a stage's outcome in the results database (the dashboard reads it); never fatal."""
-    import sqlite3
+    from mamori.results import record_quietly
 
-    from mamori.config import results_db_path
-    from mamori.results import ResultsStore
-
-    try:
-        write(ResultsStore(results_db_path()))
-    except (OSError, sqlite3.Error) as exc:
-        console.print(f"[yellow]could not record the results for the dashboard: {exc}[/]")
+    record_quietly(write, lambda msg: console.print(f"[yellow]{msg}[/]"))
 
 
 def _print_dashboard(console: Console, report: Report, alerts: list[Any] | None) -> None:

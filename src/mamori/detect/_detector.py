@@ -125,58 +125,21 @@ class Detector:
             self._exploits[rule_id] = hit
         return hit
 
-    def _alert(self, rule: Rule, event: LogEvent) -> Alert:
-        exploits = self._targets(rule.id, rule.tags, rule.title)
+    def _make_alert(
+        self,
+        rule_id: str,
+        title: str,
+        level: str,
+        tags: tuple[str, ...],
+        event: LogEvent,
+        fields: dict[str, Any],
+        correlation: str = "",
+    ) -> Alert:
+        exploits = self._targets(rule_id, tags, title)
         return Alert(
-            rule_id=rule.id,
-            title=rule.title,
-            level=rule.level,
-            timestamp=event.timestamp,
-            path=event.path,
-            record=event.record,
-            tags=rule.tags,
-            event=event.fields,
-            escalated=bool(exploits),
-            exploits=exploits,
-            host=event.host,
-        )
-
-    def _corr_alert(self, hit: CorrelationHit) -> Alert:
-        c = hit.correlation
-        exploits = self._targets(c.id, c.tags, c.title)
-        ev = hit.event
-        event = dict(ev.fields)
-        event["correlation.group"] = tuple(hit.group) if len(hit.group) != 1 else hit.group[0]
-        event["correlation.value"] = f"{hit.value:g}"
-        return Alert(
-            rule_id=c.id,
-            title=c.title,
-            level=c.level,
-            timestamp=ev.timestamp,
-            path=ev.path,
-            record=ev.record,
-            tags=c.tags,
-            event=event,
-            escalated=bool(exploits),
-            exploits=exploits,
-            host=ev.host,
-            correlation=c.type,
-        )
-
-    def _peer_alert(self, match: IndicatorMatch, event: LogEvent) -> Alert:
-        ind = match.indicator
-        tags = (PEER_INDICATOR_TAG, *sorted({t for t in ind.labels if t != PEER_INDICATOR_TAG}))
-        title = f"Peer indicator: {ind.name}"
-        exploits = self._targets(ind.id, tags, title)
-        fields: dict[str, Any] = dict(event.fields)
-        fields["share.observable"] = match.observable.value
-        fields["share.observable_type"] = match.observable.hash_name or match.observable.kind
-        if ind.source:
-            fields["share.source"] = ind.source
-        return Alert(
-            rule_id=ind.id,
+            rule_id=rule_id,
             title=title,
-            level=PEER_INDICATOR_LEVEL,
+            level=level,
             timestamp=event.timestamp,
             path=event.path,
             record=event.record,
@@ -185,6 +148,29 @@ class Detector:
             escalated=bool(exploits),
             exploits=exploits,
             host=event.host,
+            correlation=correlation,
+        )
+
+    def _alert(self, rule: Rule, event: LogEvent) -> Alert:
+        return self._make_alert(rule.id, rule.title, rule.level, rule.tags, event, event.fields)
+
+    def _corr_alert(self, hit: CorrelationHit) -> Alert:
+        c = hit.correlation
+        fields = dict(hit.event.fields)
+        fields["correlation.group"] = tuple(hit.group) if len(hit.group) != 1 else hit.group[0]
+        fields["correlation.value"] = f"{hit.value:g}"
+        return self._make_alert(c.id, c.title, c.level, c.tags, hit.event, fields, correlation=c.type)
+
+    def _peer_alert(self, match: IndicatorMatch, event: LogEvent) -> Alert:
+        ind = match.indicator
+        tags = (PEER_INDICATOR_TAG, *sorted({t for t in ind.labels if t != PEER_INDICATOR_TAG}))
+        fields: dict[str, Any] = dict(event.fields)
+        fields["share.observable"] = match.observable.value
+        fields["share.observable_type"] = match.observable.hash_name or match.observable.kind
+        if ind.source:
+            fields["share.source"] = ind.source
+        return self._make_alert(
+            ind.id, f"Peer indicator: {ind.name}", PEER_INDICATOR_LEVEL, tags, event, fields
         )
 
     def in_window(self, event: LogEvent) -> bool:

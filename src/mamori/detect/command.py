@@ -224,15 +224,12 @@ def _print_errors(errors: list[ScanError]) -> None:
 
 def record_alerts(project: Path | None, alerts: Sequence[Alert]) -> None:
     """Store a run's alerts in the results database for the dashboard (a failure only warns)."""
-    import sqlite3
+    from mamori.results import record_quietly
 
-    from mamori.config import results_db_path
-    from mamori.results import ResultsStore
-
-    try:
-        ResultsStore(results_db_path()).record_alerts(project, alerts)
-    except (sqlite3.Error, OSError) as exc:
-        print(f"mamori detect: alerts not recorded in the results database: {exc}", file=sys.stderr)
+    record_quietly(
+        lambda store: store.record_alerts(project, alerts),
+        lambda msg: print(f"mamori detect: {msg}", file=sys.stderr),
+    )
 
 
 def _render_stix(alerts: Sequence[Alert], out: IO[str]) -> None:

@@ -100,15 +100,12 @@ def fix_command(
 
 def _record(report: FixReport, target: Path, err: Console) -> None:
     """Store the fix run in the results database (the dashboard's speed figures); never fatal."""
-    import sqlite3
+    from mamori.results import record_quietly
 
-    from mamori.config import results_db_path
-    from mamori.results import ResultsStore
-
-    try:
-        ResultsStore(results_db_path()).record_fixes(target, report)
-    except (OSError, sqlite3.Error) as exc:
-        err.print(f"[yellow]warning:[/] could not record the fixes for the dashboard: {escape(str(exc))}")
+    record_quietly(
+        lambda store: store.record_fixes(target, report),
+        lambda msg: err.print(f"[yellow]warning:[/] {escape(msg)}"),
+    )
 
 
 def print_report(report: FixReport, console: Console, *, show_diffs: bool = False) -> None:
