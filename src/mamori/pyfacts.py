@@ -203,13 +203,12 @@ def file_facts(tree: ast.AST, rel: str) -> FileFacts:
             for a in node.names:  # type: ignore[attr-defined]
                 _add_module(modules, a.name)
                 aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-        elif kind is ImportFrom:
-            if node.module and node.level == 0:  # type: ignore[attr-defined]
-                _add_module(modules, node.module)  # type: ignore[attr-defined]
-                for a in node.names:  # type: ignore[attr-defined]
-                    full = f"{node.module}.{a.name}"  # type: ignore[attr-defined]
-                    aliases[a.asname or a.name] = full
-                    references.add(full)
+        elif kind is ImportFrom and node.module and node.level == 0:  # type: ignore[attr-defined]
+            _add_module(modules, node.module)  # type: ignore[attr-defined]
+            for a in node.names:  # type: ignore[attr-defined]
+                full = f"{node.module}.{a.name}"  # type: ignore[attr-defined]
+                aliases[a.asname or a.name] = full
+                references.add(full)
         children: list[ast.AST] = []
         for field_name in node._fields:
             if field_name == "ctx":
@@ -235,7 +234,9 @@ def _add_module(modules: set[str], module: str) -> None:
     modules.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
 
 
-def _entry_reason(node: ast.FunctionDef | ast.AsyncFunctionDef, rel: str, in_view_class: bool, nested: bool) -> str:
+def _entry_reason(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, rel: str, in_view_class: bool, nested: bool
+) -> str:
     for dec in node.decorator_list:
         target = dec.func if isinstance(dec, ast.Call) else dec
         if _last(target) in ROUTE_DECORATORS:

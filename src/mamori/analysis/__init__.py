@@ -360,10 +360,14 @@ def _engine_fingerprint(model_dirs: Sequence[Path]) -> str:
 class _Cache:
     """Per-file results keyed by content hash, engine version and models; one pickle file."""
 
-    def __init__(self, cache_dir: Path, models: Models, model_dirs: Sequence[Path] = (), root: Path | None = None) -> None:
+    def __init__(
+        self, cache_dir: Path, models: Models, model_dirs: Sequence[Path] = (), root: Path | None = None
+    ) -> None:
         # one file per scanned root: projects whose files share relative paths do not evict
         # each other's entries
-        tag = hashlib.sha256(str(root).encode("utf-8", "surrogateescape")).hexdigest()[:16] if root else "code"
+        tag = (
+            hashlib.sha256(str(root).encode("utf-8", "surrogateescape")).hexdigest()[:16] if root else "code"
+        )
         self.path = Path(cache_dir) / f"code-cache-{tag}.pickle"
         self.version = ENGINE_VERSION + ":" + _engine_fingerprint(model_dirs)
         self.entries: dict[str, dict[str, Any]] = {}

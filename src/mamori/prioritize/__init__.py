@@ -20,8 +20,8 @@ from mamori.prioritize.ignores import Ignore, apply_ignores, parse_ignores
 from mamori.prioritize.interface import AssetContext, EnrichmentSource, EpssFact, KevFact, SsvcInputs
 from mamori.prioritize.reachability import ProjectUsage, dependency_reachability, project_usage
 from mamori.prioritize.ssvc import decide
-from mamori.pyfacts import FactsCache
 from mamori.prioritize.vex import VexStatement, apply_vex, read_vex
+from mamori.pyfacts import FactsCache
 from mamori.share.sectors import DEFAULT_SECTORS
 
 SECTORS = DEFAULT_SECTORS

@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mamori.model import Finding
-from mamori.pyfacts import ROUTE_DECORATORS, VIEW_METHODS, FactsCache, FileFacts
 from mamori.prioritize.interface import Reachability
 from mamori.prioritize.reachability import _python_files
+from mamori.pyfacts import ROUTE_DECORATORS, VIEW_METHODS, FactsCache, FileFacts
 
 __all__ = ["ROUTE_DECORATORS", "VIEW_METHODS", "EntryIndex", "code_reachability", "entry_index"]
+
 
 @dataclass(slots=True)
 class _Function:
@@ -88,7 +89,9 @@ def entry_index(
             entry = fn.entry
             if not entry and f"{fn.module}:{fn.name}" in scripts:
                 entry = "console script"
-            index.functions.append(_Function(fn.name, fn.qualname, fn.path, fn.start, fn.end, fn.calls, entry))
+            index.functions.append(
+                _Function(fn.name, fn.qualname, fn.path, fn.start, fn.end, fn.calls, entry)
+            )
         main_calls |= ff.main_calls
     by_name: dict[str, list[_Function]] = {}
     for f in index.functions:
