@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
-import yaml
+from mamori.detect._yaml import load_one
 
 FieldValue = str | None | tuple[str | None, ...]
 """A flattened field: one string, JSON null, or the elements of a list."""
@@ -107,7 +107,7 @@ class LinuxMap:
 
 def _load_yaml(name: str) -> dict[str, Any]:
     text = resources.files("mamori.detect").joinpath("mappings", name).read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = load_one(text)
     return data if isinstance(data, dict) else {}
 
 

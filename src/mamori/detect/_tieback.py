@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
+from mamori.detect._yaml import load_one
 
 _CVE_TAG = re.compile(r"^cve\.(\d{4})[-.](\d{4,})$")
 _CWE_TAG = re.compile(r"^cwe\.(\d+)$")
@@ -26,7 +26,7 @@ _CWE_TAG = re.compile(r"^cwe\.(\d+)$")
 @functools.cache
 def _classes() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     text = resources.files("mamori.detect").joinpath("mappings", "cwe.yaml").read_text("utf-8")
-    data = yaml.safe_load(text) or {}
+    data = load_one(text) or {}
     tags = {str(k).lower(): tuple(str(x) for x in v or ()) for k, v in (data.get("tags") or {}).items()}
     classes = {str(k).lower(): tuple(str(x) for x in v or ()) for k, v in (data.get("classes") or {}).items()}
     return tags, classes
