@@ -68,6 +68,8 @@ class _Bucket:
     """Literals of keyword rules, searched in every field value."""
     fast: list[Callable[[Any, Any], bool]]
     generic: list[Callable[[Any, Any], bool]]
+    used: frozenset[str] | None
+    """Lower-cased fields the bucket's rules read; ``None`` when a keyword rule reads them all."""
 
 
 def _known_categories() -> frozenset[str]:
@@ -138,6 +140,9 @@ class Engine:
                     anyfield = (matcher, ids)
                 continue
             index[fld] = (eq.get(fld), matcher, ids)
+        used: frozenset[str] | None = frozenset(f for r in rules for f in r.detection.fields)
+        if anyfield is not None or any("_kw" in r.detection.source for r in rules):
+            used = None  # keyword rules search every value
         return _Bucket(
             rules=rules,
             always=always,
@@ -145,6 +150,7 @@ class Engine:
             anyfield=anyfield,
             fast=[r.detection.fast for r in rules],
             generic=[r.detection.generic for r in rules],
+            used=used,
         )
 
     def match(self, event: LogEvent) -> list[Rule]:
@@ -153,14 +159,21 @@ class Engine:
         if not b.rules:
             return []
         keys = self._keys
+        used = b.used
         try:
-            o = {keys[k]: v for k, v in event.fields.items()}
+            if used is None:
+                o = {keys[k]: v for k, v in event.fields.items()}
+            else:  # only the fields some rule reads: the others cost nothing below
+                o = {lk: v for k, v in event.fields.items() if (lk := keys[k]) in used}
         except KeyError:
             if len(keys) > 100_000:  # field names from wild JSON: keep the cache bounded
                 keys.clear()
             for k in event.fields:
                 keys.setdefault(k, k.lower())
-            o = {keys[k]: v for k, v in event.fields.items()}
+            if used is None:
+                o = {keys[k]: v for k, v in event.fields.items()}
+            else:
+                o = {lk: v for k, v in event.fields.items() if (lk := keys[k]) in used}
         if event.has_lists:
             l: dict[str, Any] = {}  # noqa: E741 - the name the generated code uses
             for k, v in o.items():
