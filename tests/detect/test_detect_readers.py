@@ -46,6 +46,10 @@ def test_access_log_maps_to_sigma_webserver_fields_with_url_decoding() -> None:
 
 def test_syslog_3164_and_5424_and_bad_line_reported_with_its_line() -> None:
     events, errors = _read(LOGS / "mixed_syslog.log")
+    # the line that is not syslog is still matched, as plain text (keyword rules see it)
+    assert [e.record for e in events if "program" not in e.fields] == [4]
+    assert not next(e for e in events if e.record == 4).logsource.known
+    events = [e for e in events if "program" in e.fields]
     assert [e.fields["program"] for e in events] == ["sshd", "CRON", "myapp"]
     assert "sshd" in events[0].logsource.services and "auth" in events[0].logsource.services
     assert events[0].fields["facility"] == "4" and events[0].fields["severity"] == "2"

@@ -157,6 +157,13 @@ def detect_command(
     until: Annotated[
         str | None, typer.Option("--until", help="Only events at or before this time (ISO 8601, or an age).")
     ] = None,
+    no_record: Annotated[
+        bool,
+        typer.Option(
+            "--no-record",
+            help="Do not store this run's alerts in the results database (the dashboard will not show them).",
+        ),
+    ] = False,
 ) -> None:
     """Detect attacks in logs with Sigma rules (bundled pack or your own), once or live."""
     from mamori.detect._detector import Detector, expand_log_paths, resolve_rules
@@ -207,9 +214,9 @@ def detect_command(
         close = True
     try:
         if follow_logs:
-            code = _run_follow(paths, detector, out, fmt, fail_on, project)
+            code = _run_follow(paths, detector, out, fmt, fail_on, project, record=not no_record)
         else:
-            code = _run_once(paths, detector, out, fmt, fail_on, project)
+            code = _run_once(paths, detector, out, fmt, fail_on, project, record=not no_record)
     finally:
         if close:
             out.close()
@@ -242,7 +249,14 @@ def _render_stix(alerts: Sequence[Alert], out: IO[str]) -> None:
 
 
 def _run_once(
-    paths: list[str], detector: Detector, out: IO[str], fmt: str, fail_on: str, project: Path | None
+    paths: list[str],
+    detector: Detector,
+    out: IO[str],
+    fmt: str,
+    fail_on: str,
+    project: Path | None,
+    *,
+    record: bool = True,
 ) -> int:
     """Read every file once. JSONL streams alerts as they come; all are recorded at the end."""
     from mamori._progress import RichProgress
@@ -292,7 +306,8 @@ def _run_once(
         _render_stix(alerts, out)
     elif fmt == "table":
         _render_table(alerts, errors, out, events=detector.stats.events, rules=len(detector.ruleset.rules))
-    record_alerts(project, alerts)
+    if record:
+        record_alerts(project, alerts)
     return 1 if failed else 0
 
 
@@ -309,6 +324,7 @@ def _run_follow(
     project: Path | None,
     *,
     stop: threading.Event | None = None,
+    record: bool = True,
 ) -> int:
     """Follow the files until interrupted (or ``stop`` is set); alerts are written as they come
     and recorded in batches (every :data:`FOLLOW_RECORD_EVERY` seconds, and at the end)."""
@@ -336,7 +352,9 @@ def _run_follow(
 
     def on_tick() -> None:
         nonlocal last_record
-        if pending and time.monotonic() - last_record >= FOLLOW_RECORD_EVERY:
+        if not record:
+            pending.clear()
+        elif pending and time.monotonic() - last_record >= FOLLOW_RECORD_EVERY:
             record_alerts(project, pending)
             pending.clear()
             last_record = time.monotonic()
@@ -347,6 +365,6 @@ def _run_follow(
     except KeyboardInterrupt:
         stop.set()
     finally:
-        if pending:
+        if pending and record:
             record_alerts(project, pending)
     return 1 if failed else 0
