@@ -102,7 +102,8 @@ def summary(name: str, runs: list[Run]) -> float:
     print(
         f"{name:<26} CPU s {med:7.2f} (spread {cpus[0]:.2f}-{cpus[-1]:.2f})   wall s "
         f"{statistics.median(walls):7.2f} (spread {walls[0]:.2f}-{walls[-1]:.2f})   peak RSS "
-        f"{max(r.rss_mb for r in runs):6.0f} MB   runs: " + ", ".join(f"{c:.2f}" for c in (r.cpu for r in runs))
+        f"{max(r.rss_mb for r in runs):6.0f} MB   runs: "
+        + ", ".join(f"{c:.2f}" for c in (r.cpu for r in runs))
     )
     return med
 
@@ -185,7 +186,9 @@ def main() -> None:
         same = mamori_rules(work / "m_cold.jsonl") == ours
         n_alerts = sum(1 for _ in (work / "m_warm.jsonl").open(encoding="utf-8"))
         print(f"mamori: {n_alerts} alerts from {len(ours)} rules (cold and warm alike: {same})")
-        print(f"mamori over the floor: cold {c_cpu / f_cpu:.1f}x, warm {w_cpu / f_cpu:.1f}x the floor's CPU s")
+        print(
+            f"mamori over the floor: cold {c_cpu / f_cpu:.1f}x, warm {w_cpu / f_cpu:.1f}x the floor's CPU s"
+        )
         if args.skip_zircolite:
             return
         zdir = args.zircolite.resolve()

@@ -53,6 +53,9 @@ class Alert:
             "escalated": self.escalated,
             "exploits": list(self.exploits),
         }
+        attacker = attacker_fields(self.event)
+        if len(attacker) != len(self.event):
+            d["attacker"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in attacker.items()}
         if self.host:
             d["host"] = self.host
         if self.correlation:
@@ -62,6 +65,22 @@ class Alert:
     def to_json(self) -> str:
         """One JSONL line (no newline)."""
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+_NOT_THE_ATTACKERS = ("useragent", "referer", "referrer")
+
+
+def attacker_fields(event: Mapping[str, FieldValue]) -> dict[str, FieldValue]:
+    """The fields of an event that say what the attacker sent (source address, requested path,
+    payload …): what may become a shared indicator. Fields any client fills in about others —
+    the User-Agent (``+http://www.google.com/bot.html``) and the Referer — are left out: a
+    domain in them names a bystander, not the attacker."""
+    out: dict[str, FieldValue] = {}
+    for k, v in event.items():
+        norm = k.lower().replace("-", "").replace("_", "").replace(".", "")
+        if not any(w in norm for w in _NOT_THE_ATTACKERS):
+            out[k] = v
+    return out
 
 
 def summarize(alerts: Iterable[Alert]) -> dict[str, list[dict[str, Any]]]:

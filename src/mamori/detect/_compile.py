@@ -113,7 +113,7 @@ class _LazyMatcher:
             except (SyntaxError, RecursionError, MemoryError):  # the fast form compiled: cannot happen
                 fn = _never
             self._fn = fn
-        return bool(fn(o, l))  # type: ignore[misc]
+        return bool(fn(o, l))
 
 
 def _never(o: Any, l: Any) -> bool:  # noqa: E741

@@ -189,7 +189,7 @@ def _poll(t: _Tail, detector: Detector, on_alert: Callable[[Alert], None], error
         t.fh = None
     if t.fh is None:
         t.fh = open(t.path, "rb")  # noqa: SIM115 - kept open while following
-        t.inode = os.fstat(t.fh.fileno()).st_ino  # type: ignore[attr-defined]
+        t.inode = os.fstat(t.fh.fileno()).st_ino
         t.offset = 0
         t.pending = b""
         t.lineno = 0

@@ -338,6 +338,8 @@ def not_regular(path: str) -> str:
     """Why ``path`` is not read as a log file (a device, FIFO, socket, folder), or "" when it is."""
     try:
         mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "no such log file"
     except OSError as exc:
         return f"cannot open: {exc.strerror or exc}"
     if stat.S_ISREG(mode):
@@ -765,6 +767,45 @@ def read_evtx_after(path: str, after_id: int, errors: list[ScanError], ids: list
     ``ids`` receives the highest EventRecordID of the file (empty when it has no record).
     """
     yield from _read_evtx(None, path, errors, after_id=after_id, ids=ids)
+
+
+_SKIP_NAMES = frozenset({".gitignore", ".gitattributes", ".gitkeep", ".ds_store", "thumbs.db"})
+_SKIP_SUFFIXES = (".pyc", ".pyo", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".svg", ".webp", ".pdf")
+
+
+def sniff_log(path: Path) -> str:
+    """Why a file found in a folder is not read as a log ("" when it looks like one).
+
+    Content decides, not the name: EVTX magic, JSON, or a line in an access-log, syslog or
+    auditd shape among the first ones (gzip is looked into). Binary files, images, compiled
+    Python and ``.gitignore``-like files are not logs. Files named on the command line are
+    read as given, whatever this says.
+    """
+    name = path.name.lower()
+    if name in _SKIP_NAMES or name.endswith(_SKIP_SUFFIXES):
+        return "not a log file (by its name)"
+    why = not_regular(str(path))
+    if why:
+        return why
+    try:
+        with _open_binary(str(path)) as fh:
+            head = fh.read(8192) if isinstance(fh, gzip.GzipFile) else _peek(fh, 8192)
+    except (*_READ_ERRORS, gzip.BadGzipFile) as exc:
+        return f"cannot read: {exc}"
+    if head.startswith(_EVTX_MAGIC):
+        return ""
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if not text:
+        return "empty"
+    if text[:1] in (b"{", b"["):
+        return ""
+    if b"\x00" in head:
+        return "a binary file, not a log"
+    for raw in head.splitlines()[:20]:
+        line = raw.decode("utf-8", errors="replace").strip()
+        if line and sniff_line(line) != "text":
+            return ""
+    return "no line in a log shape (access log, syslog, auditd, JSON, EVTX)"
 
 
 def file_format(path: Path) -> str:
