@@ -125,4 +125,4 @@ def test_evtx_from_gzip_and_corrupt_evtx(tmp_path: Path, shared_data: Path) -> N
 
 def test_missing_file_is_an_error_not_an_exception(tmp_path: Path) -> None:
     events, errors = _read(tmp_path / "nope.log")
-    assert events == [] and len(errors) == 1 and "cannot open" in errors[0].message
+    assert events == [] and len(errors) == 1 and "no such log file" in errors[0].message

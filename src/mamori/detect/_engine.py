@@ -83,16 +83,26 @@ def _known_services() -> frozenset[str]:
 def rule_applies(rule: Rule, ls: Logsource) -> bool:
     """Does ``rule``'s logsource cover events of logsource ``ls``?
 
-    An unknown event logsource is covered by every rule. A rule naming a category or service no
-    mapping can produce is applied to every event of its product (it cannot be ruled out).
+    A rule is skipped only when the event's source is known and differs. An unknown event
+    logsource (a JSON line naming no source) is covered by every rule. A known one rules out a
+    rule of another product, category or service — a database keyword rule never runs on
+    Sysmon events. One exception keeps rules that cannot be ruled out: a rule of the event's
+    own product naming a category or service no mapping produces is applied to every event of
+    that product. Syslog records may come from any service (``any_service``), and access logs
+    name no product (Apache, nginx and IIS write the same lines).
     """
     if not ls.known:
         return True
-    if rule.product and rule.product != ls.product:
+    same_product = bool(rule.product) and rule.product == ls.product
+    if rule.product and ls.product and not same_product:
         return False
-    if rule.category and rule.category not in ls.categories and rule.category in _known_categories():
-        return False
-    return not (rule.service and rule.service not in ls.services and rule.service in _known_services())
+    if rule.category and rule.category not in ls.categories:
+        if rule.category in _known_categories() or not same_product:
+            return False
+    if rule.service and rule.service not in ls.services and not ls.any_service:
+        if rule.service in _known_services() or not same_product:
+            return False
+    return True
 
 
 class Engine:

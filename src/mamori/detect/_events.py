@@ -33,6 +33,9 @@ class Logsource:
     categories: frozenset[str] = frozenset()
     services: frozenset[str] = frozenset()
     known: bool = False
+    any_service: bool = False
+    """True when the service cannot be told from the record (syslog: any program may write
+    anything), so rules of every service of the product apply."""
 
 
 UNKNOWN_LOGSOURCE = Logsource()
@@ -207,6 +210,7 @@ def syslog_logsource(program: str) -> Logsource:
         product="linux",
         services=frozenset({m.syslog_service, *m.programs.get(program.lower(), ())}),
         known=True,
+        any_service=True,
     )
 
 
