@@ -96,13 +96,18 @@ def rule_applies(rule: Rule, ls: Logsource) -> bool:
     same_product = bool(rule.product) and rule.product == ls.product
     if rule.product and ls.product and not same_product:
         return False
-    if rule.category and rule.category not in ls.categories:
-        if rule.category in _known_categories() or not same_product:
-            return False
-    if rule.service and rule.service not in ls.services and not ls.any_service:
-        if rule.service in _known_services() or not same_product:
-            return False
-    return True
+    if (
+        rule.category
+        and rule.category not in ls.categories
+        and (rule.category in _known_categories() or not same_product)
+    ):
+        return False
+    return not (
+        rule.service
+        and rule.service not in ls.services
+        and not ls.any_service
+        and (rule.service in _known_services() or not same_product)
+    )
 
 
 class Engine:

@@ -300,7 +300,9 @@ def sniff(head: bytes, name: str = "") -> str:
         return "evtx"
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if text[:1] in (b"{", b"["):
-        return "json"
+        first = text.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip()
+        kind = sniff_line(first) if text[:1] == b"[" else "text"
+        return kind if kind != "text" else "json"  # "[client] …" lines are not a JSON array
     lower = name.lower()
     if lower.endswith((".json", ".jsonl", ".ndjson")):
         return "json"
@@ -664,8 +666,13 @@ def _read_json(fh: IO[bytes], path: str, errors: list[ScanError]) -> Iterator[Lo
                 continue
             record += 1
             err_line = line + buf.count("\n", pos, exc.pos)
-            errors.append(ScanError(path=path, line=err_line, message=f"bad JSON: {exc.msg}"))
+            errors.append(
+                ScanError(path=path, line=err_line, message=f"bad JSON: {exc.msg}; matched as plain text")
+            )
             nl = buf.find("\n", exc.pos if exc.pos > pos else pos)
+            text = buf[pos : nl if nl >= 0 else len(buf)][:MAX_LINE].strip()
+            if text:  # what it says is still matched: keyword rules see it
+                yield parse_text(text, path, line)
             if nl < 0:
                 return
             line = err_line + 1
