@@ -8,6 +8,7 @@ exploits. The per-rule and per-host summaries are computed from the alerts.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -54,7 +55,7 @@ class Alert:
             "exploits": list(self.exploits),
         }
         attacker = attacker_fields(self.event)
-        if len(attacker) != len(self.event):
+        if len(attacker) != len(self.event):  # the event names a bystander: say what is the attacker's
             d["attacker"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in attacker.items()}
         if self.host:
             d["host"] = self.host
@@ -75,12 +76,15 @@ def attacker_fields(event: Mapping[str, FieldValue]) -> dict[str, FieldValue]:
     payload …): what may become a shared indicator. Fields any client fills in about others —
     the User-Agent (``+http://www.google.com/bot.html``) and the Referer — are left out: a
     domain in them names a bystander, not the attacker."""
-    out: dict[str, FieldValue] = {}
-    for k, v in event.items():
-        norm = k.lower().replace("-", "").replace("_", "").replace(".", "")
-        if not any(w in norm for w in _NOT_THE_ATTACKERS):
-            out[k] = v
-    return out
+    if not any(map(_bystander_field, event)):
+        return dict(event)
+    return {k: v for k, v in event.items() if not _bystander_field(k)}
+
+
+@functools.lru_cache(maxsize=65536)
+def _bystander_field(key: str) -> bool:
+    norm = key.lower().replace("-", "").replace("_", "").replace(".", "")
+    return any(w in norm for w in _NOT_THE_ATTACKERS)
 
 
 def summarize(alerts: Iterable[Alert]) -> dict[str, list[dict[str, Any]]]:

@@ -72,9 +72,13 @@ def iso_from_epoch(t: float) -> str:
         return ""
 
 
+_MIN_EPOCH = -62135596800.0  # 0001-01-01T00:00:00Z
+_MAX_EPOCH = 253402300799.0  # 9999-12-31T23:59:59Z
+
+
 def epoch_or_none(t: float) -> float | None:
     """``t`` when it is a time datetime can show (years 1-9999), else None."""
-    return t if iso_from_epoch(t) else None
+    return t if _MIN_EPOCH <= t <= _MAX_EPOCH else None
 
 
 def parse_time(text: str) -> float | None:
