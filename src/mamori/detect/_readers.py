@@ -270,7 +270,7 @@ def parse_auditd(line: str, path: str, record: int) -> LogEvent | None:
     )
 
 
-def parse_text(line: str, path: str, record: int) -> LogEvent | None:
+def parse_text(line: str, path: str, record: int) -> LogEvent:
     """Any other line: one ``message`` field, searchable by keyword rules."""
     return LogEvent(path=path, record=record, fields={"message": line})
 
