@@ -82,12 +82,13 @@ def test_json_lines_pretty_objects_and_arrays(tmp_path: Path) -> None:
         assert [e.record for e in events] == [1, 2, 3]
 
 
-def test_corrupt_json_record_is_skipped_and_named(tmp_path: Path) -> None:
+def test_corrupt_json_record_is_named_and_still_matched_as_text(tmp_path: Path) -> None:
     p = tmp_path / "bad.jsonl"
     p.write_text('{"a": 1}\n{"a": 2,,}\n{"a": 3}\n')
     events, errors = _read(p)
-    assert [e.fields["a"] for e in events] == ["1", "3"]
+    assert [e.fields.get("a", e.fields.get("message")) for e in events] == ["1", '{"a": 2,,}', "3"]
     assert len(errors) == 1 and errors[0].line == 2 and errors[0].path == str(p)
+    assert "matched as plain text" in errors[0].message
 
 
 def test_gzip_is_transparent(tmp_path: Path) -> None:

@@ -65,14 +65,16 @@ FORMATS = ("evtx", "json", "access", "syslog", "auditd", "text")
 
 # --------------------------------------------------------------------------- line formats
 
+# Quantifiers over quoted text are possessive (``*+``): there is one way to match them, and a
+# backtracking loop would keep a frame per character (hundreds of MB for a 1 MiB request).
 _ACCESS = re.compile(
-    r'^(?P<ip>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<request>(?:[^"\\]|\\.)*)" '
-    r'(?P<status>\d{3}|-) (?P<size>\d+|-)(?: "(?P<referer>(?:[^"\\]|\\.)*)" "(?P<ua>(?:[^"\\]|\\.)*)")?'
+    r'^(?P<ip>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<request>(?:[^"\\]++|\\.)*+)" '
+    r'(?P<status>\d{3}|-) (?P<size>\d+|-)(?: "(?P<referer>(?:[^"\\]++|\\.)*+)" "(?P<ua>(?:[^"\\]++|\\.)*+)")?'
     r'(?: "?(?P<extra>.*))?$'
 )
 _SYSLOG_5424 = re.compile(
     r"^<(?P<pri>\d{1,3})>1 (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) (?P<procid>\S+) (?P<msgid>\S+) "
-    r"(?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (?P<msg>.*))?$"
+    r"(?P<sd>-|(?:\[(?:[^\]\\]++|\\.)*+\])++)(?: (?P<msg>.*))?$"
 )
 _SYSLOG_3164 = re.compile(
     r"^(?:<(?P<pri>\d{1,3})>)?(?P<ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (?P<host>\S+) "
@@ -81,8 +83,8 @@ _SYSLOG_3164 = re.compile(
 _AUDIT_MSG = re.compile(r"msg=audit\((?P<t>\d+(?:\.\d+)?):(?P<serial>\d+)\):?")
 _AUDIT_KV = re.compile(r"([A-Za-z_][\w-]*)=(\"[^\"]*\"|'[^']*'|\S+)")
 _HEX = re.compile(r"^(?:[0-9A-Fa-f]{2})+$")
-_SD_ELEMENT = re.compile(r"\[([^\s\]]+)((?:\s+[^\s=\]]+=\"(?:[^\"\\]|\\.)*\")*)\]")
-_SD_PARAM = re.compile(r"([^\s=\]]+)=\"((?:[^\"\\]|\\.)*)\"")
+_SD_ELEMENT = re.compile(r"\[([^\s\]]+)((?:\s+[^\s=\]]+=\"(?:[^\"\\]++|\\.)*+\")*+)\]")
+_SD_PARAM = re.compile(r"([^\s=\]]+)=\"((?:[^\"\\]++|\\.)*+)\"")
 
 _MONTHS = {
     m: i
@@ -520,7 +522,7 @@ def _evtx_records(
         yield _report(ev, errors) if ev.problems else ev
 
 
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},:]')
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{},:]')
 
 
 def _json_extent(buf: str, pos: int) -> tuple[int, int] | None:
