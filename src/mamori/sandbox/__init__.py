@@ -19,6 +19,7 @@ Scratch folders come from :func:`scratch_dir` and are marked with their owner, s
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -40,8 +41,10 @@ __all__ = [
     "clean_stale",
     "is_stale",
     "popen",
+    "python_mounts",
     "run",
     "scratch_dir",
+    "tool_mounts",
     "unavailable_detail",
     "unavailable_reason",
 ]
@@ -102,6 +105,21 @@ def clean_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, s
     env["HOME"] = str(home)
     env.update(extra or {})
     return env
+
+
+def tool_mounts(name: str) -> tuple[tuple[Path, ...], tuple[str, ...]]:
+    """What a sandbox needs to run the host tool ``name`` (npm, uv, tox…): (read-only folders, PATH).
+
+    Tools under the system folders are visible already; one elsewhere (``~/.local/bin/uv``)
+    gets its installation prefix mounted read-only and its folder put on PATH.
+    """
+    found = shutil.which(name)
+    if not found:
+        return (), ()
+    real = Path(os.path.realpath(found))
+    if any(real.is_relative_to(p) for p in ("/usr", "/opt")):
+        return (), ()
+    return (real.parent.parent, Path(found).parent), (str(Path(found).parent),)
 
 
 def _python_bin(python: Path) -> str:
@@ -171,12 +189,50 @@ def run(
     cwd: Path | None = None,
     timeout: float | None = None,
     input: str | None = None,
+    max_output: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``argv`` in the sandbox and collect its output (like ``subprocess.run``, never ``check``).
 
     On timeout the whole sandbox (its process group; with bubblewrap its pid namespace) is killed
-    and :class:`subprocess.TimeoutExpired` is raised.
+    and :class:`subprocess.TimeoutExpired` is raised. With ``max_output`` the output goes to
+    temporary files and only the last ``max_output`` bytes of each stream are kept, so a command
+    that prints gigabytes cannot grow mamori's memory.
     """
+    if max_output is None:
+        return _run_piped(sb, argv, cwd=cwd, timeout=timeout, input=input)
+    with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
+        proc = popen(
+            sb,
+            argv,
+            cwd=cwd,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=out_file,
+            stderr=err_file,
+        )
+        try:
+            proc.communicate(input=input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            proc.wait()
+            raise subprocess.TimeoutExpired(proc.args, timeout or 0) from None
+        except BaseException:
+            _kill(proc)
+            proc.wait()
+            raise
+        return subprocess.CompletedProcess(
+            proc.args, proc.returncode, _tail(out_file, max_output), _tail(err_file, max_output)
+        )
+
+
+def _tail(handle: Any, limit: int) -> str:
+    size = handle.seek(0, os.SEEK_END)
+    handle.seek(max(0, size - limit))
+    return handle.read().decode("utf-8", "replace")
+
+
+def _run_piped(
+    sb: Sandbox, argv: Sequence[str], *, cwd: Path | None, timeout: float | None, input: str | None
+) -> subprocess.CompletedProcess[str]:
     proc = popen(
         sb,
         argv,
