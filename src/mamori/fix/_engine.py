@@ -40,10 +40,11 @@ from mamori.fix._manifests import (
 )
 from mamori.fix._verify import (
     OutsideRoot,
-    TestCommand,
-    TestRun,
+    Runs,
     check_inside,
     detect_tests,
+    extras,
+    run_baseline,
     run_tests,
     scan_delta,
     scratch_copy,
@@ -180,7 +181,7 @@ def fix_project(
     user_python = python or os.environ.get("MAMORI_FIX_PYTHON") or None
     tests = detect_tests(root, test_command, user_python) if verify else None
     do_install = (not offline) if install is None else install
-    runs = _Runs(tests=tests, user_python=user_python, install=do_install, offline=offline, policy=policy)
+    runs = Runs(tests=tests, user_python=user_python, install=do_install, offline=offline, policy=policy)
     method = "none"
     # With an interpreter named by the user, upgraded requirement files are installed into
     # scratch virtualenvs made from it (the old pins for the tests before, the new ones after).
@@ -199,7 +200,7 @@ def fix_project(
         if tests is None:
             warnings.append("no tests found: fixes are verified by re-scan (and version resolution) only")
         else:
-            _baseline(root, runs, requirement_files, warnings)
+            run_baseline(root, runs, requirement_files, warnings)
             if runs.blocked:
                 warnings.append(f"the project's tests were not run: {runs.blocked}")
             elif runs.baseline is not None and not runs.baseline.ok and not runs.baseline.passed:
@@ -580,81 +581,12 @@ def _regenerated(
     return text
 
 
-@dataclass
-class _Runs:
-    """How the project's tests run in this fix run, and what they gave before any fix."""
-
-    tests: TestCommand | None
-    user_python: str | None
-    """The interpreter named by ``--python``/``MAMORI_FIX_PYTHON`` (None: scratch virtualenvs)."""
-    install: bool
-    offline: bool
-    policy: RunPolicy
-    python: str | None = None
-    """The interpreter the tests ran with before any fix."""
-    pins: tuple[str, ...] = ()
-    """The project's pins the baseline virtualenv holds (scratch-virtualenv mode)."""
-    baseline: TestRun | None = None
-    env_baseline: TestRun | None = None
-    """With a user interpreter: the tests before any fix in a virtualenv of the original pins."""
-    blocked: str | None = None
-    """Why the tests cannot run at all (no sandbox, no environment)."""
-
-
-def _extras(tests: TestCommand) -> tuple[str, ...]:
-    return ("pytest",) if tests.kind == "pytest" else ()
-
-
-def _baseline(root: Path, runs: _Runs, requirement_files: list[str], warnings: list[str]) -> None:
-    """Run the tests once before any fix (in the sandbox), filling ``runs``."""
-    from mamori.fix._environ import prepare_env, project_pins
-
-    assert runs.tests is not None
-    runs.blocked = runs.policy.blocked()
-    if runs.blocked:
-        return
-    base_dir = scratch_copy(root)
-    try:
-        if runs.user_python:
-            runs.python = runs.user_python
-        else:
-            pins, skipped = project_pins(base_dir)
-            runs.pins = tuple(pins)
-            runs.python, how = prepare_env(
-                pins, _extras(runs.tests), offline=runs.offline, policy=runs.policy
-            )
-            if runs.python is None:
-                runs.blocked = how
-                return
-            if skipped:
-                warnings.append(
-                    f"not installed (no exact pin): {', '.join(skipped[:6])}"
-                    + (" …" if len(skipped) > 6 else "")
-                    + "; pass --python to use an environment of your own"
-                )
-        runs.baseline = run_tests(runs.tests, base_dir, runs.python, policy=runs.policy)
-        if runs.user_python and runs.install and requirement_files:
-            pins, _skipped = project_pins(base_dir)
-            env_python, how = prepare_env(
-                pins, _extras(runs.tests), base=runs.user_python, offline=runs.offline, policy=runs.policy
-            )
-            if env_python is None:
-                warnings.append(
-                    f"the original requirements could not be installed ({how}); "
-                    "the tests before any fix ran with the named interpreter"
-                )
-            else:
-                runs.env_baseline = run_tests(runs.tests, base_dir, env_python, policy=runs.policy)
-    finally:
-        shutil.rmtree(base_dir.parent, ignore_errors=True)
-
-
 def _prove(
     root: Path,
     plans: Sequence[_Plan],
     before: Report,
     options: Any,
-    runs: _Runs,
+    runs: Runs,
 ) -> tuple[bool, str]:
     from mamori.fix._environ import prepare_env, project_pins
     from mamori.scan import scan_targets
@@ -693,7 +625,7 @@ def _prove(
                 elif runs.install and requirement_files:
                     pins, _skipped = project_pins(workdir)
                     env_python, how = prepare_env(
-                        pins, _extras(tests), base=runs.user_python, offline=runs.offline, policy=runs.policy
+                        pins, extras(tests), base=runs.user_python, offline=runs.offline, policy=runs.policy
                     )
                     if env_python is None:
                         return False, how
@@ -706,7 +638,7 @@ def _prove(
                 pins, _skipped = project_pins(workdir)
                 if tuple(pins) != runs.pins:
                     env_python, how = prepare_env(
-                        pins, _extras(tests), offline=runs.offline, policy=runs.policy
+                        pins, extras(tests), offline=runs.offline, policy=runs.policy
                     )
                     if env_python is None:
                         return False, how

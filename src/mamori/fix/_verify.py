@@ -272,6 +272,8 @@ def check_inside(root: Path, rel: str) -> Path:
     folder is read as the user's choice but never written through, wherever it leads.
     """
     pure = Path(rel)
+    if pure.is_absolute() and pure.is_relative_to(root):
+        pure = pure.relative_to(root)  # a path inside the root, named absolutely
     if pure.is_absolute() or ".." in pure.parts:
         raise OutsideRoot(f"{rel} is outside the project folder; mamori writes only inside it")
     current = Path(root)
@@ -280,8 +282,8 @@ def check_inside(root: Path, rel: str) -> Path:
         if current.is_symlink():
             shown = current.relative_to(root).as_posix()
             raise OutsideRoot(
-                f"{shown} is a symlink (to {os.readlink(current)}); mamori never writes through a "
-                "symlink: change the file it leads to by hand"
+                f"{shown} is a symlink; mamori never writes through a symlink: "
+                "change the file it leads to by hand"
             )
     return current
 
@@ -325,3 +327,70 @@ def scan_delta(before: Report, after: Report, targeted: Iterable[Finding]) -> tu
         if count > max(expected.get(key, 0), 0):
             return False, f"the re-scan reports a new finding: {key[0]} in {key[1]}"
     return True, "the re-scan no longer reports it and reports nothing new"
+
+
+@dataclass
+class Runs:
+    """How the project's tests run in this fix run, and what they gave before any fix."""
+
+    tests: TestCommand | None
+    user_python: str | None
+    """The interpreter named by ``--python``/``MAMORI_FIX_PYTHON`` (None: scratch virtualenvs)."""
+    install: bool
+    offline: bool
+    policy: RunPolicy
+    python: str | None = None
+    """The interpreter the tests ran with before any fix."""
+    pins: tuple[str, ...] = ()
+    """The project's pins the baseline virtualenv holds (scratch-virtualenv mode)."""
+    baseline: TestRun | None = None
+    env_baseline: TestRun | None = None
+    """With a user interpreter: the tests before any fix in a virtualenv of the original pins."""
+    blocked: str | None = None
+    """Why the tests cannot run at all (no sandbox, no environment)."""
+
+
+def extras(tests: TestCommand) -> tuple[str, ...]:
+    return ("pytest",) if tests.kind == "pytest" else ()
+
+
+def run_baseline(root: Path, runs: Runs, requirement_files: list[str], warnings: list[str]) -> None:
+    """Run the tests once before any fix (in the sandbox), filling ``runs``."""
+    from mamori.fix._environ import prepare_env, project_pins
+
+    assert runs.tests is not None
+    runs.blocked = runs.policy.blocked()
+    if runs.blocked:
+        return
+    base_dir = scratch_copy(root)
+    try:
+        if runs.user_python:
+            runs.python = runs.user_python
+        else:
+            pins, skipped = project_pins(base_dir)
+            runs.pins = tuple(pins)
+            runs.python, how = prepare_env(pins, extras(runs.tests), offline=runs.offline, policy=runs.policy)
+            if runs.python is None:
+                runs.blocked = how
+                return
+            if skipped:
+                warnings.append(
+                    f"not installed (no exact pin): {', '.join(skipped[:6])}"
+                    + (" …" if len(skipped) > 6 else "")
+                    + "; pass --python to use an environment of your own"
+                )
+        runs.baseline = run_tests(runs.tests, base_dir, runs.python, policy=runs.policy)
+        if runs.user_python and runs.install and requirement_files:
+            pins, _skipped = project_pins(base_dir)
+            env_python, how = prepare_env(
+                pins, extras(runs.tests), base=runs.user_python, offline=runs.offline, policy=runs.policy
+            )
+            if env_python is None:
+                warnings.append(
+                    f"the original requirements could not be installed ({how}); "
+                    "the tests before any fix ran with the named interpreter"
+                )
+            else:
+                runs.env_baseline = run_tests(runs.tests, base_dir, env_python, policy=runs.policy)
+    finally:
+        shutil.rmtree(base_dir.parent, ignore_errors=True)

@@ -31,7 +31,7 @@ from typing import Any
 from mamori.errors import SandboxUnavailable
 from mamori.sandbox import _bwrap
 from mamori.sandbox._bwrap import NO_SANDBOX, SANDBOX_HOME, bwrap_path, python_mounts
-from mamori.sandbox._scratch import clean_stale, is_stale, scratch_dir
+from mamori.sandbox._scratch import clean_stale, is_stale, pid_alive, scratch_dir
 
 __all__ = [
     "NO_SANDBOX",
@@ -40,6 +40,7 @@ __all__ = [
     "clean_env",
     "clean_stale",
     "is_stale",
+    "pid_alive",
     "popen",
     "python_mounts",
     "run",

@@ -31,6 +31,11 @@ def _start_time(pid: int) -> str:
     return fields[19] if len(fields) > 19 else ""
 
 
+def pid_alive(pid: int, started: str = "") -> bool:
+    """Whether process ``pid`` is running (and, given ``started``, is the same process as then)."""
+    return _alive(pid, started)
+
+
 def _alive(pid: int, started: str) -> bool:
     if pid <= 0:
         return False
