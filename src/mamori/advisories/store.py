@@ -561,12 +561,21 @@ class AdvisoryStore:
         return version
 
     def _remove_stale_copies(self) -> None:
-        """Delete temporary copies left by a killed run (older than :data:`_STALE_AFTER`)."""
+        """Delete temporary copies and download folders left by a killed run.
+
+        A copy is named with the pid of the run that made it (``.advisories.sqlite.<pid>-….tmp``):
+        it is stale as soon as that process is gone, and in any case after :data:`_STALE_AFTER`.
+        """
+        from mamori.sandbox import clean_stale, pid_alive
+
         cutoff = datetime.now(UTC).timestamp() - _STALE_AFTER.total_seconds()
         for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            owner = leftover.name[len(self.path.name) + 2 :].split("-", 1)[0]
             with contextlib.suppress(OSError):
-                if leftover.stat().st_mtime < cutoff:
+                dead = owner.isdigit() and not pid_alive(int(owner))
+                if dead or leftover.stat().st_mtime < cutoff:
                     leftover.unlink()
+        clean_stale(".mamori-download-", self.path.parent)
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
@@ -574,7 +583,9 @@ class AdvisoryStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         version = self._existing_version()
         self._remove_stale_copies()
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{self.path.name}.{os.getpid()}-", suffix=".tmp", dir=self.path.parent
+        )
         os.close(fd)
         tmp = Path(tmp_name)
         conn: sqlite3.Connection | None = None
@@ -856,8 +867,8 @@ class AdvisoryStore:
         counts = _Counts()
         removed = 0
         per_eco: dict[str, int] = {}
-        with tempfile.TemporaryDirectory(prefix=".mamori-download-", dir=self.path.parent) as tmpdir:
-            folder = Path(tmpdir)
+        self._remove_stale_copies()
+        with _download_folder(self.path.parent) as folder:
             jobs: list[tuple[str, str, Path]] = []
             if template:
                 for eco in names:
@@ -934,6 +945,18 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+@contextlib.contextmanager
+def _download_folder(parent: Path) -> Iterator[Path]:
+    """A scratch folder for downloads, marked with this process (removed if a killed run left it)."""
+    from mamori.sandbox import scratch_dir
+
+    folder = scratch_dir(".mamori-download-", parent)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _walk(folder: Path) -> list[Path]:
