@@ -119,6 +119,19 @@ def _framework(root: Path, finding: Finding, available: set[str]) -> str:
     return next(iter(sorted(available)), "wsgi")
 
 
+def _relative(proof: Proof, scratch: Path) -> Proof:
+    """Paths of the scratch copy shown relative to the project (no machine path in a report)."""
+    prefix = str(scratch) + "/"
+
+    def fix(value: object) -> object:
+        if isinstance(value, str):
+            return value.replace(prefix, "").replace(str(scratch), ".")
+        return value
+
+    observed = {k: fix(v) for k, v in proof.observed.items()} if proof.observed else proof.observed
+    return replace(proof, reason=str(fix(proof.reason)), observed=observed)
+
+
 def _judge(job: _Job, observations: list[dict[str, Any]], crashed: str) -> Proof:
     by_attempt = {int(o.get("attempt", 0)): o for o in observations}
     negatives: list[tuple[Verdict, dict[str, Any]]] = []
@@ -130,7 +143,13 @@ def _judge(job: _Job, observations: list[dict[str, Any]], crashed: str) -> Proof
         if verdict is None:
             continue
         if verdict.proven:
-            observed: dict[str, object] = {"sink": verdict.sink, "value": verdict.value}
+            observed: dict[str, object] = {
+                "sink": verdict.sink,
+                "value": verdict.value,
+                "framework": job.framework,
+                "canary": job.canary.token,
+                "payload": req["payload"],
+            }
             if verdict.where.get("path"):
                 observed["path"] = str(verdict.where["path"])
                 observed["line"] = int(verdict.where.get("line", 0))
@@ -283,8 +302,9 @@ def prove_findings(
                 if batch.start_error and not batch.results.get(str(job.index)):
                     proofs[job.index] = Proof("not_proven", batch.start_error)
                 else:
-                    proofs[job.index] = _judge(
-                        job, batch.results.get(str(job.index), []), batch.crashed.get(str(job.index), "")
+                    proofs[job.index] = _relative(
+                        _judge(job, batch.results.get(str(job.index), []), batch.crashed.get(str(job.index), "")),
+                        scratch,
                     )
     finally:
         shutil.rmtree(scratch.parent, ignore_errors=True)
