@@ -167,7 +167,9 @@ def _prove(
     rest = [f for f in findings if f.kind != "code"]
     if not code:
         return findings
-    proofs = prove_findings(root, code, python=options.prove_python, unsafe=options.prove_unsafe, progress=progress)
+    proofs = prove_findings(
+        root, code, python=options.prove_python, unsafe=options.prove_unsafe, progress=progress
+    )
     attempted = [p for p in proofs if p is not None and p.status == "not_attempted" and "sandbox" in p.reason]
     if attempted:
         warn(attempted[0].reason)

@@ -319,7 +319,9 @@ def _read_finding(r: _Reader, value: object, where: str) -> Finding:
         finding = replace(
             finding,
             proof=Proof(
-                status=cast(ProofStatus, r.choice(pd, "status", pw, ("proven", "not_proven", "not_attempted"))),
+                status=cast(
+                    ProofStatus, r.choice(pd, "status", pw, ("proven", "not_proven", "not_attempted"))
+                ),
                 reason=r.text(pd, "reason", pw, required=False),
                 request=dict(r.obj(request, f"{pw}.request")) if request is not None else None,
                 observed=dict(r.obj(observed, f"{pw}.observed")) if observed is not None else None,

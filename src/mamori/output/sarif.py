@@ -184,7 +184,9 @@ def _proof_flow(f: Finding, steps: list[dict[str, Any]], target_root: Path | Non
         return None
     request = proof.request or {}
     text = f"observed: {proof.observed.get('sink', 'sink')} ({request.get('method', '')} {request.get('url', '')})"
-    last = {"location": {"physicalLocation": _physical(path, line, 0, target_root), "message": {"text": text}}}
+    last = {
+        "location": {"physicalLocation": _physical(path, line, 0, target_root), "message": {"text": text}}
+    }
     return {"message": {"text": "proof of vulnerability"}, "threadFlows": [{"locations": [*steps, last]}]}
 
 

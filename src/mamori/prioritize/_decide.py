@@ -102,8 +102,14 @@ def exploitation(
         )
         return "poc"
     if finding.kind == "code":
-        why = f" ({proof.status.replace('_', ' ')}: {proof.reason})" if proof is not None and proof.reason else ""
-        reasons.append(f"exploitation none: no proof of vulnerability{why}, not in CISA KEV, no public exploit")
+        why = (
+            f" ({proof.status.replace('_', ' ')}: {proof.reason})"
+            if proof is not None and proof.reason
+            else ""
+        )
+        reasons.append(
+            f"exploitation none: no proof of vulnerability{why}, not in CISA KEV, no public exploit"
+        )
         return "none"
     if epss is not None:
         reasons.append(f"exploitation none: EPSS {epss.score:.3f} for {epss.cve}, not in CISA KEV")

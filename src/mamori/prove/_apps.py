@@ -13,8 +13,28 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-_SKIP_DIRS = {".git", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox", "build", "dist"}
-_PREFERRED = ("app.py", "wsgi.py", "main.py", "run.py", "application.py", "server.py", "__init__.py", "asgi.py")
+_SKIP_DIRS = {
+    ".git",
+    ".venv",
+    "venv",
+    "env",
+    "node_modules",
+    "__pycache__",
+    "site-packages",
+    ".tox",
+    "build",
+    "dist",
+}
+_PREFERRED = (
+    "app.py",
+    "wsgi.py",
+    "main.py",
+    "run.py",
+    "application.py",
+    "server.py",
+    "__init__.py",
+    "asgi.py",
+)
 _CONSTRUCTORS = {
     "flask": ("Flask",),
     "asgi": ("FastAPI", "Starlette"),

@@ -229,7 +229,7 @@ def _extras(fn: ast.AST) -> tuple[list[Input], str | None]:
             if lit is None:
                 continue
             chain = _chain(a)
-            if chain[-2:] == ["request", "method"] or chain[-1:] == ["method"] and "request" in chain:
+            if chain[-2:] == ["request", "method"] or (chain[-1:] == ["method"] and "request" in chain):
                 method = lit.upper()
                 continue
             acc = _accessor(a)

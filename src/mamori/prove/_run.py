@@ -8,6 +8,7 @@ framework's findings; if it dies, the remaining requests go to a fresh one.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -22,13 +23,16 @@ from typing import Any
 
 from mamori.prove._apps import AppSpec
 
+_sandbox: Any
 try:  # the real sandbox, once it is in main
-    from mamori import sandbox as _sandbox
+    _sandbox = importlib.import_module("mamori.sandbox")
 except ImportError:  # pragma: no cover - until then, the stand-in with the same interface
-    from mamori.prove import _sandbox_shim as _sandbox  # type: ignore[no-redef]
+    from mamori.prove import _sandbox_shim as _sandbox
 
 HARNESS = Path(__file__).with_name("harness")
-_IGNORE = shutil.ignore_patterns(".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", "*.pyc", ".mypy_cache")
+_IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", "*.pyc", ".mypy_cache"
+)
 
 
 @dataclass
@@ -127,8 +131,10 @@ def _one_process(
     sb = _sandbox.Sandbox(root=scratch, network=False, python=python, readonly=(HARNESS,), unsafe=unsafe)
     argv = [str(python), str(HARNESS / "pov_main.py")]
     try:
-        proc = _sandbox.popen(sb, argv, cwd=scratch, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    except Exception as exc:  # noqa: BLE001 - SandboxUnavailable or an interpreter that is not there
+        proc = _sandbox.popen(
+            sb, argv, cwd=scratch, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+    except Exception as exc:
         return set(), f"the app could not be started: {exc}", None
     tail: list[str] = []
 

@@ -42,11 +42,23 @@ def popen(sb: Sandbox, argv: Sequence[str], *, cwd: Path | None = None, **kw: An
 
 
 def run(
-    sb: Sandbox, argv: Sequence[str], *, cwd: Path | None = None, timeout: float | None = None, input: str | None = None
+    sb: Sandbox,
+    argv: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    timeout: float | None = None,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = clean_env(sb.root / ".home", sb.env)
     return subprocess.run(
-        list(argv), cwd=cwd or sb.root, env=env, text=True, capture_output=True, timeout=timeout, input=input, check=False
+        list(argv),
+        cwd=cwd or sb.root,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        input=input,
+        check=False,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from mamori.model import Finding
 from mamori.prove._apps import AppSpec
@@ -42,7 +43,7 @@ def watched(send, client, marks, *args):
 '''
 
 _CLIENTS = {
-    "flask": '''
+    "flask": """
 
 @pytest.fixture(scope="module")
 def client():
@@ -65,8 +66,8 @@ def send(client, method, url, headers, form, json_body):
         kwargs["data"] = form
     resp = client.open(url, **kwargs)
     return resp.status_code, dict(resp.headers), resp.get_data(as_text=True)
-''',
-    "asgi": '''
+""",
+    "asgi": """
 
 @pytest.fixture(scope="module")
 def client():
@@ -81,8 +82,8 @@ def client():
 def send(client, method, url, headers, form, json_body):
     resp = client.request(method, url, headers=headers, data=form or None, json=json_body, follow_redirects=False)
     return resp.status_code, dict(resp.headers), resp.text
-''',
-    "django": '''
+""",
+    "django": """
 
 @pytest.fixture(scope="module")
 def client():
@@ -107,7 +108,7 @@ def send(client, method, url, headers, form, json_body):
     else:
         resp = client.post(url, form, headers=headers)
     return resp.status_code, dict(resp.items()), resp.content.decode("utf-8", "replace")
-''',
+""",
 }
 
 
@@ -127,7 +128,11 @@ def _assertion(f: Finding) -> str:
         return f"    assert {value!r} not in headers.get('Location', '')\n"
     if sink in ("response", "template rendering", "xml parser", "response header"):
         return f"    assert {value!r} not in body and {value!r} not in str(headers)\n"
-    if sink in ("evaluated", "xpath.evaluated", "pickle.find_class", "import") or "socket" in sink or "connect" in sink:
+    if (
+        sink in ("evaluated", "xpath.evaluated", "pickle.find_class", "import")
+        or "socket" in sink
+        or "connect" in sink
+    ):
         payload = str(proof.observed.get("canary", payload))  # the effect itself carries the canary
     return (
         "    # the payload must no longer reach the sink the proof saw, verbatim\n"
@@ -152,28 +157,28 @@ def write_tests(out: Path, root: Path, findings: list[Finding], apps: list[AppSp
         import os
 
         up = os.path.relpath(root.resolve() / spec.cwd, out.resolve())
-        text = _HEADER.format(name=name, up=up) + _CLIENTS[fw].format(module=spec.module, attr=spec.attr or "app")
+        text = _HEADER.format(name=name, up=up) + _CLIENTS[fw].format(
+            module=spec.module, attr=spec.attr or "app"
+        )
         for n, f in enumerate(members):
-            req = f.proof.request if f.proof else None
-            assert req is not None
-            headers = {str(k): str(v) for k, v in req.get("header", []) or []}  # type: ignore[union-attr]
+            req: dict[str, Any] = dict(f.proof.request) if f.proof and f.proof.request else {}
+            headers = {str(k): str(v) for k, v in req.get("header", []) or []}
             cookies = req.get("cookie") or []
             if cookies:
                 from mamori.prove.harness.pov_common import cookie_header
 
-                headers["Cookie"] = cookie_header([(str(k), str(v)) for k, v in cookies])  # type: ignore[union-attr]
+                headers["Cookie"] = cookie_header([(str(k), str(v)) for k, v in cookies])
             form: dict[str, list[str]] = {}
-            for k, v in req.get("form", []) or []:  # type: ignore[union-attr]
+            for k, v in req.get("form", []) or []:
                 form.setdefault(str(k), []).append(str(v))
-            json_body = dict(req["json"]) if req.get("json") else None  # type: ignore[call-overload]
+            json_body = dict(req["json"]) if req.get("json") else None
             why = " ".join((f.proof.reason if f.proof else "").split())[:150]
             marks = [str((f.proof.observed or {}).get("canary", ""))] if f.proof else []
             text += (
                 f"\n\ndef {_test_name(f, n)}(client):\n"
                 f"    # {f.rule_id} at {f.location.path}:{f.location.line}: {why}\n"
                 f"    status, headers, body, events = watched(send, client, {marks!r}, {req.get('method', 'GET')!r}, "
-                f"{req.get('url', '/')!r}, {headers!r}, {form!r}, {json_body!r})\n"
-                + _assertion(f)
+                f"{req.get('url', '/')!r}, {headers!r}, {form!r}, {json_body!r})\n" + _assertion(f)
             )
         path = out / name
         path.write_text(text, encoding="utf-8")

@@ -10,23 +10,35 @@ import typer
 
 
 def prove_command(
-    target: Annotated[Path, typer.Argument(help="The project folder (default: the current folder).")] = Path("."),
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Output format: table, json or sarif.")] = "table",
+    target: Annotated[Path, typer.Argument(help="The project folder (default: the current folder).")] = Path(
+        "."
+    ),
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="Output format: table, json or sarif.")
+    ] = "table",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report here ('-' = stdout).")
     ] = None,
     write_tests: Annotated[
         Path | None,
-        typer.Option("--write-tests", help="Write each proof as a pytest test (the framework's test client) here."),
+        typer.Option(
+            "--write-tests", help="Write each proof as a pytest test (the framework's test client) here."
+        ),
     ] = None,
     python: Annotated[
         Path | None,
-        typer.Option("--python", help="The app's interpreter (default: MAMORI_FIX_PYTHON, else mamori's own)."),
+        typer.Option(
+            "--python", help="The app's interpreter (default: MAMORI_FIX_PYTHON, else mamori's own)."
+        ),
     ] = None,
-    fail_on: Annotated[str, typer.Option("--fail-on", help="As for scan: a severity, a decision or 'any'.")] = "any",
+    fail_on: Annotated[
+        str, typer.Option("--fail-on", help="As for scan: a severity, a decision or 'any'.")
+    ] = "any",
     unsafe: Annotated[
         bool,
-        typer.Option("--unsafe-run", help="Run the app without a sandbox when none can be had (never the default)."),
+        typer.Option(
+            "--unsafe-run", help="Run the app without a sandbox when none can be had (never the default)."
+        ),
     ] = False,
 ) -> None:
     """Prove code findings: start the app in a sandbox and send each finding a request that shows it.

@@ -59,7 +59,9 @@ class _Job:
     requests: list[dict[str, Any]]
 
 
-def _requests_for(key: str, finding: Finding, family: Family, plan: _request.Plan, canary: Canary) -> list[dict[str, Any]]:
+def _requests_for(
+    key: str, finding: Finding, family: Family, plan: _request.Plan, canary: Canary
+) -> list[dict[str, Any]]:
     """Concrete requests: each payload in the precise place first, then under every name tried."""
     steps = [[s.path, s.line] for s in finding.trace]
     out: list[dict[str, Any]] = []
@@ -85,7 +87,11 @@ def _requests_for(key: str, finding: Finding, family: Family, plan: _request.Pla
                     inputs.append({"place": place, "name": payload, "value": value or "x"})
                 else:
                     inputs.append({"place": place, "name": name, "value": payload})
-            inputs += [e for e in extras if not any(i["name"] == e["name"] and i["place"] == e["place"] for i in inputs)]
+            inputs += [
+                e
+                for e in extras
+                if not any(i["name"] == e["name"] and i["place"] == e["place"] for i in inputs)
+            ]
             out.append(
                 {
                     "id": key,
@@ -164,7 +170,9 @@ def _judge(job: _Job, observations: list[dict[str, Any]], crashed: str) -> Proof
     if negatives:
         verdict, obs = negatives[0]
         return Proof("not_proven", verdict.reason, _clean_request(obs.get("request")), None)
-    return Proof("not_proven", _why_not(observations, crashed), _clean_request(_first_request(observations)), None)
+    return Proof(
+        "not_proven", _why_not(observations, crashed), _clean_request(_first_request(observations)), None
+    )
 
 
 def _first_request(observations: list[dict[str, Any]]) -> Any:
@@ -193,7 +201,11 @@ def _why_not(observations: list[dict[str, Any]], crashed: str) -> str:
     ]
     if statuses and all(s in (401, 403) for s in statuses):
         return f"the route needs authentication mamori could not obtain (HTTP {statuses[0]})"
-    if statuses and all(300 <= s < 400 for s in statuses) and any("login" in loc.lower() for loc in locations):
+    if (
+        statuses
+        and all(300 <= s < 400 for s in statuses)
+        and any("login" in loc.lower() for loc in locations)
+    ):
         return f"the route needs authentication mamori could not obtain (redirect to {locations[0]})"
     exceptions = [str(o["exception"]) for o in observations if o.get("exception")]
     if exceptions and len(exceptions) == len(observations):
@@ -240,7 +252,9 @@ def prove_findings(
             continue
         plan = _request.plan_for(root, f)
         if plan is None:
-            proofs[i] = Proof("not_proven", f"the source line {f.trace[0].path}:{f.trace[0].line} could not be read")
+            proofs[i] = Proof(
+                "not_proven", f"the source line {f.trace[0].path}:{f.trace[0].line} could not be read"
+            )
             continue
         jobs.append(_Job(i, f, family, plan, _framework(root, f, available), Canary.new(), []))
     reason = sandbox_reason(unsafe)
@@ -275,7 +289,9 @@ def prove_findings(
             for job in members:
                 files.update(job.family.files(job.canary))
             requests = [r for job in members for r in job.requests]
-            last_done: dict[str, int] = {job.requests[-1]["id"]: job.requests[-1]["attempt"] for job in members}
+            last_done: dict[str, int] = {
+                job.requests[-1]["id"]: job.requests[-1]["attempt"] for job in members
+            }
 
             def on_result(msg: dict[str, Any], last_done: dict[str, int] = last_done) -> None:
                 if progress is not None and last_done.get(str(msg.get("id"))) == msg.get("attempt"):
@@ -303,7 +319,9 @@ def prove_findings(
                     proofs[job.index] = Proof("not_proven", batch.start_error)
                 else:
                     proofs[job.index] = _relative(
-                        _judge(job, batch.results.get(str(job.index), []), batch.crashed.get(str(job.index), "")),
+                        _judge(
+                            job, batch.results.get(str(job.index), []), batch.crashed.get(str(job.index), "")
+                        ),
                         scratch,
                     )
     finally:
@@ -321,7 +339,9 @@ def apply_proofs(findings: Sequence[Finding], proofs: Sequence[Proof | None]) ->
     return [f if p is None else replace(f, proof=p) for f, p in zip(findings, proofs, strict=True)]
 
 
-def pov_fires(root: Path, finding: Finding, *, python: Path | None = None, unsafe: bool = False) -> bool | None:
+def pov_fires(
+    root: Path, finding: Finding, *, python: Path | None = None, unsafe: bool = False
+) -> bool | None:
     """Does ``finding``'s proof fire on the project at ``root`` (e.g. a patched scratch copy)?
 
     True: proven there; False: a request was sent and did not prove it; None: no proof could be

@@ -21,7 +21,7 @@ def _find_app(job: dict[str, Any]) -> Any:
             if not hasattr(value, "routes") and callable(value):
                 value = value()
             return value
-        except Exception as exc:  # noqa: BLE001 - try the next candidate
+        except Exception as exc:
             errors.append(f"{spec['module']}:{spec.get('attr')}: {type(exc).__name__}: {exc}")
     raise RuntimeError("; ".join(errors) or "no ASGI application found (app = FastAPI() / Starlette())")
 
@@ -45,7 +45,9 @@ def _places(route: Any) -> dict[str, str]:
                 out[alias] = place
     if len(getattr(dependant, "body_params", []) or []) == 1 and out:
         # a single body model: its fields are the JSON keys
-        model = getattr(dependant.body_params[0], "type_", None) or getattr(dependant.body_params[0], "annotation", None)
+        model = getattr(dependant.body_params[0], "type_", None) or getattr(
+            dependant.body_params[0], "annotation", None
+        )
         for name in getattr(model, "model_fields", {}) or {}:
             out.setdefault(name, "json")
     return out
@@ -79,12 +81,17 @@ class AsgiApp:
     def route_for(self, steps: list[list[Any]], method: str | None) -> Route | None:
         return pick_route(self.routes, self.root, steps, method)
 
-    def send(self, route: Route, req: dict[str, Any]) -> tuple[dict[str, Any], tuple[int, list[tuple[str, str]], bytes]]:
+    def send(
+        self, route: Route, req: dict[str, Any]
+    ) -> tuple[dict[str, Any], tuple[int, list[tuple[str, str]], bytes]]:
         method = choose_method(route, req)
         parts = split_inputs(req, route.params)
         given = dict(parts["path"])
         url = _PARAM.sub(lambda m: quote(given.get(m[1], "1"), safe=""), route.path)
-        kwargs: dict[str, Any] = {"params": list(parts["query"]) or None, "headers": dict(parts["header"]) or None}
+        kwargs: dict[str, Any] = {
+            "params": list(parts["query"]) or None,
+            "headers": dict(parts["header"]) or None,
+        }
         if parts["cookie"]:
             from pov_common import cookie_header
 

@@ -5,6 +5,7 @@ Standard library only (runs under the application's interpreter).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import re
@@ -17,10 +18,8 @@ BODY_PLACES = {"form", "json", "file", "body"}
 
 def code_span(fn: Any) -> tuple[str, int, int] | None:
     """(file, first line, last line) of a function's code, unwrapping decorators."""
-    try:
+    with contextlib.suppress(ValueError):
         fn = inspect.unwrap(fn)
-    except ValueError:
-        pass
     code = getattr(fn, "__code__", None)
     if code is None:
         code = getattr(getattr(fn, "__func__", None), "__code__", None)
@@ -76,7 +75,7 @@ def choose_method(route: Route, req: dict[str, Any]) -> str:
     if wanted in methods:
         return str(wanted)
     needs_body = any(i["place"] in BODY_PLACES for i in req.get("inputs", []))
-    for m in (("POST", "PUT", "PATCH") if needs_body else ("GET", "POST")):
+    for m in ("POST", "PUT", "PATCH") if needs_body else ("GET", "POST"):
         if m in methods:
             return m
     return methods[0]

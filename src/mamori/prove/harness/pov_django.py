@@ -18,13 +18,32 @@ _GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^)]*\)|\([^)]*\)")
 
 
 def _spans(callback: Any) -> list[tuple[str, int, int, str]]:
-    view_class = getattr(callback, "view_class", None) or getattr(getattr(callback, "cls", None), "__mro__", [None])[0]
+    view_class = (
+        getattr(callback, "view_class", None) or getattr(getattr(callback, "cls", None), "__mro__", [None])[0]
+    )
     spans: list[tuple[str, int, int, str]] = []
     if view_class is not None:
-        for verb in ("get", "post", "put", "patch", "delete", "list", "create", "retrieve", "update", "destroy"):
+        for verb in (
+            "get",
+            "post",
+            "put",
+            "patch",
+            "delete",
+            "list",
+            "create",
+            "retrieve",
+            "update",
+            "destroy",
+        ):
             s = code_span(getattr(view_class, verb, None))
             if s:
-                http = {"list": "GET", "retrieve": "GET", "create": "POST", "update": "PUT", "destroy": "DELETE"}.get(verb, verb.upper())
+                http = {
+                    "list": "GET",
+                    "retrieve": "GET",
+                    "create": "POST",
+                    "update": "PUT",
+                    "destroy": "DELETE",
+                }.get(verb, verb.upper())
                 spans.append((*s, http))
     s = code_span(callback)
     if s:
@@ -45,7 +64,7 @@ def _walk(patterns: list[Any], prefix: list[tuple[str, bool]]) -> list[tuple[lis
         if hasattr(p, "url_patterns"):
             try:
                 out += _walk(list(p.url_patterns), here)
-            except Exception:  # noqa: BLE001 - a broken include is skipped
+            except Exception:
                 continue
         else:
             out.append((here, p.callback))
@@ -60,7 +79,12 @@ def _build(parts: list[tuple[str, bool]], given: dict[str, str]) -> str:
             text = _GROUP.sub(lambda m: quote(given.get(m["name"] or "", "1"), safe=""), text)
             text = text.replace("\\", "").replace("?", "")
         else:
-            text = _CONV.sub(lambda m: quote(given.get(m["name"], "1" if m["conv"] in ("int", None) else "mamori"), safe=""), text)
+            text = _CONV.sub(
+                lambda m: quote(
+                    given.get(m["name"], "1" if m["conv"] in ("int", None) else "mamori"), safe=""
+                ),
+                text,
+            )
         url += text
     return "/" + url.lstrip("/")
 
@@ -91,7 +115,7 @@ class DjangoApp:
             from django.core.management import call_command
 
             call_command("migrate", interactive=False, verbosity=0, run_syncdb=True)
-        except Exception as exc:  # noqa: BLE001 - a database that cannot be made is said, not fatal
+        except Exception as exc:
             import sys
 
             print(f"mamori harness: migrate failed: {exc}", file=sys.stderr)
@@ -115,7 +139,9 @@ class DjangoApp:
     def route_for(self, steps: list[list[Any]], method: str | None) -> Route | None:
         return pick_route(self.routes, self.root, steps, method)
 
-    def send(self, route: Route, req: dict[str, Any]) -> tuple[dict[str, Any], tuple[int, list[tuple[str, str]], bytes]]:
+    def send(
+        self, route: Route, req: dict[str, Any]
+    ) -> tuple[dict[str, Any], tuple[int, list[tuple[str, str]], bytes]]:
         method = choose_method(route, req)
         parts = split_inputs(req, route.params)
         url = _build(route.handle, dict(parts["path"]))
@@ -147,7 +173,11 @@ class DjangoApp:
             kwargs.pop("data", None)
             kwargs.pop("content_type", None)
         try:
-            resp = self.client.generic(method, url, **{k: v for k, v in kwargs.items() if k != "data"}) if method not in ("GET", "POST") else getattr(self.client, method.lower())(url, **kwargs)
+            resp = (
+                self.client.generic(method, url, **{k: v for k, v in kwargs.items() if k != "data"})
+                if method not in ("GET", "POST")
+                else getattr(self.client, method.lower())(url, **kwargs)
+            )
         except BaseException as exc:
             exc.mamori_request = sent  # type: ignore[attr-defined]
             raise

@@ -8,7 +8,15 @@ import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from pov_common import Route, choose_method, code_span, cookie_header, describe_request, pick_route, split_inputs
+from pov_common import (
+    Route,
+    choose_method,
+    code_span,
+    cookie_header,
+    describe_request,
+    pick_route,
+    split_inputs,
+)
 
 _CONVERTER = re.compile(r"<(?:(?P<conv>[a-zA-Z_]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
@@ -21,7 +29,7 @@ def _find_app(job: dict[str, Any]) -> Any:
     for spec in job.get("apps") or []:
         try:
             module = importlib.import_module(spec["module"])
-        except Exception as exc:  # noqa: BLE001 - try the next candidate, report all at the end
+        except Exception as exc:
             errors.append(f"{spec['module']}: {type(exc).__name__}: {exc}")
             continue
         attr = spec.get("attr")
@@ -35,7 +43,7 @@ def _find_app(job: dict[str, Any]) -> Any:
                 errors.append(f"{spec['module']}:{attr} is not a Flask app")
                 continue
             return find_best_app(module)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(f"{spec['module']}: {type(exc).__name__}: {exc}")
     raise RuntimeError("; ".join(errors) or "no Flask application found (app = Flask(...) or create_app())")
 
@@ -67,12 +75,16 @@ class FlaskApp:
     def route_for(self, steps: list[list[Any]], method: str | None) -> Route | None:
         return pick_route(self.routes, self.root, steps, method)
 
-    def send(self, route: Route, req: dict[str, Any]) -> tuple[dict[str, Any], tuple[int, list[tuple[str, str]], bytes]]:
+    def send(
+        self, route: Route, req: dict[str, Any]
+    ) -> tuple[dict[str, Any], tuple[int, list[tuple[str, str]], bytes]]:
         method = choose_method(route, req)
         parts = split_inputs(req, route.params)
         given = dict(parts["path"])
         url = _CONVERTER.sub(
-            lambda m: quote(given.get(m["name"], "1" if m["conv"] in ("int", "float") else "mamori"), safe=""),
+            lambda m: quote(
+                given.get(m["name"], "1" if m["conv"] in ("int", "float") else "mamori"), safe=""
+            ),
             route.path,
         )
         if parts["query"]:

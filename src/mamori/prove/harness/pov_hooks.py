@@ -26,8 +26,24 @@ _ROOT = ""
 _MAX_VALUE = 2000
 
 SPAWN_EVENTS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.popen"}
-NET_EVENTS = {"socket.getaddrinfo", "socket.connect", "socket.gethostbyname", "http.client.connect", "urllib.Request"}
-FILE_EVENTS = {"open", "os.remove", "os.rename", "os.mkdir", "os.rmdir", "os.chmod", "shutil.copyfile", "os.listdir", "os.scandir"}
+NET_EVENTS = {
+    "socket.getaddrinfo",
+    "socket.connect",
+    "socket.gethostbyname",
+    "http.client.connect",
+    "urllib.Request",
+}
+FILE_EVENTS = {
+    "open",
+    "os.remove",
+    "os.rename",
+    "os.mkdir",
+    "os.rmdir",
+    "os.chmod",
+    "shutil.copyfile",
+    "os.listdir",
+    "os.scandir",
+}
 
 
 class Refused(PermissionError):
@@ -63,13 +79,13 @@ def _text(value: Any) -> str:
         return os.fspath(value) if isinstance(os.fspath(value), str) else _text(os.fspath(value))
     try:
         return str(value)
-    except Exception:  # noqa: BLE001 - a hostile __str__ must not break the hook
+    except Exception:
         return ""
 
 
 def _where() -> dict[str, Any]:
     """The innermost frame of the application (under the root) that led to the event."""
-    frame = sys._getframe(2)
+    frame: Any = sys._getframe(2)
     here = os.path.dirname(os.path.abspath(__file__))
     while frame is not None:
         name = frame.f_code.co_filename
@@ -125,11 +141,19 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         joined = _text(args)
         if _carries(joined):
             if event == "subprocess.Popen":
-                record(event, executable=_text(args[0]), argv=list(map(_text, args[1])) if isinstance(args[1], list | tuple) else [_text(args[1])])
+                record(
+                    event,
+                    executable=_text(args[0]),
+                    argv=list(map(_text, args[1])) if isinstance(args[1], list | tuple) else [_text(args[1])],
+                )
             elif event == "os.system":
                 record(event, executable="/bin/sh", argv=["/bin/sh", "-c", _text(args[0])])
             else:
-                record(event, executable=_text(args[1] if event == "os.spawn" else args[0]), argv=[_text(a) for a in (args[2] if event == "os.spawn" else args[1])])
+                record(
+                    event,
+                    executable=_text(args[1] if event == "os.spawn" else args[0]),
+                    argv=[_text(a) for a in (args[2] if event == "os.spawn" else args[1])],
+                )
             raise Refused("mamori proof: refused to spawn a process carrying the canary")
         return
     if event in NET_EVENTS:
@@ -165,32 +189,32 @@ def _wrap_sqlite() -> None:
     import sqlite3
 
     class Cursor(sqlite3.Cursor):
-        def execute(self, sql: str, parameters: Any = (), /) -> Any:  # type: ignore[override]
+        def execute(self, sql: str, parameters: Any = (), /) -> Any:
             if _marks() and _carries(_text(sql)):
                 record("sqlite3.execute", sql=sql, parameters=repr(parameters))
             return super().execute(sql, parameters)
 
-        def executemany(self, sql: str, seq: Any, /) -> Any:  # type: ignore[override]
+        def executemany(self, sql: str, seq: Any, /) -> Any:
             if _marks() and _carries(_text(sql)):
                 record("sqlite3.executemany", sql=sql)
             return super().executemany(sql, seq)
 
-        def executescript(self, script: str, /) -> Any:  # type: ignore[override]
+        def executescript(self, script: str, /) -> Any:
             if _marks() and _carries(_text(script)):
                 record("sqlite3.executescript", sql=script)
             return super().executescript(script)
 
     class Connection(sqlite3.Connection):
-        def cursor(self, factory: Any = None) -> Any:  # type: ignore[override]
+        def cursor(self, factory: Any = None) -> Any:
             return super().cursor(factory or Cursor)
 
-        def execute(self, sql: str, parameters: Any = (), /) -> Any:  # type: ignore[override]
+        def execute(self, sql: str, parameters: Any = (), /) -> Any:
             return self.cursor().execute(sql, parameters)
 
-        def executemany(self, sql: str, seq: Any, /) -> Any:  # type: ignore[override]
+        def executemany(self, sql: str, seq: Any, /) -> Any:
             return self.cursor().executemany(sql, seq)
 
-        def executescript(self, script: str, /) -> Any:  # type: ignore[override]
+        def executescript(self, script: str, /) -> Any:
             return self.cursor().executescript(script)
 
     original = sqlite3.connect
@@ -200,11 +224,11 @@ def _wrap_sqlite() -> None:
             kwargs["factory"] = Connection
         return original(*args, **kwargs)
 
-    sqlite3.connect = connect  # type: ignore[assignment]
+    sqlite3.connect = connect
     try:
         import sqlite3.dbapi2 as dbapi2
 
-        dbapi2.connect = connect  # type: ignore[assignment]
+        dbapi2.connect = connect
     except ImportError:
         pass
 
@@ -218,7 +242,7 @@ def _wrap_method(owner: Any, name: str, sink: str, pick: Any) -> None:
         if _marks():
             try:
                 value = pick(args, kwargs)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 value = None
             if value is not None and _carries(_text(value)):
                 record(sink, query=value)
@@ -239,36 +263,36 @@ def _wrap_optional() -> None:
         import ldap3
 
         _wrap_method(ldap3.Connection, "search", "ldap.search", _arg(2, "search_filter"))
-    except Exception:  # noqa: BLE001 - an optional library that fails to import is simply absent
+    except Exception:
         pass
     try:
-        import ldap.ldapobject  # type: ignore[import-not-found]
+        import ldap.ldapobject
 
         _wrap_method(ldap.ldapobject.SimpleLDAPObject, "search_ext", "ldap.search", _arg(3, "filterstr"))
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     try:
-        import elementpath  # type: ignore[import-not-found]
+        import elementpath
 
         for name in ("select", "iter_select"):
             _wrap_method(elementpath, name, "xpath.select", _arg(1, "path"))
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     try:
-        import lxml.etree  # type: ignore[import-not-found]
+        import lxml.etree
 
         def pov(_context: Any, value: Any = "") -> bool:
             record("xpath.evaluated", value=value)
             return False
 
         lxml.etree.FunctionNamespace(None)["mamori_pov"] = pov
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     for module, cls in (("pymysql.cursors", "Cursor"), ("MySQLdb.cursors", "BaseCursor")):
         try:
             owner = getattr(__import__(module, fromlist=[cls]), cls)
             _wrap_method(owner, "execute", "dbapi.execute", _arg(1, "query"))
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
 
 

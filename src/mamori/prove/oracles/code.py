@@ -19,7 +19,9 @@ def payloads(c: Canary) -> list[str]:
 def judge(obs: Observation, c: Canary, payload: str) -> Verdict | None:
     for e in events(obs, "evaluated"):
         if c.token in str(e.get("value")):
-            return verdict_at(e, True, "the input was evaluated as Python code (its audit event fired)", payload)
+            return verdict_at(
+                e, True, "the input was evaluated as Python code (its audit event fired)", payload
+            )
     compiled = events(obs, "compile")
     if compiled:
         src = str(compiled[0].get("source", ""))

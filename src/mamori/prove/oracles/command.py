@@ -35,10 +35,7 @@ def shell_words(line: str) -> list[str]:
 def runs_as_command(line: str, word: str) -> bool:
     """True when ``word`` is a command of the shell ``line`` (first word, or after an operator)."""
     words = shell_words(line)
-    for i, w in enumerate(words):
-        if w == word and (i == 0 or words[i - 1] in _SEPARATORS):
-            return True
-    return False
+    return any(w == word and (i == 0 or words[i - 1] in _SEPARATORS) for i, w in enumerate(words))
 
 
 def _shell_line(argv: list[str]) -> str | None:
@@ -61,7 +58,12 @@ def judge(obs: Observation, c: Canary, payload: str) -> Verdict | None:
             return verdict_at(e, True, f"the input chose the program run: {argv[:4]}", " ".join(argv))
     if seen:
         argv = [str(a) for a in seen[0].get("argv") or []]
-        return verdict_at(seen[0], False, f"the canary reached a process's arguments but only as data: {argv[:4]}", " ".join(argv))
+        return verdict_at(
+            seen[0],
+            False,
+            f"the canary reached a process's arguments but only as data: {argv[:4]}",
+            " ".join(argv),
+        )
     return None
 
 

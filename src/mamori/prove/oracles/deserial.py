@@ -25,10 +25,20 @@ def payloads(c: Canary) -> list[str]:
 def judge(obs: Observation, c: Canary, payload: str) -> Verdict | None:
     for e in events(obs, "pickle.find_class"):
         if c.token in str(e.get("module")) or c.token in str(e.get("name")):
-            return verdict_at(e, True, f"the deserialiser looked up the class {e.get('module')}.{e.get('name')}", str(e.get("module")))
+            return verdict_at(
+                e,
+                True,
+                f"the deserialiser looked up the class {e.get('module')}.{e.get('name')}",
+                str(e.get("module")),
+            )
     for e in events(obs, "import"):
         if c.token in str(e.get("module")):
-            return verdict_at(e, True, f"the deserialiser imported the module {e.get('module')} the input named", str(e.get("module")))
+            return verdict_at(
+                e,
+                True,
+                f"the deserialiser imported the module {e.get('module')} the input named",
+                str(e.get("module")),
+            )
     return None
 
 

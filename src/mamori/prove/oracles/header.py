@@ -13,9 +13,16 @@ def judge(obs: Observation, c: Canary, payload: str) -> Verdict | None:
     resp = obs.get("response") or {}
     for name, value in resp.get("headers") or []:
         if str(name).lower() == f"x-{c.token}":
-            return Verdict(True, f"the input added its own response header X-{c.token}", "response header", f"{name}: {value}")
+            return Verdict(
+                True,
+                f"the input added its own response header X-{c.token}",
+                "response header",
+                f"{name}: {value}",
+            )
         if c.token in str(value) and ("\r" in str(value) or "\n" in str(value)):
-            return Verdict(True, f"a response header carries CR/LF from the input: {name}", "response header", str(value))
+            return Verdict(
+                True, f"a response header carries CR/LF from the input: {name}", "response header", str(value)
+            )
     return None
 
 

@@ -13,7 +13,17 @@ import posixpath
 
 from mamori.prove.oracles import Canary, Family, Observation, Verdict, events, verdict_at
 
-_SINKS = ("open", "os.remove", "os.rename", "os.mkdir", "os.rmdir", "os.chmod", "shutil.copyfile", "os.listdir", "os.scandir")
+_SINKS = (
+    "open",
+    "os.remove",
+    "os.rename",
+    "os.mkdir",
+    "os.rmdir",
+    "os.chmod",
+    "shutil.copyfile",
+    "os.listdir",
+    "os.scandir",
+)
 
 
 def payloads(c: Canary) -> list[str]:
@@ -43,7 +53,9 @@ def judge(obs: Observation, c: Canary, payload: str) -> Verdict | None:
             return verdict_at(e, True, f"the app {verb} {path}, outside {folder}", path)
     if seen:
         path = str(seen[0].get("path", ""))
-        return verdict_at(seen[0], False, f"the canary named a file but stayed inside the folder: {path}", path)
+        return verdict_at(
+            seen[0], False, f"the canary named a file but stayed inside the folder: {path}", path
+        )
     return None
 
 

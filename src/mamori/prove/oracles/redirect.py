@@ -22,10 +22,17 @@ def judge(obs: Observation, c: Canary, payload: str) -> Verdict | None:
             continue
         target = urljoin("http://localhost/", str(value).replace("\\", "/"))
         if (urlsplit(target).hostname or "") == host(c):
-            return Verdict(True, f"HTTP {resp.get('status')} redirects to the foreign host in Location: {value}",
-                           "redirect", str(value), {})
+            return Verdict(
+                True,
+                f"HTTP {resp.get('status')} redirects to the foreign host in Location: {value}",
+                "redirect",
+                str(value),
+                {},
+            )
         if c.token in str(value):
-            return Verdict(False, f"the canary reached Location but stayed on this host: {value}", "redirect", str(value))
+            return Verdict(
+                False, f"the canary reached Location but stayed on this host: {value}", "redirect", str(value)
+            )
     return None
 
 

@@ -52,7 +52,9 @@ def judge(obs: Observation, c: Canary, payload: str) -> Verdict | None:
             return verdict_at(e, True, f"the input changed the structure of the SQL query: {sql[:200]}", sql)
     if seen:
         sql = str(seen[0].get("sql") or seen[0].get("query") or "")
-        return verdict_at(seen[0], False, f"the canary reached the query but stayed a literal: {sql[:200]}", sql)
+        return verdict_at(
+            seen[0], False, f"the canary reached the query but stayed a literal: {sql[:200]}", sql
+        )
     return None
 
 

@@ -14,10 +14,19 @@ def payloads(c: Canary) -> list[str]:
 
 
 def judge(obs: Observation, c: Canary, payload: str) -> Verdict | None:
-    for e in events(obs, "socket.getaddrinfo", "socket.connect", "socket.gethostbyname", "http.client.connect", "urllib.Request"):
+    for e in events(
+        obs,
+        "socket.getaddrinfo",
+        "socket.connect",
+        "socket.gethostbyname",
+        "http.client.connect",
+        "urllib.Request",
+    ):
         target = str(e.get("target", ""))
         if f"{c.token}.invalid" in target:
-            return verdict_at(e, True, f"the app tried to reach the canary host ({e.get('sink')}: {target[:120]})", target)
+            return verdict_at(
+                e, True, f"the app tried to reach the canary host ({e.get('sink')}: {target[:120]})", target
+            )
     return None
 
 

@@ -25,8 +25,13 @@ def judge(obs: Observation, c: Canary, payload: str) -> Verdict | None:
     text = response_text(obs)
     if f"{c.token}{a * b}" in text:
         resp = obs.get("response") or {}
-        return Verdict(True, f"the template expression {a}*{b} was evaluated: {a * b} is in the response",
-                       "template rendering", f"{c.token}{a * b}", {})
+        return Verdict(
+            True,
+            f"the template expression {a}*{b} was evaluated: {a * b} is in the response",
+            "template rendering",
+            f"{c.token}{a * b}",
+            {},
+        )
         del resp
     for e in events(obs, "evaluated"):
         return verdict_at(e, True, "the input was evaluated as template code", payload)

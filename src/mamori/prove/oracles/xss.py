@@ -19,9 +19,16 @@ def judge(obs: Observation, c: Canary, payload: str) -> Verdict | None:
     text = response_text(obs)
     if tag(c) in text:
         if ctype and "html" not in ctype:
-            return Verdict(False, f"the canary came back unescaped, but as {ctype}, not HTML", "response", tag(c))
-        return Verdict(True, f"the canary element {tag(c)} came back unescaped in an HTML response "
-                       f"(HTTP {resp.get('status')})", "response", tag(c))
+            return Verdict(
+                False, f"the canary came back unescaped, but as {ctype}, not HTML", "response", tag(c)
+            )
+        return Verdict(
+            True,
+            f"the canary element {tag(c)} came back unescaped in an HTML response "
+            f"(HTTP {resp.get('status')})",
+            "response",
+            tag(c),
+        )
     if c.token in text:
         return Verdict(False, "the canary came back in the response, escaped", "response", c.token)
     return None

@@ -29,9 +29,13 @@ def payloads(c: Canary) -> list[str]:
 def judge(obs: Observation, c: Canary, payload: str) -> Verdict | None:
     for e in events(obs, "open"):
         if str(e.get("path", "")).endswith(entity_file(c)):
-            return verdict_at(e, True, f"the XML parser opened the external entity {entity_file(c)}", entity_file(c))
+            return verdict_at(
+                e, True, f"the XML parser opened the external entity {entity_file(c)}", entity_file(c)
+            )
     if c.second in response_text(obs):
-        return Verdict(True, "the external entity's content came back in the response", "xml parser", c.second)
+        return Verdict(
+            True, "the external entity's content came back in the response", "xml parser", c.second
+        )
     return None
 
 
