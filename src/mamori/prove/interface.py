@@ -170,9 +170,13 @@ def _judge(job: _Job, observations: list[dict[str, Any]], crashed: str) -> Proof
     if negatives:
         verdict, obs = negatives[0]
         return Proof("not_proven", verdict.reason, _clean_request(obs.get("request")), None)
-    return Proof(
-        "not_proven", _why_not(observations, crashed), _clean_request(_first_request(observations)), None
-    )
+    reason = _why_not(observations, crashed)
+    if any(c.place == "header" and c.name_is_payload for c in job.plan.carriers) and not crashed:
+        reason = (
+            "the input is the name of a request header, which HTTP case-folds and restricts to token "
+            f"characters: it cannot carry this payload ({reason})"
+        )
+    return Proof("not_proven", reason, _clean_request(_first_request(observations)), None)
 
 
 def _first_request(observations: list[dict[str, Any]]) -> Any:

@@ -160,7 +160,8 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         joined = _text(args)
         if _carries(joined):
             record(event, target=joined.replace("\x00", " "))
-            raise Refused("mamori proof: refused to reach the canary host")
+            if not (event == "urllib.Request" and joined.startswith("file:")):  # a file is no host
+                raise Refused("mamori proof: refused to reach the canary host")
         return
     if event == "pickle.find_class" and len(args) >= 2:
         if _carries(_text(args[0])) or _carries(_text(args[1])):
@@ -296,11 +297,27 @@ def _wrap_optional() -> None:
             pass
 
 
+def _wrap_stat() -> None:
+    """``os.stat``/``lstat`` raise no audit event; pathlib's ``exists`` and ``os.path`` call them."""
+    for name in ("stat", "lstat"):
+        original = getattr(os, name)
+
+        def wrapper(
+            path: Any, *args: Any, __original: Any = original, __name: str = name, **kwargs: Any
+        ) -> Any:
+            if _STATE.marks and not isinstance(path, int) and _carries(_text(path)):
+                record(f"os.{__name}", path=_text(path), cwd=os.getcwd(), write=False)
+            return __original(path, *args, **kwargs)
+
+        setattr(os, name, wrapper)
+
+
 def install(root: str) -> None:
     """Install the audit hook and the sink wrappers (before the application is imported)."""
     global _ROOT
     _ROOT = os.path.abspath(root) + os.sep
     _wrap_sqlite()
+    _wrap_stat()
     _wrap_optional()
     sys.addaudithook(_audit)
 

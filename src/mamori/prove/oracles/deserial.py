@@ -17,6 +17,9 @@ def payloads(c: Canary) -> list[str]:
     return [
         pickle,
         base64.b64encode(pickle.encode()).decode(),
+        base64.urlsafe_b64encode(pickle.encode()).decode(),
+        # a trailing pad survives code that cuts the input's last character (base64 ignores it)
+        base64.urlsafe_b64encode(pickle.encode()).decode() + "=",
         f"!!python/name:{c.token}.x",
         f'{{"py/object": "{c.token}.x"}}',
     ]

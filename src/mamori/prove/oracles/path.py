@@ -15,6 +15,8 @@ from mamori.prove.oracles import Canary, Family, Observation, Verdict, events, v
 
 _SINKS = (
     "open",
+    "os.stat",
+    "os.lstat",
     "os.remove",
     "os.rename",
     "os.mkdir",
@@ -49,7 +51,11 @@ def judge(obs: Observation, c: Canary, payload: str) -> Verdict | None:
         path = str(e.get("path", ""))
         out, folder = leaves_folder(path, payload, str(e.get("cwd") or "/"))
         if out:
-            verb = "wrote" if e.get("write") else "opened"
+            verb = (
+                "wrote"
+                if e.get("write")
+                else ("looked up" if str(e.get("sink")).startswith("os.") else "opened")
+            )
             return verdict_at(e, True, f"the app {verb} {path}, outside {folder}", path)
     if seen:
         path = str(seen[0].get("path", ""))
