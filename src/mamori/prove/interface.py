@@ -271,7 +271,15 @@ def prove_findings(
     by_framework: dict[str, list[_Job]] = {}
     for job in jobs:
         job.requests = _requests_for(str(job.index), job.finding, job.family, job.plan, job.canary)
+        if not job.requests:
+            src = job.finding.trace[0]
+            proofs[job.index] = Proof(
+                "not_proven", f"no request could be built: {src.path}:{src.line} names no request parameter"
+            )
+            continue
         by_framework.setdefault(job.framework, []).append(job)
+    if not by_framework:
+        return proofs
     python = interpreter(python)
     if progress is not None:
         progress.start("proving findings", total=len(jobs))

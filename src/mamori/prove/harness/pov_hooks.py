@@ -297,6 +297,22 @@ def _wrap_optional() -> None:
             pass
 
 
+_RESOLVERS = {"realpath", "_joinrealpath", "resolve", "samefile", "_realpath"}
+"""Callers whose lookups resolve a path in order to check it (a confinement check, not a sink)."""
+
+
+def _resolving() -> bool:
+    """True when the lookup is made by path resolution (``resolve``, ``realpath``) a few calls up."""
+    frame: Any = sys._getframe(2)
+    for _ in range(4):
+        if frame is None:
+            return False
+        if frame.f_code.co_name in _RESOLVERS:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _wrap_stat() -> None:
     """``os.stat``/``lstat`` raise no audit event; pathlib's ``exists`` and ``os.path`` call them."""
     for name in ("stat", "lstat"):
@@ -305,7 +321,7 @@ def _wrap_stat() -> None:
         def wrapper(
             path: Any, *args: Any, __original: Any = original, __name: str = name, **kwargs: Any
         ) -> Any:
-            if _STATE.marks and not isinstance(path, int) and _carries(_text(path)):
+            if _STATE.marks and not isinstance(path, int) and _carries(_text(path)) and not _resolving():
                 record(f"os.{__name}", path=_text(path), cwd=os.getcwd(), write=False)
             return __original(path, *args, **kwargs)
 
