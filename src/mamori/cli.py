@@ -184,6 +184,13 @@ def scan(
         list[Path] | None,
         typer.Option("--vex", help="VEX document (CycloneDX, OpenVEX, CSAF) to honour; repeatable."),
     ] = None,
+    prove: Annotated[
+        bool,
+        typer.Option(
+            "--prove",
+            help="Prove each web code finding with a real request to the app in a sandbox (see `mamori prove`).",
+        ),
+    ] = False,
     confidence: Annotated[
         Confidence,
         typer.Option(
@@ -216,6 +223,7 @@ def scan(
         baseline=baseline,
         vex=tuple(vex or ()),
         min_confidence=confidence.value,
+        prove=prove,
     )
     with RichProgress(bytes_mode=True) as progress:
         report = scan_targets(list(targets or [Path(".")]), options, progress=progress, warn=_warn)
@@ -340,6 +348,7 @@ def _register_optional_commands() -> None:
 
     for module, attr, target, name in (
         ("mamori.fix.command", "fix_command", app, "fix"),
+        ("mamori.prove.command", "prove_command", app, "prove"),
         ("mamori.detect.command", "detect_command", app, "detect"),
         ("mamori.share.command", "serve_command", app, "serve"),
         ("mamori.share.command", "hub_add_org_command", hub_app, "add-org"),

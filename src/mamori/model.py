@@ -18,6 +18,7 @@ Severity = Literal["critical", "high", "medium", "low", "info", "unknown"]
 FindingKind = Literal["dependency", "code"]
 Status = Literal["open", "not_affected", "fixed"]
 Decision = Literal["act", "attend", "track*", "track"]
+ProofStatus = Literal["proven", "not_proven", "not_attempted"]
 
 SEVERITY_ORDER: dict[str, int] = {
     "unknown": 0,
@@ -91,6 +92,27 @@ class Priority:
 
 
 @dataclass(frozen=True, slots=True)
+class Proof:
+    """A proof of vulnerability for a code finding (filled by :mod:`mamori.prove`).
+
+    ``proven``: a real request, sent to the app running in a sandbox, made the canary reach
+    the sink the way the class of weakness needs (``observed`` says what and where).
+    ``not_proven``: a request was built and sent, or could not be, and ``reason`` says why.
+    ``not_attempted``: no proof is attempted for this class or source.
+    """
+
+    status: ProofStatus
+    reason: str = ""
+    request: dict[str, object] | None = None
+    """The request sent: ``method``, ``url``, the inputs by place, and a ``curl`` line."""
+    observed: dict[str, object] | None = None
+    """What the sink saw: ``sink``, ``value`` (the canary as it arrived), ``path``/``line``."""
+
+    def __hash__(self) -> int:
+        return hash((self.status, self.reason))
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One vulnerability: a vulnerable dependency or a weakness in the project's code."""
 
@@ -116,6 +138,8 @@ class Finding:
     fingerprint_basis: str = ""
     """Text that identifies the finding independently of line numbers (normalised code for
     code findings); the stable id is computed from rule, path and this."""
+    proof: Proof | None = None
+    """The proof of vulnerability, when ``mamori prove`` or ``scan --prove`` tried one."""
 
     @property
     def id(self) -> str:

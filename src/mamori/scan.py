@@ -62,6 +62,12 @@ class ScanOptions:
     """VEX documents (CycloneDX, OpenVEX, CSAF) whose not_affected/fixed statements are honoured."""
     prioritize: bool = True
     """Give every finding an SSVC decision with its reasons."""
+    prove: bool = False
+    """Prove each web code finding with a request to the app in a sandbox (``--prove``)."""
+    prove_python: Path | None = None
+    """The app's interpreter for proofs (``prove --python``)."""
+    prove_unsafe: bool = False
+    """Run the app without a sandbox when none can be had (explicit opt-in only)."""
     min_confidence: str = "medium"
     """Code findings below this confidence are left out (``low`` shows them all): low-confidence
     findings are flows from the operator's own input (command line, environment) into commands."""
@@ -134,6 +140,9 @@ def scan_targets(
                 findings.extend(code_findings)
                 errors.extend(code_errors)
 
+    if options.prove and options.code:
+        findings = _prove(findings, paths, base, options, progress, warn)
+
     if options.baseline is not None:
         known = _baseline_ids(options.baseline)
         findings = [f for f in findings if f.id not in known]
@@ -157,6 +166,26 @@ def scan_targets(
 
         ResultsStore(results_db_path()).record_scan(paths[0] if len(paths) == 1 else base, report)
     return report
+
+
+def _prove(
+    findings: list[Finding], paths: list[Path], base: Path, options: ScanOptions, progress: Any, warn: Warn
+) -> list[Finding]:
+    """Attach a proof of vulnerability to each code finding (one project folder at a time)."""
+    from mamori.prove import apply_proofs, prove_findings
+
+    root = base if base.is_dir() else base.parent
+    code = [f for f in findings if f.kind == "code"]
+    rest = [f for f in findings if f.kind != "code"]
+    if not code:
+        return findings
+    proofs = prove_findings(
+        root, code, python=options.prove_python, unsafe=options.prove_unsafe, progress=progress
+    )
+    attempted = [p for p in proofs if p is not None and p.status == "not_attempted" and "sandbox" in p.reason]
+    if attempted:
+        warn(attempted[0].reason)
+    return rest + apply_proofs(code, proofs)
 
 
 def _understand(

@@ -35,7 +35,7 @@ from mamori.analysis._parse import parse_source
 from mamori.model import Finding, Location, ScanError, TraceStep
 from mamori.pyfacts import FactsCache
 
-__all__ = ["ENGINE_VERSION", "CodeScanResult", "scan_code"]
+__all__ = ["ENGINE_VERSION", "CodeScanResult", "parse_source", "scan_code"]
 
 ENGINE_VERSION = "5"
 """Bumped whenever the engine or its bundled models change what they report."""

@@ -33,6 +33,8 @@ from mamori.model import (
     Location,
     Package,
     Priority,
+    Proof,
+    ProofStatus,
     Report,
     ScanError,
     Severity,
@@ -107,7 +109,19 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         out["fingerprint_basis"] = finding.fingerprint_basis
     if finding.reachability != "unknown":
         out["reachability"] = {"state": finding.reachability, "evidence": finding.reachability_evidence}
+    if finding.proof is not None:
+        out["proof"] = proof_to_dict(finding.proof)
     return out
+
+
+def proof_to_dict(proof: Proof) -> dict[str, Any]:
+    """A proof of vulnerability as JSON (``"proof"`` of a code finding)."""
+    return {
+        "status": proof.status,
+        "reason": proof.reason,
+        "request": dict(proof.request) if proof.request is not None else None,
+        "observed": dict(proof.observed) if proof.observed is not None else None,
+    }
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
@@ -297,6 +311,23 @@ def _read_finding(r: _Reader, value: object, where: str) -> Finding:
         description=r.text(d, "description", where, required=False),
         fingerprint_basis=r.text(d, "fingerprint_basis", where, required=False),
     )
+    raw_proof = r.get(d, "proof", where, required=False)
+    if raw_proof is not None:
+        pw = f"{where}.proof"
+        pd = r.obj(raw_proof, pw)
+        request = pd.get("request")
+        observed = pd.get("observed")
+        finding = replace(
+            finding,
+            proof=Proof(
+                status=cast(
+                    ProofStatus, r.choice(pd, "status", pw, ("proven", "not_proven", "not_attempted"))
+                ),
+                reason=r.text(pd, "reason", pw, required=False),
+                request=dict(r.obj(request, f"{pw}.request")) if request is not None else None,
+                observed=dict(r.obj(observed, f"{pw}.observed")) if observed is not None else None,
+            ),
+        )
     raw_reach = r.get(d, "reachability", where, required=False)
     if raw_reach is not None:
         rw = f"{where}.reachability"

@@ -146,6 +146,9 @@ def _code_table(findings: Sequence[Finding], with_priority: bool) -> Table:
     if with_priority:
         table.add_column("Priority", overflow="fold")
     table.add_column("CWE", overflow="fold")
+    with_proof = any(f.proof is not None for f in findings)
+    if with_proof:
+        table.add_column("Proof", overflow="fold")
     table.add_column("Finding", overflow="fold")
 
     by_file: dict[str, list[Finding]] = {}
@@ -166,9 +169,24 @@ def _code_table(findings: Sequence[Finding], with_priority: bool) -> Table:
             ]
             if with_priority:
                 row.append(_priority_text(f))
-            row.extend([Text(", ".join(f.cwe)), detail])
+            row.append(Text(", ".join(f.cwe)))
+            if with_proof:
+                row.append(_proof_text(f))
+                if f.proof is not None and f.proof.status == "proven" and f.proof.request:
+                    detail.append(f"\n  proof: {f.proof.request.get('curl', '')}", style="dim")
+                    detail.append(f"\n  observed: {f.proof.reason}", style="dim")
+                elif f.proof is not None and f.proof.reason:
+                    detail.append(f"\n  proof: {f.proof.reason}", style="dim")
+            row.append(detail)
             table.add_row(*row, end_section=(i == len(members) - 1 and gi < len(paths) - 1))
     return table
+
+
+def _proof_text(f: Finding) -> Text:
+    if f.proof is None:
+        return Text("-")
+    style = {"proven": "bold red", "not_proven": "yellow", "not_attempted": "dim"}[f.proof.status]
+    return Text(f.proof.status.replace("_", " "), style=style)
 
 
 def summary_line(report: Report) -> Text:
@@ -183,6 +201,10 @@ def summary_line(report: Report) -> Text:
             if i:
                 text.append(", ")
             text.append(f"{n} {sev}", style=SEVERITY_STYLES[sev])
+    proven = sum(1 for f in open_findings if f.proof is not None and f.proof.status == "proven")
+    tried = sum(1 for f in open_findings if f.proof is not None and f.proof.status != "not_attempted")
+    if tried:
+        text.append(f"; {proven} of {tried} proven by a request")
     closed = Counter(f.status for f in report.findings if f.status != "open")
     for status in ("not_affected", "fixed"):
         if closed[status]:
