@@ -1,7 +1,8 @@
 """Proofs of vulnerability on small apps of each framework (tests/prove/apps), through the API and CLI.
 
 Each app has a vulnerable route and a safe twin per class; the app runs in a child process
-(the sandbox once it is in main; until then explicitly unsafe, as ``--unsafe-run``).
+under mamori's sandbox (bubblewrap); where none can be had the tests say so and run the app
+explicitly unsafe, as ``--unsafe-run`` would.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from pathlib import Path
 import pytest
 
 from mamori.model import Finding, Location, TraceStep
+from mamori import sandbox
 from mamori.prove import prove_findings
 from mamori.prove.oracles import command, path, sql
 from mamori.scan import ScanOptions, scan_targets
 
 APPS = Path(__file__).parent / "apps"
+UNSAFE = sandbox.unavailable_reason() is not None
+"""No kernel sandbox here: the apps run as plain child processes (tests that need it skip)."""
 
 
 def _findings(root: Path) -> list[Finding]:
@@ -35,7 +39,7 @@ def _copy(tmp_path: Path, name: str) -> Path:
 
 def _proven(root: Path) -> dict[tuple[str, int], str]:
     found = _findings(root)
-    proofs = prove_findings(root, found, unsafe=True)
+    proofs = prove_findings(root, found, unsafe=UNSAFE)
     return {
         (f.rule_id, f.location.line): p.status for f, p in zip(found, proofs, strict=True) if p is not None
     }
@@ -98,7 +102,7 @@ def test_safe_twins_are_never_proven(tmp_path: Path) -> None:
     for fn, src, sink, rule, cwe, source in safe:
         start = line(f"def {fn}(")
         findings.append(_as_flagged(root, "app.py", line(src, start), line(sink, start), rule, cwe, source))
-    proofs = prove_findings(root, findings, unsafe=True)
+    proofs = prove_findings(root, findings, unsafe=UNSAFE)
     assert [p.status for p in proofs if p is not None] == ["not_proven"] * 4, [p for p in proofs]
 
 
@@ -115,7 +119,7 @@ def test_prove_cli_json_and_tests(tmp_path: Path) -> None:
             str(root),
             "--format",
             "json",
-            "--unsafe-run",
+            *(["--unsafe-run"] if UNSAFE else []),
             "--write-tests",
             str(out),
         ],
@@ -145,7 +149,7 @@ def test_prove_cli_json_and_tests(tmp_path: Path) -> None:
 def test_unproven_code_finding_is_exploitation_none(tmp_path: Path) -> None:
     pytest.importorskip("flask")
     root = _copy(tmp_path, "flask_app")
-    report = scan_targets([root], ScanOptions(deps=False, record=False, prove=True, prove_unsafe=True))
+    report = scan_targets([root], ScanOptions(deps=False, record=False, prove=True, prove_unsafe=UNSAFE))
     for f in report.findings:
         assert f.priority is not None
         reasons = " ".join(f.priority.reasons)
@@ -167,3 +171,46 @@ def test_command_and_path_oracles() -> None:
     assert not command.runs_as_command("echo 'x;mqz'", "mqz")
     assert path.leaves_folder("/srv/files/../mqz", "../mqz", "/")[0]
     assert not path.leaves_folder("/srv/files/mqz", "../mqz", "/")[0]
+
+
+@pytest.mark.skipif(UNSAFE, reason=f"needs a kernel sandbox ({sandbox.unavailable_detail()}); install bubblewrap")
+def test_app_under_proof_is_contained(tmp_path: Path) -> None:
+    """A hostile app's import-time code cannot write outside its scratch copy nor reach the host.
+
+    The app still gets proven (its loopback works); the file it tries to write beside the
+    project and the host server it tries to reach show nothing from outside.
+    """
+    pytest.importorskip("flask")
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    server.settimeout(0.2)
+    port = server.getsockname()[1]
+    root = _copy(tmp_path, "flask_app")
+    outside = tmp_path / "escaped.txt"
+    hostile = (
+        "import os, socket\n"
+        f"os.system('touch {outside}')\n"
+        "try:\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=1).sendall(b'leak')\n"
+        "except OSError:\n"
+        "    pass\n"
+        f"open('{tmp_path / 'escaped2.txt'}', 'w').write('x') if os.access('{tmp_path}', os.W_OK) else None\n"
+    )
+    app = root / "app.py"
+    app.write_text(hostile + app.read_text())
+    try:
+        got = _proven(root)
+        try:
+            conn, _ = server.accept()
+            conn.close()
+            reached = True
+        except OSError:
+            reached = False
+    finally:
+        server.close()
+    assert "proven" in {s for (r, _), s in got.items() if r == "PY-SQLI"}, got
+    assert not outside.exists() and not (tmp_path / "escaped2.txt").exists()
+    assert not reached

@@ -8,7 +8,6 @@ framework's findings; if it dies, the remaining requests go to a fresh one.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import shutil
@@ -21,13 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mamori import sandbox as _sandbox
 from mamori.prove._apps import AppSpec
-
-_sandbox: Any
-try:  # the real sandbox, once it is in main
-    _sandbox = importlib.import_module("mamori.sandbox")
-except ImportError:  # pragma: no cover - until then, the stand-in with the same interface
-    from mamori.prove import _sandbox_shim as _sandbox
 
 HARNESS = Path(__file__).with_name("harness")
 _IGNORE = shutil.ignore_patterns(
