@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from mamori.model import Finding, Location, TraceStep
 from mamori import sandbox
+from mamori.model import Finding, Location, TraceStep
 from mamori.prove import prove_findings
 from mamori.prove.oracles import command, path, sql
 from mamori.scan import ScanOptions, scan_targets
@@ -173,7 +173,9 @@ def test_command_and_path_oracles() -> None:
     assert not path.leaves_folder("/srv/files/mqz", "../mqz", "/")[0]
 
 
-@pytest.mark.skipif(UNSAFE, reason=f"needs a kernel sandbox ({sandbox.unavailable_detail()}); install bubblewrap")
+@pytest.mark.skipif(
+    UNSAFE, reason=f"needs a kernel sandbox ({sandbox.unavailable_detail()}); install bubblewrap"
+)
 def test_app_under_proof_is_contained(tmp_path: Path) -> None:
     """A hostile app's import-time code cannot write outside its scratch copy nor reach the host.
 
