@@ -20,6 +20,7 @@ from typing import Any
 
 from mamori.advisories.interface import Advisory, Match
 from mamori.config import load_project_config
+from mamori.coverage import compute_coverage
 from mamori.ecosystems import normalize_name
 from mamori.errors import InputError, NoDatabaseError, ResourceUnavailable
 from mamori.inventory import Inventory, collect
@@ -106,13 +107,15 @@ def scan_targets(
             errors.extend(_rebase_error(e, inv.root, base) for e in inv.errors)
     if options.python is not None:
         components.extend(_installed(options.python, errors))
+    inventory_errors = list(errors)
 
     config_root = base if base.is_dir() else base.parent
     config = load_project_config(config_root)
     findings: list[Finding] = []
     database = DatabaseInfo()
-    matchable = [c for c in components if c.version]
+    matchable = _matchable(components)
     store: Any = None
+    advised: list[str] = []
     if options.deps and matchable:
         from mamori.advisories.store import AdvisoryStore
 
@@ -120,7 +123,8 @@ def scan_targets(
         ensure_database(
             store, {c.ecosystem for c in matchable}, offline=options.offline, warn=warn, progress=progress
         )
-        database = _database_info(store)
+        database = _database_info(store)  # its stale-data warnings travel in the report
+        advised = store.ecosystems()
         findings.extend(findings_from_matches(store.lookup(matchable)))
 
     facts = None
@@ -134,11 +138,19 @@ def scan_targets(
         facts = FactsCache(mamori_home() / "cache" / "code")
         for p, inv in zip(paths, inventories, strict=True):
             if p.is_dir():
-                code_findings, code_errors = _scan_code(
+                code_findings, code_errors, _scanned = _scan_code(
                     inv.root, base, options, progress, warn, facts, code_stats
                 )
                 findings.extend(code_findings)
                 errors.extend(code_errors)
+    coverage = compute_coverage(
+        components,
+        inventory_errors,
+        advised=advised,
+        deps=options.deps,
+        root=config_root,
+        code_files=code_stats[0],
+    )
 
     if options.prove and options.code:
         findings = _prove(findings, paths, base, options, progress, warn)
@@ -159,6 +171,7 @@ def scan_targets(
         inventory=tuple(components),
         code_files=code_stats[0],
         code_files_analysed=code_stats[1],
+        coverage=coverage,
     )
     if options.record:
         from mamori.config import results_db_path
@@ -186,6 +199,16 @@ def _prove(
     if attempted:
         warn(attempted[0].reason)
     return rest + apply_proofs(code, proofs)
+
+
+def _matchable(components: Sequence[Component]) -> list[Component]:
+    """Pinned components, and ranges no pinned copy of the same package covers."""
+    pinned = {(c.ecosystem, normalize_name(c.ecosystem, c.name)) for c in components if c.version}
+    return [
+        c
+        for c in components
+        if c.version or (c.range_spec and (c.ecosystem, normalize_name(c.ecosystem, c.name)) not in pinned)
+    ]
 
 
 def _understand(
@@ -265,6 +288,9 @@ def ensure_database(
 ) -> None:
     """Make sure ``store`` can answer: refresh a missing or day-old database unless offline.
 
+    Online, an ecosystem of the inventory that the database holds no advisories for is
+    downloaded too; offline it stays missing and the report's coverage lists its components.
+
     Offline, or when the download fails, a local database is used with a warning; with none at
     all this raises :class:`NoDatabaseError` (exit 3) saying how to get one.
     """
@@ -279,10 +305,13 @@ def ensure_database(
         if not exists:
             raise NoDatabaseError(f"no advisory database at {store.path}; {how}")
         return
-    if exists and fresh:
+    wanted = sorted({e.split(":", 1)[0] for e in ecosystems})
+    missing = [e for e in wanted if e not in set(store.ecosystems())] if exists else wanted
+    if exists and fresh and not missing:
         return
     try:
-        store.update(sorted({e.split(":", 1)[0] for e in ecosystems}), progress=progress)
+        # a fresh database lacking an ecosystem of the inventory fetches just that one
+        store.update(missing if exists and fresh else wanted, progress=progress)
     except ResourceUnavailable as exc:
         if not exists:
             raise NoDatabaseError(f"no advisory database and the download failed ({exc}); {how}") from exc
@@ -361,6 +390,10 @@ def _finding(component: Component, cluster: list[Match]) -> Finding:
             }
         )
     )
+    kinds = {m.kind for m in cluster}
+    match = (
+        "exact" if "exact" in kinds else ("newest-allowed" if "newest-allowed" in kinds else "every-version")
+    )
     published = min((a.published for a in advisories if a.published), default="")
     modified = max((a.modified for a in advisories if a.modified), default="")
     return Finding(
@@ -383,6 +416,7 @@ def _finding(component: Component, cluster: list[Match]) -> Finding:
             functions=functions,
         ),
         description=main.details,
+        match=match,  # type: ignore[arg-type]
     )
 
 
@@ -444,14 +478,14 @@ def _scan_code(
     warn: Warn,
     facts: Any = None,
     stats: list[int] | None = None,
-) -> tuple[list[Finding], list[ScanError]]:
-    """The code findings of ``root`` with paths relative to ``base``; ``stats`` counts files
-    covered and files analysed (not from the cache)."""
+) -> tuple[list[Finding], list[ScanError], int]:
+    """The code findings of ``root`` with paths relative to ``base``, its errors and the number of
+    files covered; ``stats`` adds files covered and files analysed (not from the cache)."""
     stats = stats if stats is not None else [0, 0]
     try:
         from mamori.analysis import scan_code
     except ImportError:  # the code analysis stage is optional for dependency-only installs
-        return [], []
+        return [], [], 0
     from mamori.config import mamori_home
 
     started = False
@@ -488,7 +522,7 @@ def _scan_code(
         )
     result = replace(result, findings=tuple(kept))
     if _same_folder(root, base):
-        return list(result.findings), list(result.errors)
+        return list(result.findings), list(result.errors), result.files_scanned
     found = [
         replace(
             f,
@@ -497,21 +531,33 @@ def _scan_code(
         )
         for f in result.findings
     ]
-    return found, [_rebase_error(e, root, base) for e in result.errors]
+    return found, [_rebase_error(e, root, base) for e in result.errors], result.files_scanned
 
 
 def _installed(python: Path, errors: list[ScanError]) -> list[Component]:
     from mamori.inventory import _python
 
     result = _python.installed_environment(python)
+    if not result.components and result.errors:
+        first = result.errors[0]
+        raise InputError(f"--python: {first.message}; give the path of a Python interpreter", path=first.path)
     errors.extend(result.errors)
     return list(result.components)
 
 
 def _database_info(store: Any) -> DatabaseInfo:
+    from mamori.advisories.freshness import stale_warnings
+
     last = store.last_updated()
     sources = tuple(store.sources())
-    return DatabaseInfo(updated=last.isoformat(timespec="seconds") if last else "", sources=sources)
+    modified, kev = store.data_dates()
+    return DatabaseInfo(
+        updated=last.isoformat(timespec="seconds") if last else "",
+        sources=sources,
+        advisories_modified=modified.isoformat(timespec="seconds") if modified else "",
+        kev_released=kev.isoformat(timespec="seconds") if kev else "",
+        warnings=tuple(stale_warnings(modified, kev)),
+    )
 
 
 def _default_db() -> Path:
