@@ -1,7 +1,7 @@
 """The analysis stage: find vulnerabilities in a project's own Python code.
 
 :func:`scan_code` parses every Python file (any Python version, see :mod:`._parse`), follows
-untrusted data through the whole project with the taint engine (:mod:`._engine`), runs the
+untrusted data through the whole project with the taint engine (:mod:`.engine`), runs the
 checks that need no flow (:mod:`._checks`) and returns :class:`mamori.model.Finding` values
 with their traces. Models (sources, sinks, sanitisers, rules) are YAML data in ``models/``;
 users add their own folders with ``model_dirs``.
@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from mamori.analysis._checks import run_checks
-from mamori.analysis._engine import ModuleInfo, Project, RawFinding, walk
 from mamori.analysis._models import Models, load_models
 from mamori.analysis._parse import parse_source
+from mamori.analysis.engine import ModuleInfo, Project, RawFinding, walk
 from mamori.model import Finding, Location, ScanError, TraceStep
 
 __all__ = ["ENGINE_VERSION", "CodeScanResult", "scan_code"]
