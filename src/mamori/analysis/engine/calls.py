@@ -21,8 +21,9 @@ from mamori.analysis._values import (
     join,
     with_taint,
 )
-from mamori.analysis.engine.conditions import _META
+from mamori.analysis.engine.conditions import _ALL_GONE, _META
 from mamori.analysis.engine.core import BudgetExhausted, FrameBase, _safe_const
+from mamori.analysis.engine.frameworks import _RENDERERS
 
 _MUTATORS = frozenset(
     {
@@ -281,10 +282,16 @@ class Calls(FrameBase):
             names.append("*." + method)
         wild = "*." + method if method else ""
         # sinks
+        saved, self.sunk = self.sunk, set()
         for name in names:
             specs = self.p._sink_index.get(name)
             if specs:
                 self.check_call_sinks(specs, name, args, kwargs, receiver, node)
+        # a flow that reached this sink is reported here; what the call returns (the rows of a
+        # query, a parsed document, a fetched page) is not the attacker's text any more
+        sunk, self.sunk = self.sunk, saved
+        if ref in _RENDERERS:
+            self.check_template(ref, args, kwargs, node)
         # lambdas / functions passed to higher-order builtins
         if ref in ("map", "filter", "sorted") and args and args[0].ref in self.p.defs:
             elem = self.element_of(args[1]) if len(args) > 1 else CLEAN
@@ -346,7 +353,9 @@ class Calls(FrameBase):
                 receiver is not None and receiver.kind in models.source_exempt_kinds.get(name, ())
             ):
                 src_taint = frozenset({self.source_taint(name, ref or name, node.lineno)})
-        # ``x.replace(c, r)`` with an ``r`` free of ``c`` leaves no ``c`` in the result
+        # ``x.replace(c, r)`` with an ``r`` free of ``c`` leaves no ``c`` in the result; a
+        # longer pattern may be rebuilt from what is left (``"....//"`` loses ``"../"`` once
+        # and still holds one), and a shell needs every one of its metacharacters gone
         if (
             receiver is not None
             and method == "replace"
@@ -354,11 +363,18 @@ class Calls(FrameBase):
             and isinstance(args[0].const, str)
             and isinstance(args[1].const, str)
             and args[0].const in _META
+            and len(args[0].const) == 1
             and args[0].const not in args[1].const
             and receiver.taint
         ):
-            classes = _META[args[0].const]
-            return Val(frozenset(t.clear(classes) for t in receiver.deep_taint()))
+            char = args[0].const
+            out = set()
+            for t in receiver.deep_taint():
+                t = t.clear(frozenset({"no" + char}))
+                classes = _META[char] - _ALL_GONE.keys()
+                classes |= {k for k, chars in _ALL_GONE.items() if all("no" + c in t.cleared for c in chars)}
+                out.add(t.clear(classes))
+            return Val(frozenset(out))
         # the pieces of ``x.split(sep)`` hold no ``sep``; ``sep.join(pieces)`` puts it back
         if receiver is not None and method in ("split", "rsplit") and args and not kwargs:
             sep = args[0].const
@@ -415,6 +431,8 @@ class Calls(FrameBase):
             taint = taint | a.deep_taint()
         for v in kwargs.values():
             taint = taint | v.deep_taint()
+        if sunk:
+            taint = frozenset(t for t in taint if t not in sunk)
         rref = ref + "()" if ref else ""
         kind = ""
         k = self.p.kind_of(ref) if ref else ""

@@ -39,6 +39,8 @@ _META: dict[str, frozenset[str]] = {
 }
 
 
+_ALL_GONE: dict[str, frozenset[str]] = {"cmd": frozenset({";", "|", "&", "`", "$"})}
+"""Classes a replacement clears only once every one of these characters is gone."""
 _VALIDATORS = frozenset(
     {"isdigit", "isdecimal", "isnumeric", "isalnum", "isalpha", "isidentifier", "isascii_digits"}
 )

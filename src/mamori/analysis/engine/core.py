@@ -206,6 +206,8 @@ class FrameBase:
     is_view: bool
     cls_ctx: str
     globals_declared: set[str]
+    sunk: set[Taint]
+    """Flows the sink call under evaluation reported (its result does not carry them)."""
     _line = 0
     """The line of the call under evaluation (sources read in it are reported there)."""
 
@@ -296,3 +298,7 @@ class FrameBase:
         ) -> bool: ...
 
         def refine(self, test: ast.expr) -> tuple[Env, Env]: ...
+
+        def check_template(
+            self, ref: str, args: list[Val], kwargs: dict[str, Val], node: ast.Call
+        ) -> None: ...

@@ -51,6 +51,7 @@ class Frame(Statements, Expressions, Calls, Sinks, Summaries, Conditions, Framew
         self.is_view = False
         self.cls_ctx = ""
         self.globals_declared: set[str] = set()
+        self.sunk: set[Taint] = set()
 
     def child(
         self,

@@ -6,6 +6,7 @@ data lives in ``models/*.yaml``; this module holds the conventions that need cod
 from __future__ import annotations
 
 import ast
+import re
 from typing import TYPE_CHECKING
 
 from mamori.analysis._models import Models
@@ -13,7 +14,7 @@ from mamori.analysis._values import (
     Taint,
     Val,
 )
-from mamori.analysis.engine.core import FrameBase, FuncDef, ModuleInfo, _annotation_name
+from mamori.analysis.engine.core import FrameBase, FuncDef, ModuleInfo, _annotation_name, _sink_text
 from mamori.model import TraceStep
 
 if TYPE_CHECKING:
@@ -54,6 +55,42 @@ def _is_dependency(node: ast.FunctionDef | ast.AsyncFunctionDef, a: ast.arg) -> 
             if name.endswith(("Depends", "Security")):
                 return True
     return False
+
+
+_ROUTE_VAR = re.compile(
+    r"<(?:([A-Za-z_][A-Za-z0-9_]*)(?:\([^)]*\))?:)?([A-Za-z_][A-Za-z0-9_]*)>|\{([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z_]+))?\}"
+)
+_SAFE_CONVERTERS = frozenset({"int", "float", "uuid"})
+"""Route converters whose values carry no text an attacker chooses (Werkzeug's, Starlette's)."""
+
+
+def route_variables(node: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+    """The parameters a view receives from its URL: ``<name>``, ``<path:name>`` (Flask,
+    Werkzeug) and ``{name}`` (FastAPI, Starlette) in a route decorator's rule, except those
+    whose converter admits only numbers or UUIDs."""
+    out: set[str] = set()
+    for d in node.decorator_list:
+        if not (isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.args):
+            continue
+        rule = d.args[0]
+        if not (isinstance(rule, ast.Constant) and isinstance(rule.value, str)):
+            continue
+        for m in _ROUTE_VAR.finditer(rule.value):
+            name, conv = (m.group(2), m.group(1)) if m.group(2) else (m.group(3), m.group(4))
+            if conv not in _SAFE_CONVERTERS:
+                out.add(name)
+    return frozenset(out)
+
+
+_RENDERERS: dict[str, tuple[int, int]] = {
+    "flask.render_template": (0, -1),
+    "flask.templating.render_template": (0, -1),
+    "django.shortcuts.render": (1, 2),
+    "django.shortcuts.render_to_response": (0, 1),
+    "django.template.loader.render_to_string": (0, 1),
+}
+"""Template renderers: the position of the template name and of the context (``-1``: the
+keyword arguments are the context)."""
 
 
 class FrameworkSources(FrameBase):
@@ -132,6 +169,34 @@ class FrameworkSources(FrameBase):
             if any("." + prefix + "." in dotted for prefix in self.p.models.validated_stores[store]):
                 return True
         return False
+
+    def check_template(self, ref: str, args: list[Val], kwargs: dict[str, Val], node: ast.Call) -> None:
+        """A template rendered with context values: a tainted value the template prints
+        unescaped is cross-site scripting, reported at the template's line."""
+        pos, ctx_pos = _RENDERERS[ref]
+        name = args[pos] if pos < len(args) else kwargs.get("template_name")
+        if name is None or not isinstance(name.const, str):
+            return
+        rel = self.p.find_template(name.const, self.m.relpath)
+        if rel is None:
+            return
+        uses = self.p.template_uses(rel)
+        if not uses:
+            return
+        if ctx_pos < 0:
+            context = dict(kwargs)
+        else:
+            cv = args[ctx_pos] if ctx_pos < len(args) else kwargs.get("context")
+            context = {k: v for k, v in cv.fields if isinstance(k, str)} if cv is not None else {}
+        via = TraceStep(self.m.relpath, node.lineno, f"{_sink_text(node)} (render)", node.col_offset)
+        for key, v in context.items():
+            taints = v.deep_taint()
+            if not taints:
+                continue
+            for use in uses.get(key, ()):
+                step = TraceStep(rel, use.line, f"{use.text}: {use.why} (sink)")
+                for tt in taints:
+                    self.emit(tt.step(via), "PY-XSS", step, use.text)
 
 
 class FrameworkEntries:

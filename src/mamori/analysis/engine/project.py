@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mamori.analysis._models import Models
+from mamori.analysis._templates import Use, unescaped_uses
 from mamori.analysis._values import (
     CLEAN,
     Taint,
@@ -30,7 +31,7 @@ from mamori.analysis.engine.core import (
     walk,
 )
 from mamori.analysis.engine.frame import Frame
-from mamori.analysis.engine.frameworks import FrameworkEntries, _is_dependency
+from mamori.analysis.engine.frameworks import FrameworkEntries, _is_dependency, route_variables
 from mamori.model import TraceStep
 
 
@@ -79,6 +80,12 @@ class Project(FrameworkEntries):
                     break
                 self.by_suffix.setdefault(".".join(parts[i:]), name)
         self._sink_index = models.sinks
+        self.templates: dict[str, list[str]] = {}
+        """Template files by the name a renderer asks for (path below a ``templates`` folder)."""
+        self.read_file: Callable[[str], str | None] | None = None
+        self._template_uses: dict[str, dict[str, list[Use]]] = {}
+        self.files_read: set[str] = set()
+        """Files other than modules read while analysing the current module (for the cache)."""
         self._serves: dict[str, bool] = {}
         self.modelled = frozenset(models.sinks) | frozenset(models.sanitizers) | models.clean_calls
         """Qualified names of modelled APIs (a project function of that name is modelled)."""
@@ -86,6 +93,36 @@ class Project(FrameworkEntries):
         self._kinds: list[tuple[str, str]] = [
             (prefix, kind) for kind, prefixes in models.kinds.items() for prefix in prefixes
         ]
+
+    def find_template(self, name: str, from_rel: str) -> str | None:
+        """The project file of template ``name`` rendered from module ``from_rel``: the one in
+        the ``templates`` folder nearest to the module (Flask's and Django's app folders)."""
+        rels = self.templates.get(name.lstrip("/"))
+        if not rels:
+            return None
+        if len(rels) == 1:
+            return rels[0]
+        here = from_rel.split("/")[:-1]
+
+        def shared(rel: str) -> int:
+            n = 0
+            for a, b in zip(here, rel.split("/"), strict=False):
+                if a != b:
+                    break
+                n += 1
+            return n
+
+        return max(rels, key=shared)
+
+    def template_uses(self, rel: str) -> dict[str, list[Use]]:
+        """Where template ``rel`` prints each context name unescaped (read once)."""
+        got = self._template_uses.get(rel)
+        if got is None:
+            text = self.read_file(rel) if self.read_file is not None else None
+            got = unescaped_uses(text) if text else {}
+            self._template_uses[rel] = got
+            self.files_read.add(rel)
+        return got
 
     def names_in(self, node: ast.expr) -> frozenset[str]:
         """The variable names an expression reads (memoised per node)."""
@@ -191,6 +228,7 @@ class Project(FrameworkEntries):
         args = _all_args(node.args)
         has_self = bool(fd.cls) and not _is_static(node)
         request_param = self._protocol_param(args[1:] if has_self else args)
+        route_vars = route_variables(node) if frame.is_view else frozenset()
         for i, a in enumerate(args):
             v = CLEAN
             if i == 0 and has_self:
@@ -210,7 +248,7 @@ class Project(FrameworkEntries):
                 )
             elif self._request_param(a, mod, frame.is_view):
                 v = Val(ref=self.models.param_type)
-            elif fastapi and a.annotation is not None and not _is_dependency(node, a):
+            elif (fastapi and not _is_dependency(node, a)) or (frame.is_view and a.arg in route_vars):
                 note = f"{a.arg} (route parameter)"
                 v = Val(
                     taint=frozenset(

@@ -178,7 +178,12 @@ class Sinks(FrameBase):
             if not taints:
                 continue
             step = TraceStep(self.m.relpath, line, f"{text} (sink)", col)
+            r = self.p.models.rules.get(rule)
+            klass = r.klass if r is not None else ""
             for t in taints:
                 self.emit(t, rule, step, text)
                 hit = True
+                # a page fetched from a URL the attacker chose is still the attacker's text
+                if rule_direct and klass != "ssrf" and klass not in t.cleared and ALL not in t.cleared:
+                    self.sunk.add(t)
         return hit

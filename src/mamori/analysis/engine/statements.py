@@ -107,7 +107,8 @@ class Statements(FrameBase):
         elif t is ast.Return:
             assert isinstance(s, ast.Return)
             v = self.eval(s.value) if s.value is not None else Val(const=None)
-            if self.is_view and v.kind != "response":  # a response object was checked when built
+            # a response object was checked when built; a returned dict or list is sent as JSON
+            if self.is_view and v.kind not in ("response", "dict", "list"):
                 self.check_sink("$view-return", (v,), {}, None, s, s.value or s)
             self.ret = join(self.ret, v) if self.ret is not None else v
             return None
