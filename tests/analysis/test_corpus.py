@@ -54,6 +54,7 @@ def _expected(root: Path) -> set[tuple[str, int, str]]:
         "package_root/shop",
         "route_variables",
         "templates",
+        "web_config",
     ],
 )
 def test_scenario_findings_match_expectations(scenario: str) -> None:

@@ -31,6 +31,7 @@ from mamori.analysis._checks import CheckHit, run_checks
 from mamori.analysis._models import Models, load_models
 from mamori.analysis._parse import parse_source
 from mamori.analysis._templates import dom_sinks
+from mamori.analysis._web_checks import run_web_checks
 from mamori.analysis.engine import ModuleInfo, Project, RawFinding, walk
 from mamori.model import Finding, Location, ScanError, TraceStep
 
@@ -243,7 +244,7 @@ def _scan(
                 )
             continue
         nodes = walk(tree)
-        hits = list(run_checks(nodes, rel))
+        hits = [*run_checks(nodes, rel), *run_web_checks(nodes, rel)]
         checks.extend((rel, h) for h in hits)
         mod_raw: list[RawFinding] = []
         notes: list[ScanError] = []
