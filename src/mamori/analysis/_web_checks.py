@@ -110,7 +110,9 @@ def run_web_checks(nodes: Sequence[ast.AST], relpath: str) -> Iterator[CheckHit]
                         credentials.append(node)
             if last == "CORS":
                 origins = _kw(node, "origins") or _kw(node, "resources")
-                any_origin = origins is None or any(_const(n) == "*" for n in ast.walk(origins))
+                any_origin = origins is None or any(
+                    isinstance(n, ast.Constant) and n.value == "*" for n in ast.walk(origins)
+                )
                 if any_origin:
                     wildcard = True
                     if _const(_kw(node, "supports_credentials")) is True:
