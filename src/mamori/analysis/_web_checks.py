@@ -154,13 +154,13 @@ def run_web_checks(nodes: Sequence[ast.AST], relpath: str) -> Iterator[CheckHit]
                     "session cookie readable by scripts",
                 )
         elif isinstance(node, ast.Dict):
-            for k, v in zip(node.keys, node.values, strict=False):
-                if k is not None and _const(k) == "SESSION_COOKIE_HTTPONLY" and _const(v) is False:
+            for dk, dv in zip(node.keys, node.values, strict=False):
+                if dk is not None and _const(dk) == "SESSION_COOKIE_HTTPONLY" and _const(dv) is False:
                     yield CheckHit(
                         "PY-COOKIEFLAG",
-                        k.lineno,
-                        k.col_offset,
-                        _text(k),
+                        dk.lineno,
+                        dk.col_offset,
+                        _text(dk),
                         "session cookie readable by scripts",
                     )
     # credentials allowed where the whole application allows any origin (Flask-CORS): the
