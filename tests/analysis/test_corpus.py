@@ -55,6 +55,7 @@ def _expected(root: Path) -> set[tuple[str, int, str]]:
         "route_variables",
         "templates",
         "web_config",
+        "graphql",
     ],
 )
 def test_scenario_findings_match_expectations(scenario: str) -> None:

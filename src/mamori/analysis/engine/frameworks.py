@@ -14,7 +14,14 @@ from mamori.analysis._values import (
     Taint,
     Val,
 )
-from mamori.analysis.engine.core import FrameBase, FuncDef, ModuleInfo, _annotation_name, _sink_text
+from mamori.analysis.engine.core import (
+    FrameBase,
+    FuncDef,
+    ModuleInfo,
+    _all_args,
+    _annotation_name,
+    _sink_text,
+)
 from mamori.model import TraceStep
 
 if TYPE_CHECKING:
@@ -206,6 +213,7 @@ class FrameworkEntries:
     defs: dict[str, FuncDef]
     active: set[str]
     _serves: dict[str, bool]
+    _gql: dict[str, frozenset[str]]
 
     def _request_param(self, a: ast.arg, mod: ModuleInfo, is_view: bool) -> bool:
         """Whether parameter ``a`` is a web request a server passes in: annotated with a
@@ -273,3 +281,36 @@ class FrameworkEntries:
                 if any(ref.startswith(m) for m in self.models.route_modules):
                     return True
         return False
+
+    def graphql_args(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, mod: ModuleInfo, is_method: bool
+    ) -> frozenset[str]:
+        """The arguments a GraphQL server fills from the client's query: after ``info`` in a
+        graphene resolver (``resolve_*``) or ``mutate`` of a module importing graphene, and
+        every parameter but ``self``/``info`` of a strawberry field or mutation."""
+        if mod.tree is None:
+            return frozenset()
+        imported = self._graphql_libs(mod)
+        if not imported:
+            return frozenset()
+        args = _all_args(node.args)
+        names = [a.arg for a in args]
+        strawberry = "strawberry" in imported and any(
+            _annotation_name(d.func if isinstance(d, ast.Call) else d).startswith("strawberry.")
+            for d in node.decorator_list
+        )
+        if strawberry:
+            skip = {"self", "cls", "root", "info"}
+            return frozenset(n for n in names[1 if is_method else 0 :] if n not in skip)
+        resolver = node.name.startswith("resolve_") or node.name == "mutate"
+        if "graphene" in imported and resolver and "info" in names:
+            return frozenset(names[names.index("info") + 1 :])
+        return frozenset()
+
+    def _graphql_libs(self, mod: ModuleInfo) -> frozenset[str]:
+        got = self._gql.get(mod.name)
+        if got is None:
+            roots = {n.split(".")[0] for n in _imported(mod.tree.body)} if mod.tree is not None else set()
+            got = frozenset(roots & {"graphene", "strawberry"})
+            self._gql[mod.name] = got
+        return got

@@ -87,6 +87,7 @@ class Project(FrameworkEntries):
         self.files_read: set[str] = set()
         """Files other than modules read while analysing the current module (for the cache)."""
         self._serves: dict[str, bool] = {}
+        self._gql: dict[str, frozenset[str]] = {}
         self.modelled = frozenset(models.sinks) | frozenset(models.sanitizers) | models.clean_calls
         """Qualified names of modelled APIs (a project function of that name is modelled)."""
         self._names: dict[ast.AST, frozenset[str]] = {}
@@ -229,6 +230,7 @@ class Project(FrameworkEntries):
         has_self = bool(fd.cls) and not _is_static(node)
         request_param = self._protocol_param(args[1:] if has_self else args)
         route_vars = route_variables(node) if frame.is_view else frozenset()
+        gql_vars = self.graphql_args(node, mod, has_self) if not route_vars else frozenset()
         for i, a in enumerate(args):
             v = CLEAN
             if i == 0 and has_self:
@@ -248,8 +250,8 @@ class Project(FrameworkEntries):
                 )
             elif self._request_param(a, mod, frame.is_view):
                 v = Val(ref=self.models.param_type)
-            elif (fastapi and not _is_dependency(node, a)) or (frame.is_view and a.arg in route_vars):
-                note = f"{a.arg} (route parameter)"
+            elif (fastapi and not _is_dependency(node, a)) or a.arg in route_vars or a.arg in gql_vars:
+                note = f"{a.arg} (GraphQL argument)" if a.arg in gql_vars else f"{a.arg} (route parameter)"
                 v = Val(
                     taint=frozenset(
                         {
