@@ -1,7 +1,7 @@
 """The analysis stage: find vulnerabilities in a project's own Python code.
 
 :func:`scan_code` parses every Python file (any Python version, see :mod:`._parse`), follows
-untrusted data through the whole project with the taint engine (:mod:`._engine`), runs the
+untrusted data through the whole project with the taint engine (:mod:`.engine`), runs the
 checks that need no flow (:mod:`._checks`) and returns :class:`mamori.model.Finding` values
 with their traces. Models (sources, sinks, sanitisers, rules) are YAML data in ``models/``;
 users add their own folders with ``model_dirs``.
@@ -28,16 +28,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from mamori.analysis._checks import run_checks
-from mamori.analysis._engine import ModuleInfo, Project, RawFinding, walk
+from mamori.analysis._checks import CheckHit, run_checks
 from mamori.analysis._models import BUNDLED, Models, load_models
 from mamori.analysis._parse import parse_source
+from mamori.analysis._templates import dom_sinks
+from mamori.analysis._web_checks import run_web_checks
+from mamori.analysis.engine import ModuleInfo, Project, RawFinding, walk
 from mamori.model import Finding, Location, ScanError, TraceStep
 from mamori.pyfacts import FactsCache
 
 __all__ = ["ENGINE_VERSION", "CodeScanResult", "parse_source", "scan_code"]
 
-ENGINE_VERSION = "5"
+ENGINE_VERSION = "6"
 """Bumped whenever the engine or its bundled models change what they report."""
 
 _SKIP_DIRS = frozenset(
@@ -75,13 +77,33 @@ class CodeScanResult:
     """Files analysed in this run; the others' results came from the cache."""
 
 
-def _discover(root: Path) -> list[Path]:
+_PAGE_SUFFIXES = (".html", ".htm", ".jinja", ".jinja2", ".j2")
+"""Templates and pages: read for the values a render call passes and for inline scripts."""
+
+
+def _discover(root: Path) -> tuple[list[Path], list[Path]]:
+    """The Python files and the pages (templates, HTML) under ``root``."""
     out: list[Path] = []
+    pages: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.endswith(".egg-info"))
         for f in sorted(filenames):
             if f.endswith((".py", ".pyw")):
                 out.append(Path(dirpath) / f)
+            elif f.endswith(_PAGE_SUFFIXES):
+                pages.append(Path(dirpath) / f)
+    return out, pages
+
+
+def _template_names(page_rels: Sequence[str]) -> dict[str, list[str]]:
+    """Pages below a ``templates`` folder by the name a renderer asks for."""
+    out: dict[str, list[str]] = {}
+    for rel in page_rels:
+        parts = rel.split("/")
+        if "templates" not in parts[:-1]:
+            continue
+        i = len(parts) - 1 - parts[::-1].index("templates")
+        out.setdefault("/".join(parts[i + 1 :]), []).append(rel)
     return out
 
 
@@ -149,10 +171,25 @@ def _scan(
 ) -> CodeScanResult:
     root = Path(root).resolve()
     models = load_models(model_dirs)
-    paths = [Path(f).resolve() for f in files] if files is not None else _discover(root)
+    if files is not None:
+        given = [Path(f).resolve() for f in files]
+        paths = [p for p in given if not p.name.endswith(_PAGE_SUFFIXES)]
+        page_paths = [p for p in given if p.name.endswith(_PAGE_SUFFIXES)]
+    else:
+        paths, page_paths = _discover(root)
     errors: list[ScanError] = []
     sources: dict[str, bytes] = {}
     hashes: dict[str, str] = {}
+    pages: dict[str, str] = {}
+    for p in page_paths:
+        rel = p.relative_to(root).as_posix() if p.is_relative_to(root) else p.as_posix()
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            errors.append(ScanError(rel, f"skipped: could not read ({exc.strerror or exc})"))
+            continue
+        pages[rel] = data.decode("utf-8", "replace")
+        hashes[rel] = hashlib.sha256(data).hexdigest()
     for p in paths:
         try:
             rel = p.relative_to(root).as_posix()
@@ -190,6 +227,8 @@ def _scan(
         return parsed.tree
 
     project = Project(models, modules, lambda m: parse(m.relpath))
+    project.templates = _template_names(sorted(pages))
+    project.read_file = pages.get
     raw: list[RawFinding] = []
     checks: list[tuple[str, Any]] = []
     total = len(sources)
@@ -217,7 +256,7 @@ def _scan(
                 )
             continue
         nodes = walk(tree)
-        hits = list(run_checks(nodes, rel))
+        hits = [*run_checks(nodes, rel), *run_web_checks(nodes, rel)]
         checks.extend((rel, h) for h in hits)
         mod_raw: list[RawFinding] = []
         notes: list[ScanError] = []
@@ -225,6 +264,7 @@ def _scan(
         if models.may_read_source(_words(sources[rel])):
             before = dict(project.findings)
             project.touched = set()
+            project.files_read = set()
             project.incomplete = []
             try:
                 project.analyse_module(by_rel[rel])
@@ -240,7 +280,9 @@ def _scan(
             )
             errors.extend(notes)
             mod_raw = [f for k, f in project.findings.items() if k not in before]
-            deps = sorted({modules[m].relpath for m in project.touched if m in modules} - {rel})
+            deps = sorted(
+                ({modules[m].relpath for m in project.touched if m in modules} | project.files_read) - {rel}
+            )
         raw.extend(mod_raw)
         if cache is not None:
             cache.put(
@@ -248,6 +290,11 @@ def _scan(
                 hashes,
                 {"taint": mod_raw, "checks": hits, "error": None, "notes": notes, "deps": deps},
             )
+    for rel in sorted(pages):
+        checks.extend(
+            (rel, CheckHit("JS-DOMXSS", d.line, 0, d.text, f"{d.source} (line {d.source_line})"))
+            for d in dom_sinks(pages[rel])
+        )
     if progress is not None:
         progress(total, total)
     if cache is not None:
