@@ -20,9 +20,10 @@ import hashlib
 import os
 import pickle
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = ["ROUTE_DECORATORS", "VIEW_METHODS", "FactsCache", "FileFacts", "FunctionFacts", "file_facts"]
 
@@ -291,6 +292,24 @@ def _version() -> str:
     return hashlib.sha256(source).hexdigest()[:16]
 
 
+class _Files(Mapping[str, "FileFacts"]):
+    """The files of one scan root the analysis met: relative path → facts, decoded on access."""
+
+    def __init__(self, cache: FactsCache) -> None:
+        self.cache = cache
+        self.by_rel: dict[str, str] = {}
+
+    def __getitem__(self, rel: str) -> FileFacts:
+        found = self.cache._get(self.by_rel[rel])
+        return found if found is not None else EMPTY
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.by_rel)
+
+    def __len__(self) -> int:
+        return len(self.by_rel)
+
+
 class FactsCache:
     """File facts keyed by content hash: in memory for one run, in ``cache_dir`` across runs.
 
@@ -304,10 +323,18 @@ class FactsCache:
         self.cache_dir = cache_dir
         self.version = _version()
         self.entries: dict[str, FileFacts] = {}
-        """Content hash → facts."""
+        """Content hash → facts (decoded)."""
+        self._blobs: dict[str, bytes] = {}
+        """Content hash → facts as read from disk, each decoded only when it is asked for (a
+        second scan of an unchanged tree asks for almost none)."""
         self.used: set[str] = set()
-        self.seen: dict[Path, dict[str, FileFacts]] = {}
+        self.seen: dict[Path, _Files] = {}
         """Scan root → its files' facts, as the analysis met them in this run."""
+        self.keys: dict[Path, dict[str, str]] = {}
+        """Scan root → its files' cache keys (what :meth:`digest` of a root is made of)."""
+        self.memo: dict[str, Any] = {}
+        """Results derived from a whole tree's facts (the entry index), by :meth:`digest`."""
+        self._memo_used: set[str] = set()
         self.parsed = 0
         self.dirty = False
         if cache_dir is not None:
@@ -317,9 +344,30 @@ class FactsCache:
                 if isinstance(data, dict) and data.get("version") == self.version:
                     entries = data.get("entries")
                     if isinstance(entries, dict):
-                        self.entries = entries
+                        self._blobs = entries
+                    memo = data.get("memo")
+                    if isinstance(memo, dict):
+                        self.memo = memo
             except (OSError, pickle.PickleError, EOFError, AttributeError, KeyError, TypeError, ValueError):
-                self.entries = {}
+                self._blobs = {}
+
+    def _get(self, k: str) -> FileFacts | None:
+        found = self.entries.get(k)
+        if found is None and k in self._blobs:
+            try:
+                decoded = pickle.loads(self._blobs.pop(k))
+            except Exception:  # a damaged entry is parsed again
+                return None
+            if isinstance(decoded, FileFacts):
+                self.entries[k] = found = decoded
+        return found
+
+    def _files(self, root: Path) -> _Files:
+        resolved = Path(root).resolve()
+        files = self.seen.get(resolved)
+        if files is None:
+            files = self.seen[resolved] = _Files(self)
+        return files
 
     @staticmethod
     def key(data: bytes, rel: str) -> str:
@@ -330,7 +378,7 @@ class FactsCache:
         """Record the facts of a file of ``root`` that another stage has already parsed."""
         k = self.key(data, rel)
         self.used.add(k)
-        found = self.entries.get(k)
+        found = self._get(k)
         if found is None:
             try:
                 found = file_facts(tree, rel) if tree is not None else EMPTY
@@ -338,13 +386,49 @@ class FactsCache:
                 found = EMPTY
             self.entries[k] = found
             self.dirty = True
-        self.seen.setdefault(Path(root).resolve(), {})[rel] = found
+        self._files(root).by_rel[rel] = k
+        self.keys.setdefault(Path(root).resolve(), {})[rel] = k
 
     def note(self, root: Path, rel: str, data: bytes) -> None:
         """Record a file of ``root`` the analysis did not parse (its result was cached)."""
-        self.seen.setdefault(Path(root).resolve(), {})[rel] = self.facts(rel, data)
+        k = self.key(data, rel)
+        self.used.add(k)
+        if k not in self.entries and k not in self._blobs:
+            self.facts(rel, data)
+        self._files(root).by_rel[rel] = k
+        self.keys.setdefault(Path(root).resolve(), {})[rel] = k
 
-    def files_of(self, root: Path) -> dict[str, FileFacts] | None:
+    def digest(self, root: Path, extra: str = "") -> str | None:
+        """One hash of every file of ``root`` met in this run (None if none was): the key of
+        results derived from the whole tree, so that an unchanged tree derives nothing again."""
+        keys = self.keys.get(Path(root).resolve())
+        if not keys:
+            return None
+        h = hashlib.sha256(extra.encode("utf-8", "surrogateescape"))
+        for rel in sorted(keys):
+            h.update(b"\0" + keys[rel].encode())
+        return h.hexdigest()
+
+    def recall(self, name: str, digest: str | None) -> Any:
+        """A result derived earlier from a tree with this :meth:`digest`, or None."""
+        if digest is None:
+            return None
+        key = f"{name}:{digest}"
+        found = self.memo.get(key)
+        if found is not None:
+            self._memo_used.add(key)
+        return found
+
+    def remember(self, name: str, digest: str | None, value: Any) -> None:
+        """Keep ``value`` (picklable, small) as derived from a tree with this :meth:`digest`."""
+        if digest is None:
+            return
+        key = f"{name}:{digest}"
+        self.memo[key] = value
+        self._memo_used.add(key)
+        self.dirty = True
+
+    def files_of(self, root: Path) -> Mapping[str, FileFacts] | None:
         """Every file of ``root`` the analysis met in this run, or None if it did not scan it."""
         return self.seen.get(Path(root).resolve())
 
@@ -352,7 +436,7 @@ class FactsCache:
         """The facts of a file, parsing it only when neither memory nor disk has them."""
         k = self.key(data, rel)
         self.used.add(k)
-        found = self.entries.get(k)
+        found = self._get(k)
         if found is not None:
             return found
         self.parsed += 1
@@ -380,19 +464,30 @@ class FactsCache:
             except (OSError, ValueError):
                 continue
             out[rel] = self.facts(rel, data)
+            self.keys.setdefault(Path(root).resolve(), {})[rel] = self.key(data, rel)
         return out
 
     def save(self) -> None:
         """Write the facts of the files seen in this run (entries of vanished files are dropped)."""
         if self.cache_dir is None or not self.dirty:
             return
-        keep = {k: v for k, v in self.entries.items() if k in self.used}
+        keep = {k: v for k, v in self._blobs.items() if k in self.used}
+        keep.update(
+            (k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL))
+            for k, v in self.entries.items()
+            if k in self.used
+        )
+        memo = {k: v for k, v in self.memo.items() if k in self._memo_used}
         target = Path(self.cache_dir) / self.FILE
         tmp = target.with_name(f"{self.FILE}.{os.getpid()}.tmp")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             with tmp.open("wb") as fh:
-                pickle.dump({"version": self.version, "entries": keep}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(
+                    {"version": self.version, "entries": keep, "memo": memo},
+                    fh,
+                    protocol=pickle.HIGHEST_PROTOCOL,
+                )
             os.replace(tmp, target)
         except OSError:
             tmp.unlink(missing_ok=True)
