@@ -247,15 +247,17 @@ def _scan(
             continue
         tree = parse(rel)
         analysed += 1
-        if facts is not None:
-            facts.add_tree(root, rel, sources[rel], tree)
         if tree is None:
+            if facts is not None:
+                facts.add_tree(root, rel, sources[rel], None)
             if cache is not None:
                 cache.put(
                     rel, hashes, {"taint": [], "checks": [], "error": parse_errors.get(rel), "deps": []}
                 )
             continue
         nodes = walk(tree)
+        if facts is not None:
+            facts.add_tree(root, rel, sources[rel], tree, nodes)
         hits = [*run_checks(nodes, rel), *run_web_checks(nodes, rel)]
         checks.extend((rel, h) for h in hits)
         mod_raw: list[RawFinding] = []

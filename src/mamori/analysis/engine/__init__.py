@@ -54,10 +54,10 @@ from mamori.analysis.engine.core import (
     ModuleInfo,
     RawFinding,
     Summary,
-    walk,
 )
 from mamori.analysis.engine.frame import Frame
 from mamori.analysis.engine.project import Project
+from mamori.pyfacts import walk
 
 __all__ = [
     "ENTRY_BUDGET",

@@ -113,25 +113,6 @@ class FuncDef:
     """For methods: ``py:`` + qualified name of the class."""
 
 
-def walk(tree: ast.AST) -> list[ast.AST]:
-    """Every node of ``tree``, breadth first (a faster :func:`ast.walk` that returns a list)."""
-    out: list[ast.AST] = [tree]
-    i = 0
-    ast_type = ast.AST
-    while i < len(out):
-        node = out[i]
-        i += 1
-        for name in node._fields:
-            if name == "ctx":  # Load/Store/Del singletons: nothing below them
-                continue
-            v = getattr(node, name, None)
-            if isinstance(v, list):
-                out.extend(x for x in v if isinstance(x, ast_type))
-            elif isinstance(v, ast_type):
-                out.append(v)
-    return out
-
-
 def _all_args(a: ast.arguments) -> list[ast.arg]:
     out = [*a.posonlyargs, *a.args]
     if a.vararg:

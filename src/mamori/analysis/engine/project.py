@@ -28,11 +28,11 @@ from mamori.analysis.engine.core import (
     _all_args,
     _is_classmethod,
     _is_static,
-    walk,
 )
 from mamori.analysis.engine.frame import Frame
 from mamori.analysis.engine.frameworks import FrameworkEntries, _is_dependency, route_variables
 from mamori.model import TraceStep
+from mamori.pyfacts import walk
 
 
 class Project(FrameworkEntries):
