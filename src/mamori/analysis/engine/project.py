@@ -63,6 +63,8 @@ class Project(FrameworkEntries):
         """(module path, what) of analyses cut short by their budget."""
         self.touched: set[str] = set()
         """Modules read while analysing the current entry module (for the cache)."""
+        self.loaded = 0
+        """Modules parsed and evaluated so far (the scan starts afresh past a limit)."""
         self.by_suffix: dict[str, str] = {}
         for name in list(modules):
             parts = name.split(".")
@@ -146,6 +148,7 @@ class Project(FrameworkEntries):
         self.touched.add(mod.name)
         if not mod.loaded:
             mod.loaded = True
+            self.loaded += 1
             mod.tree = self._load(mod)
             if mod.tree is not None:
                 mod.evaluating = True
