@@ -9,6 +9,9 @@ with the load average (the machine may be shared).
 - mamori *one file changed*: after appending a comment to ``--touch`` (default
   ``utils/functional.py``, which most of Django imports).
 - Bandit: ``bandit -r -q -f json -o /dev/null DIR`` (its default rules), in the same run.
+- Semgrep CE (with ``--semgrep`` and ``--semgrep-rules``): ``semgrep scan --config RULES
+  --metrics=off`` with semgrep/semgrep-rules' ``python/`` folder merged into one file (its
+  registry is unreachable here), in the same run.
 
 The JSON report's ``stats`` (files covered, files analysed in this run) is printed for each mamori
 run, so a re-scan that analysed anything shows it.
@@ -17,6 +20,7 @@ Usage (from the repository root; Django's source fetched outside the repository)
 
     .venv/bin/python benchmarks/bench_code_cli.py DJANGO_SRC/django [--repeat 3]
         [--bandit ../ext/banditvenv/bin/bandit]
+        [--semgrep ../ext/semgrepvenv/bin/semgrep --semgrep-rules ../ext/semgrep-rules/python-merged.yaml]
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--bandit", default=shutil.which("bandit") or "bandit")
     parser.add_argument("--touch", default="utils/functional.py")
+    parser.add_argument("--semgrep", help="the semgrep command (Semgrep CE), optional")
+    parser.add_argument("--semgrep-rules", type=Path, help="one YAML file of Semgrep rules")
     args = parser.parse_args()
     env0 = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     print(f"load average before: {os.getloadavg()}")
@@ -55,6 +61,7 @@ def main() -> int:
     warm: list[Run] = []
     changed: list[Run] = []
     bandit: list[Run] = []
+    semgrep: list[Run] = []
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / args.source.name
         shutil.copytree(args.source, tree)
@@ -73,12 +80,23 @@ def main() -> int:
             print(f"  one file changed {i + 1}: {changed[-1].wall:.2f} wall s, {_stats(out)}", flush=True)
             bandit.append(run([args.bandit, "-r", "-q", "-f", "json", "-o", os.devnull, str(tree)], env=env0))
             print(f"  bandit run {i + 1}: {bandit[-1].cpu:.2f} CPU s (exit {bandit[-1].code})", flush=True)
+            if args.semgrep and args.semgrep_rules:
+                sg = [args.semgrep, "scan", "--config", str(args.semgrep_rules), "--metrics=off"]
+                sg += ["--disable-version-check", "--json", "-o", os.devnull, "-q", str(tree)]
+                semgrep.append(run(sg, env=env0))
+                print(
+                    f"  semgrep run {i + 1}: {semgrep[-1].cpu:.2f} CPU s (exit {semgrep[-1].code})",
+                    flush=True,
+                )
     print()
     m_cold = summary("mamori scan, cold", cold)
     summary("mamori re-scan, unchanged", warm)
     summary("mamori, one file changed", changed)
     b = summary("bandit -r", bandit)
     print(f"\ncold CPU ratio (Bandit / mamori): {b / m_cold:.2f}x")
+    if semgrep:
+        sgm = summary("semgrep scan (CE)", semgrep)
+        print(f"cold CPU ratio (Semgrep / mamori): {sgm / m_cold:.2f}x")
     print(f"load average after: {os.getloadavg()}")
     return 0
 
