@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 from types import ModuleType
 
-from mamori.fix._code import CodeTarget, rewrite_code
+from mamori.fix.fixers import CodeTarget, rewrite_code
 
 from .conftest import FIXTURES
 

@@ -26,7 +26,6 @@ from typing import Any
 
 from mamori.errors import InputError
 from mamori.fix._choose import VersionChooser
-from mamori.fix._code import CodeTarget, guess_paramstyle, rewrite_code
 from mamori.fix._index import PackageIndex
 from mamori.fix._manifests import (
     REGENERATED,
@@ -49,6 +48,7 @@ from mamori.fix._verify import (
     tests_still_pass,
     write_atomic,
 )
+from mamori.fix.fixers import CodeTarget, guess_paramstyle, rewrite_code
 from mamori.fix.interface import FileEdit, FixReport, FixResult, Patch, Verification
 from mamori.inventory.interface import Component
 from mamori.model import Finding, Report
