@@ -52,6 +52,8 @@ class TestCommand:
     argv: tuple[str, ...]
     kind: str
     """``pytest``, ``unittest``, ``tox``, ``nox``, ``npm`` or ``custom``."""
+    pythonpath: tuple[str, ...] = ()
+    """Folders put on the test process's ``PYTHONPATH`` after the project (coverage.py's copy)."""
 
     def display(self) -> str:
         """The command as a user would type it."""
@@ -65,6 +67,8 @@ class TestRun:
     returncode: int
     passed: frozenset[str] | None
     output: str
+    failed: int | None = None
+    """How many tests failed or errored, when the runner reports per-test outcomes."""
 
     @property
     def ok(self) -> bool:
@@ -150,7 +154,9 @@ def run_tests(
         argv.append(f"--junitxml={junit}")
     env = {
         **os.environ,
-        "PYTHONPATH": str(workdir) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "PYTHONPATH": os.pathsep.join(
+            [str(workdir), *command.pythonpath, *filter(None, [os.environ.get("PYTHONPATH", "")])]
+        ),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     try:
@@ -163,27 +169,34 @@ def run_tests(
         return TestRun(127, frozenset(), f"could not run {command.display()}: {exc}")
     output = (proc.stdout + proc.stderr)[-4000:]
     passed: frozenset[str] | None = None
+    failed: int | None = None
     if junit is not None and junit.is_file():
-        passed = _junit_passed(junit)
+        passed, failed = _junit_passed(junit)
         junit.unlink(missing_ok=True)
     elif command.kind == "unittest":
         passed = frozenset(
             m.group(1) for m in re.finditer(r"^(\w+ \([\w.]+\)) \.\.\. ok$", proc.stderr, re.MULTILINE)
         )
-    return TestRun(proc.returncode, passed, output)
+        failed = len(re.findall(r"^\w+ \([\w.]+\) \.\.\. (?:FAIL|ERROR)$", proc.stderr, re.MULTILINE))
+    return TestRun(proc.returncode, passed, output, failed)
 
 
-def _junit_passed(path: Path) -> frozenset[str] | None:
+def _junit_passed(path: Path) -> tuple[frozenset[str] | None, int | None]:
+    """The tests that passed and how many failed or errored (collection errors included)."""
     try:
         tree = ET.parse(path)  # written by pytest itself a moment ago
     except (ET.ParseError, OSError):
-        return None
+        return None, None
     passed = set()
+    failed = 0
     for case in tree.iter("testcase"):
-        if any(child.tag in ("failure", "error", "skipped") for child in case):
+        if any(child.tag in ("failure", "error") for child in case):
+            failed += 1
+            continue
+        if any(child.tag == "skipped" for child in case):
             continue
         passed.add(f"{case.get('classname', '')}::{case.get('name', '')}")
-    return frozenset(passed)
+    return frozenset(passed), failed
 
 
 def tests_still_pass(before: TestRun, after: TestRun) -> tuple[bool, str]:

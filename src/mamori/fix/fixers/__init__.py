@@ -49,6 +49,7 @@ from mamori.fix.fixers import (
 from mamori.fix.fixers._shared import (
     CodeOutcome,
     CodeTarget,
+    Consequence,
     Context,
     Handler,
     NoFix,
@@ -134,6 +135,7 @@ def rewrite_code(
 
 
 def _fix(ctx: Context, target: CodeTarget) -> CodeOutcome:
+    ctx.owner = target.finding_id
     handlers = [h for cwe in target.cwe for h in HANDLERS.get(cwe.upper(), ())]
     if not handlers:
         for cwe in target.cwe:
@@ -147,17 +149,22 @@ def _fix(ctx: Context, target: CodeTarget) -> CodeOutcome:
     first_error: NoFix | None = None
     for line in lines:
         for handler in handlers:
-            saved = (dict(ctx.replacements), set(ctx.imports), dict(ctx.before))
+            saved = (dict(ctx.replacements), set(ctx.imports), dict(ctx.before), dict(ctx.spans))
             try:
                 summary, notes = handler(ctx, line)
             except NoFix as exc:
-                ctx.replacements, ctx.imports, ctx.before = saved
+                ctx.replacements, ctx.imports, ctx.before, ctx.spans = saved
                 if first_error is None and line == lines[0]:
                     first_error = exc
                 if exc.options:  # a definite "no safe rewrite" for this sink
                     return CodeOutcome(False, exc.why, options=exc.options)
                 continue
-            return CodeOutcome(True, summary, tuple(notes))
+            return CodeOutcome(
+                True,
+                summary,
+                tuple(n for n in notes if not isinstance(n, Consequence)),
+                consequences=tuple(n for n in notes if isinstance(n, Consequence)),
+            )
     if first_error is not None:
         return CodeOutcome(False, first_error.why, options=first_error.options)
     return CodeOutcome(False, f"no sink of the expected shape at line {target.line}")
@@ -176,6 +183,7 @@ __all__ = [
     "SESSION_VALUE_PATTERN",
     "CodeOutcome",
     "CodeTarget",
+    "Consequence",
     "guess_paramstyle",
     "rewrite_code",
     "supported_cwes",

@@ -38,6 +38,15 @@ class CodeOutcome:
     summary: str
     notes: tuple[str, ...] = ()
     options: tuple[str, ...] = ()
+    consequences: tuple[str, ...] = ()
+    """Behaviour the rewrite is known to change (``the cookie is no longer sent over plain
+    HTTP``): such a fix is never called verified, whatever the tests say."""
+
+
+class Consequence(str):
+    """A note a fixer returns that predicts a behaviour change a user would notice."""
+
+    __slots__ = ()
 
 
 class NoFix(Exception):
@@ -66,7 +75,9 @@ class Replacer(cst.CSTTransformer):
         inserted = self.before.get(id(original_node))
         if inserted and isinstance(new, cst.SimpleStatementLine | cst.BaseCompoundStatement):
             first = inserted[0].with_changes(leading_lines=new.leading_lines)
-            return cst.FlattenSentinel([first, *inserted[1:], new.with_changes(leading_lines=())])
+            definitions = (cst.FunctionDef, cst.ClassDef)
+            gap = (cst.EmptyLine(), cst.EmptyLine()) if isinstance(new, definitions) else ()
+            return cst.FlattenSentinel([first, *inserted[1:], new.with_changes(leading_lines=gap)])
         return new
 
 
@@ -365,6 +376,9 @@ class Context:
         self.before: dict[int, list[cst.SimpleStatementLine | cst.BaseCompoundStatement]] = {}
         """Statements to insert in front of a statement (keyed by the id of the original)."""
         self.imports: set[str] = set()
+        self.owner = ""
+        """The finding whose fix is being placed (two fixes may not overlap)."""
+        self.spans: dict[int, tuple[str, tuple[int, int], tuple[int, int]]] = {}
         self.aliases = self._aliases()
         self.calls: list[cst.Call] = [n for n in self.positions if isinstance(n, cst.Call)]
         self.source = self.module.code
@@ -539,7 +553,33 @@ class Context:
             args=[cst.Arg(cst.List([cst.Element(i) for i in items]))],
         )
 
+    def add_helper(self, name: str, source: str, at: cst.CSTNode) -> None:
+        """Put the module-level function ``name`` (its ``source``) in front of the top-level
+        statement holding ``at``, once per file."""
+        for statements in self.before.values():
+            if any(isinstance(s, cst.FunctionDef) and s.name.value == name for s in statements):
+                return
+        top: cst.CSTNode = at
+        while top in self.parents and not isinstance(self.parents[top], cst.Module):
+            top = self.parents[top]
+        helper = cst.parse_module(source.rstrip("\n") + "\n\n\n", config=self.module.config_for_parsing)
+        self.before[id(top)] = [*self.before.get(id(top), []), *helper.body]
+
     def replace(self, old: cst.CSTNode, new: cst.CSTNode) -> None:
+        """Replace ``old`` (a node of the original tree) by ``new``.
+
+        Two fixes never rewrite overlapping code: an escape of one fix inside the text another
+        fix turned into a parameterised query would undo it, so the second is refused."""
+        pos = self.positions.get(old)
+        if pos is not None:
+            start, end = (pos.start.line, pos.start.column), (pos.end.line, pos.end.column)
+            for owner, s, e in self.spans.values():
+                if owner != self.owner and s < end and start < e:
+                    raise NoFix(
+                        f"another fix already rewrites the code at line {s[0]}; "
+                        "apply that one first, then run mamori fix again"
+                    )
+            self.spans[id(old)] = (self.owner, start, end)
         self.replacements[id(old)] = new
 
 

@@ -12,6 +12,7 @@ from mamori.fix.fixers._shared import (
     make_call,
     positional_arg,
     source_of,
+    str_literal,
 )
 
 CWES = ("CWE-22", "CWE-23")
@@ -102,8 +103,64 @@ def fix(ctx: Context, line: int) -> tuple[str, list[str]]:
     component = _last_component(value)
     if component is None or (isinstance(component, cst.Call) and "basename" in source_of(component.func)):
         raise NoFix("no user-chosen part found in the path")
-    ctx.replace(component, make_call("os.path.basename", component))
+    if isinstance(value, cst.Call) and source_of(value.func).endswith("_confined_path"):
+        raise NoFix("the path is confined already")
+    base = _base_of(value)
+    if base is None:
+        raise NoFix(
+            "the whole path comes from the input, so the folder it must stay in is not in the code",
+            (
+                "decide which folder the files may come from, resolve the path and check it is inside that folder",
+            ),
+        )
+    ctx.replace(value, make_call("_confined_path", base, value))
+    ctx.add_helper("_confined_path", _HELPER, call)
     ctx.imports.add("os")
-    return "file name reduced with os.path.basename, so it stays inside the intended folder", [
-        "names with folders in them are reduced to their last part"
+    return "path resolved and refused when it leaves its folder (sub-folders keep working)", [
+        "a path that leaves the folder (../, an absolute path, a symlink out) now raises ValueError"
     ]
+
+
+def _base_of(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The folder part of a path expression (everything before the user-chosen last part)."""
+    if isinstance(node, cst.FormattedString):
+        last = max(
+            (i for i, p in enumerate(node.parts) if isinstance(p, cst.FormattedStringExpression)),
+            default=None,
+        )
+        if last is None:
+            return None
+        head = list(node.parts[:last])
+        if not head:
+            return None
+        if not any(isinstance(p, cst.FormattedStringExpression) for p in head):
+            text = "".join(p.value for p in head if isinstance(p, cst.FormattedStringText))
+            return str_literal(text) if text.strip("/") or text == "/" else None
+        return node.with_changes(parts=head)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide | cst.Add):
+        return node.left
+    if isinstance(node, cst.Call):
+        args = [a for a in node.args if a.keyword is None and not a.star]
+        q = source_of(node.func)
+        if len(args) >= 2 and (q.endswith("join") or q.endswith("Path")):
+            if len(args) == 2:
+                return args[0].value
+            return node.with_changes(
+                args=[
+                    a.with_changes(comma=cst.MaybeSentinel.DEFAULT) if i == len(args) - 2 else a
+                    for i, a in enumerate(args[:-1])
+                ]
+            )
+    return None
+
+
+_HELPER = '''\
+def _confined_path(folder, path):
+    """``path`` resolved, refused when it leaves ``folder`` (written by mamori fix against path
+    traversal; sub-folders of ``folder`` keep working)."""
+    root = os.path.realpath(folder)
+    full = os.path.realpath(os.path.join(root, os.fspath(path)))
+    if os.path.commonpath([root, full]) != root:
+        raise ValueError("refused: the path leaves its folder")
+    return full if isinstance(path, str) else type(path)(full)
+'''

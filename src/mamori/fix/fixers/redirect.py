@@ -8,10 +8,9 @@ from mamori.fix.fixers._shared import (
     Context,
     NoFix,
     find_call,
-    parse_expr,
+    make_call,
     positional_arg,
     replace_arg,
-    source_of,
 )
 
 CWES = ("CWE-601",)
@@ -35,10 +34,20 @@ def fix(ctx: Context, line: int) -> tuple[str, list[str]]:
         raise NoFix("the redirect target is not passed as the first argument")
     if isinstance(arg.value, cst.SimpleString):
         raise NoFix("the redirect target is a constant")
-    value = source_of(arg.value)
-    local = parse_expr(f'"/" + urllib.parse.quote(urllib.parse.urlsplit(str({value})).path.lstrip("/\\\\"))')
-    ctx.replace(call, replace_arg(call, arg, local))
+    ctx.replace(call, replace_arg(call, arg, make_call("_local_redirect_target", arg.value)))
+    ctx.add_helper("_local_redirect_target", _HELPER, call)
     ctx.imports.add("urllib.parse")
-    return "redirect contained to a path of this site (scheme and host dropped, path quoted)", [
-        "the query string of the target is dropped; list allowed hosts if external redirects are intended"
-    ]
+    return (
+        "redirect contained to a path of this site (scheme and host dropped; path, query and fragment kept)",
+        ["list allowed hosts if redirects to other sites are intended"],
+    )
+
+
+_HELPER = '''\
+def _local_redirect_target(target):
+    """``target`` as a path of this site: scheme and host dropped, path, query and fragment kept
+    (written by mamori fix against open redirects)."""
+    parts = urllib.parse.urlsplit(str(target))
+    path = "/" + urllib.parse.quote(parts.path.lstrip("/\\\\"), safe="/%:@!$&'()*+,;=-._~")
+    return urllib.parse.urlunsplit(("", "", path, parts.query, parts.fragment))
+'''

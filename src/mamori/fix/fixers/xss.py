@@ -30,10 +30,25 @@ def fix(ctx: Context, line: int) -> tuple[str, list[str]]:
             anchor = anchor or call
     for node in ctx.positions:
         if isinstance(node, cst.Assign | cst.AugAssign) and ctx.line(node) == line:
+            other = _other_use(ctx, node)
+            if other:
+                raise NoFix(
+                    f"the value assigned at line {line} is also used {other}; escaping it there would "
+                    "change the data itself (a lookup key, a stored value), so escape it where the HTML "
+                    "response is built",
+                    ("escape the value in the template or where the HTML string is formed",),
+                )
             candidates.append(node.value)
             anchor = anchor or node
     if anchor is None:
         raise NoFix(f"no response or markup at line {line}")
+    for cand in candidates:
+        if _is_json(ctx, cand):
+            raise NoFix(
+                "the response is JSON: its encoder already quotes the value, and HTML escapes inside "
+                "JSON corrupt the data",
+                ("make sure the response is served as application/json, not text/html",),
+            )
     fixed = 0
     seen: set[int] = set()
     for cand in candidates:
@@ -62,3 +77,37 @@ def fix(ctx: Context, line: int) -> tuple[str, list[str]]:
         raise NoFix("no unescaped value found in the response built here")
     ctx.imports.add("html")
     return "values escaped with html.escape before they reach the response", []
+
+
+_JSON_CALLS = ("jsonify", "json.dumps", "JSONResponse", "JsonResponse", "dumps")
+
+
+def _is_json(ctx: Context, node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.Dict | cst.List):
+        return True
+    if isinstance(node, cst.Call):
+        name = ctx.qualname(node.func)
+        return name.rsplit(".", 1)[-1] in _JSON_CALLS or name.endswith("json.dumps")
+    return False
+
+
+def _other_use(ctx: Context, assign: cst.Assign | cst.AugAssign) -> str:
+    """How a variable assigned at a sink line is used for something other than building the
+    response (``as an argument of get_user() at line 12``), or ``""``."""
+    target = assign.targets[0].target if isinstance(assign, cst.Assign) and len(assign.targets) == 1 else None
+    if isinstance(assign, cst.AugAssign):
+        target = assign.target
+    if not isinstance(target, cst.Name):
+        return ""
+    scope = ctx.function_of(assign)
+    after = ctx.line(assign)
+    for call in ctx.calls:
+        if ctx.line(call) <= after or ctx.function_of(call) is not scope:
+            continue
+        name = source_of(call.func).rsplit(".", 1)[-1]
+        if name in _XSS_SINKS or name in ("format", "join", "str", "escape"):
+            continue
+        for arg in call.args:
+            if isinstance(arg.value, cst.Name) and arg.value.value == target.value:
+                return f"as an argument of {source_of(call.func)}() at line {ctx.line(call)}"
+    return ""
