@@ -174,6 +174,10 @@ class Report:
     """Seconds the scan took."""
     inventory: tuple[Component, ...] = ()
     """The components scanned (for SBOM-shaped outputs such as CycloneDX)."""
+    code_files: int = 0
+    """Python files of the project's own code that the scan covered."""
+    code_files_analysed: int = 0
+    """Of those, the files analysed in this run (the rest came from the cache, unchanged)."""
 
 
 def sort_findings(findings: list[Finding] | tuple[Finding, ...]) -> tuple[Finding, ...]:

@@ -117,10 +117,20 @@ def scan_targets(
         database = _database_info(store)
         findings.extend(findings_from_matches(store.lookup(matchable)))
 
+    facts = None
+    code_stats = [0, 0]
     if options.code:
+        from mamori.config import mamori_home
+        from mamori.pyfacts import FactsCache
+
+        # what the analysis learns of each file is kept for prioritisation's reachability, so
+        # that no file is parsed twice (and, through the cache, not at all on a second scan)
+        facts = FactsCache(mamori_home() / "cache" / "code")
         for p, inv in zip(paths, inventories, strict=True):
             if p.is_dir():
-                code_findings, code_errors = _scan_code(inv.root, base, options, progress, warn)
+                code_findings, code_errors = _scan_code(
+                    inv.root, base, options, progress, warn, facts, code_stats
+                )
                 findings.extend(code_findings)
                 errors.extend(code_errors)
 
@@ -128,7 +138,7 @@ def scan_targets(
         known = _baseline_ids(options.baseline)
         findings = [f for f in findings if f.id not in known]
 
-    findings = _understand(findings, options, config, config_root, store, warn)
+    findings = _understand(findings, options, config, config_root, store, warn, facts, progress)
 
     report = Report(
         findings=sort_findings(_dedupe(findings)),
@@ -138,6 +148,8 @@ def scan_targets(
         components=len(components),
         elapsed=time.perf_counter() - started,
         inventory=tuple(components),
+        code_files=code_stats[0],
+        code_files_analysed=code_stats[1],
     )
     if options.record:
         from mamori.config import results_db_path
@@ -148,7 +160,14 @@ def scan_targets(
 
 
 def _understand(
-    findings: list[Finding], options: ScanOptions, config: dict[str, Any], root: Path, store: Any, warn: Warn
+    findings: list[Finding],
+    options: ScanOptions,
+    config: dict[str, Any],
+    root: Path,
+    store: Any,
+    warn: Warn,
+    facts: Any = None,
+    progress: Any = None,
 ) -> list[Finding]:
     """VEX statements, configured ignores, then SSVC prioritisation."""
     from mamori.prioritize import (
@@ -170,9 +189,19 @@ def _understand(
     if store is None and any(f.kind == "code" for f in findings):
         store = _optional_store(options)
     enrichment = StoreEnrichment(store) if store is not None and store.exists else None
-    return prioritize(
-        findings, enrichment=enrichment, context=asset_context(config), root=root, peers=_peer_ids()
+    if progress is not None and findings:
+        progress.start("prioritising", total=len(findings), unit="findings")
+    out = prioritize(
+        findings,
+        enrichment=enrichment,
+        context=asset_context(config),
+        root=root,
+        peers=_peer_ids(),
+        facts=facts,
     )
+    if progress is not None and findings:
+        progress.finish()
+    return out
 
 
 def _peer_ids() -> dict[str, list[str]]:
@@ -379,15 +408,46 @@ CONFIDENCE_ORDER = {"low": 0, "medium": 1, "high": 2}
 
 
 def _scan_code(
-    root: Path, base: Path, options: ScanOptions, progress: Any, warn: Warn
+    root: Path,
+    base: Path,
+    options: ScanOptions,
+    progress: Any,
+    warn: Warn,
+    facts: Any = None,
+    stats: list[int] | None = None,
 ) -> tuple[list[Finding], list[ScanError]]:
+    """The code findings of ``root`` with paths relative to ``base``; ``stats`` counts files
+    covered and files analysed (not from the cache)."""
+    stats = stats if stats is not None else [0, 0]
     try:
         from mamori.analysis import scan_code
     except ImportError:  # the code analysis stage is optional for dependency-only installs
         return [], []
     from mamori.config import mamori_home
 
-    result = scan_code(root, cache_dir=mamori_home() / "cache" / "code", model_dirs=options.model_dirs)
+    started = False
+
+    def step(done: int, total: int) -> None:
+        nonlocal started
+        if progress is None:
+            return
+        if not started:
+            progress.start("analysing code", total=total, unit="files")
+            started = True
+        if done:
+            progress.advance(1)
+
+    result = scan_code(
+        root,
+        cache_dir=mamori_home() / "cache" / "code",
+        model_dirs=options.model_dirs,
+        facts=facts,
+        progress=step,
+    )
+    if started:
+        progress.finish()
+    stats[0] += result.files_scanned
+    stats[1] += result.files_analysed
     floor = CONFIDENCE_ORDER.get(options.min_confidence, 1)
     kept = [f for f in result.findings if CONFIDENCE_ORDER.get(f.confidence, 2) >= floor]
     if len(kept) < len(result.findings):

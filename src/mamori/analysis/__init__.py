@@ -22,6 +22,7 @@ import hashlib
 import os
 import pickle
 import re
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,9 +30,10 @@ from typing import Any
 
 from mamori.analysis._checks import run_checks
 from mamori.analysis._engine import ModuleInfo, Project, RawFinding, walk
-from mamori.analysis._models import Models, load_models
+from mamori.analysis._models import BUNDLED, Models, load_models
 from mamori.analysis._parse import parse_source
 from mamori.model import Finding, Location, ScanError, TraceStep
+from mamori.pyfacts import FactsCache
 
 __all__ = ["ENGINE_VERSION", "CodeScanResult", "scan_code"]
 
@@ -69,6 +71,8 @@ class CodeScanResult:
     findings: tuple[Finding, ...]
     errors: tuple[ScanError, ...]
     files_scanned: int
+    files_analysed: int = 0
+    """Files analysed in this run; the others' results came from the cache."""
 
 
 def _discover(root: Path) -> list[Path]:
@@ -119,6 +123,7 @@ def scan_code(
     *,
     files: Sequence[Path] | None = None,
     cache_dir: Path | None = None,
+    facts: FactsCache | None = None,
     model_dirs: Sequence[Path] = (),
     progress: Callable[[int, int], None] | None = None,
 ) -> CodeScanResult:
@@ -129,7 +134,7 @@ def scan_code(
     thresholds = gc.get_threshold()
     gc.set_threshold(200_000, 50, 100)
     try:
-        return _scan(root, files, cache_dir, model_dirs, progress)
+        return _scan(root, files, cache_dir, model_dirs, progress, facts)
     finally:
         gc.set_threshold(*thresholds)
 
@@ -140,6 +145,7 @@ def _scan(
     cache_dir: Path | None,
     model_dirs: Sequence[Path],
     progress: Callable[[int, int], None] | None,
+    facts: FactsCache | None = None,
 ) -> CodeScanResult:
     root = Path(root).resolve()
     models = load_models(model_dirs)
@@ -159,7 +165,8 @@ def _scan(
             continue
         sources[rel] = data
         hashes[rel] = hashlib.sha256(data).hexdigest()
-    cache = _Cache(cache_dir, models) if cache_dir is not None else None
+    cache = _Cache(cache_dir, models, model_dirs, root) if cache_dir is not None else None
+    analysed = 0
     modules: dict[str, ModuleInfo] = {}
     by_rel: dict[str, ModuleInfo] = {}
     package = _package_of(root)
@@ -191,6 +198,8 @@ def _scan(
             progress(i, total)
         cached = cache.get(rel, hashes) if cache is not None else None
         if cached is not None:
+            if facts is not None:
+                facts.note(root, rel, sources[rel])
             raw.extend(cached["taint"])
             errors.extend(cached.get("notes", ()))
             checks.extend((rel, h) for h in cached["checks"])
@@ -198,6 +207,9 @@ def _scan(
                 parse_errors[rel] = cached["error"]
             continue
         tree = parse(rel)
+        analysed += 1
+        if facts is not None:
+            facts.add_tree(root, rel, sources[rel], tree)
         if tree is None:
             if cache is not None:
                 cache.put(
@@ -242,7 +254,7 @@ def _scan(
         cache.save()
     findings = _to_findings(raw, checks, models, sources)
     errors.extend(parse_errors[k] for k in sorted(parse_errors))
-    return CodeScanResult(tuple(findings), tuple(errors), len(sources))
+    return CodeScanResult(tuple(findings), tuple(errors), len(sources), analysed)
 
 
 def _line_text(sources: dict[str, bytes], cache: dict[str, list[str]], path: str, line: int) -> str:
@@ -325,14 +337,39 @@ def _suppress(f: Finding, line: str) -> Finding:
     return replace(f, status="not_affected", justification=reason)
 
 
+def _engine_fingerprint(model_dirs: Sequence[Path]) -> str:
+    """A digest of everything that decides what the engine reports: its own source files and
+    every model file (bundled and the user's), by content.
+
+    Stable across processes (the key was once built from ``repr`` of sets, which differ with
+    every process's hash seed, so the cache never hit through the CLI).
+    """
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    files = sorted(here.rglob("*.py")) + sorted(BUNDLED.glob("*.yaml"))
+    for d in model_dirs:
+        files.extend(sorted([*Path(d).glob("*.yaml"), *Path(d).glob("*.yml")]))
+    for f in files:
+        try:
+            digest.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+        except OSError:
+            digest.update(f.name.encode() + b"\0missing\0")
+    return digest.hexdigest()[:16]
+
+
 class _Cache:
     """Per-file results keyed by content hash, engine version and models; one pickle file."""
 
-    def __init__(self, cache_dir: Path, models: Models) -> None:
-        self.path = Path(cache_dir) / "code-cache.pickle"
-        key = repr(sorted(models.rules)) + repr(sorted(models.sources)) + repr(sorted(models.sinks))
-        key += repr(sorted(models.sanitizers.items()))
-        self.version = ENGINE_VERSION + ":" + hashlib.sha256(key.encode()).hexdigest()[:16]
+    def __init__(
+        self, cache_dir: Path, models: Models, model_dirs: Sequence[Path] = (), root: Path | None = None
+    ) -> None:
+        # one file per scanned root: projects whose files share relative paths do not evict
+        # each other's entries
+        tag = (
+            hashlib.sha256(str(root).encode("utf-8", "surrogateescape")).hexdigest()[:16] if root else "code"
+        )
+        self.path = Path(cache_dir) / f"code-cache-{tag}.pickle"
+        self.version = ENGINE_VERSION + ":" + _engine_fingerprint(model_dirs)
         self.entries: dict[str, dict[str, Any]] = {}
         self.dirty = False
         try:
@@ -362,11 +399,19 @@ class _Cache:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(
-                    {"version": self.version, "entries": self.entries}, fh, protocol=pickle.HIGHEST_PROTOCOL
-                )
-            os.replace(tmp, self.path)
+            # a temporary file of this writer's own: two scans (or two verification threads of
+            # `mamori fix`) saving at once must never write through one file
+            fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    pickle.dump(
+                        {"version": self.version, "entries": self.entries},
+                        fh,
+                        protocol=pickle.HIGHEST_PROTOCOL,
+                    )
+                os.replace(tmp, self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
         except OSError:
             pass

@@ -120,6 +120,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in report.errors],
         "target": report.target,
         "components": report.components,
+        "stats": {"code_files": report.code_files, "code_files_analysed": report.code_files_analysed},
     }
 
 
