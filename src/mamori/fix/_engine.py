@@ -20,12 +20,12 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mamori.errors import InputError
 from mamori.fix._choose import VersionChooser
-from mamori.fix._code import CodeTarget, guess_paramstyle, rewrite_code
+from mamori.fix._coverage import Hunk
 from mamori.fix._environ import RunPolicy
 from mamori.fix._index import PackageIndex
 from mamori.fix._manifests import (
@@ -41,6 +41,8 @@ from mamori.fix._manifests import (
 from mamori.fix._verify import (
     OutsideRoot,
     Runs,
+    TestCommand,
+    TestRun,
     check_inside,
     detect_tests,
     extras,
@@ -51,7 +53,8 @@ from mamori.fix._verify import (
     tests_still_pass,
     write_atomic,
 )
-from mamori.fix.interface import FileEdit, FixReport, FixResult, Patch, Verification
+from mamori.fix.fixers import CodeTarget, guess_paramstyle, rewrite_code
+from mamori.fix.interface import WRITTEN, Evidence, FileEdit, FixReport, FixResult, Patch, Verification
 from mamori.inventory.interface import Component
 from mamori.model import Finding, Report
 from mamori.sandbox import clean_stale, scratch_dir
@@ -75,6 +78,8 @@ class _Plan:
     source: str = "rule"
     regen: list[tuple[str, str, str]] = field(default_factory=list)
     """(lockfile path, package, new version): lockfiles the project's own tool regenerates."""
+    consequences: list[str] = field(default_factory=list)
+    """Behaviour the fix is known to change: it is never called verified."""
 
 
 @dataclass
@@ -85,6 +90,18 @@ class _Outcome:
     seconds: float | None = None
     options: tuple[str, ...] = ()
     patch: Patch | None = None
+    evidence: Evidence = field(default_factory=Evidence)
+
+
+@dataclass
+class _Proof:
+    """One verification run of some plans: whether they hold, the status they earn, and why."""
+
+    ok: bool
+    """The tests that passed before still pass and the re-scan is clean (what the combined run needs)."""
+    status: str
+    why: str
+    evidence: Evidence = field(default_factory=Evidence)
 
 
 def fix_project(
@@ -105,6 +122,8 @@ def fix_project(
     lock_tools: bool | None = None,
     workers: int = 2,
     warn: Warn | None = None,
+    include_tests: bool = False,
+    progress: Any = None,
     python: str | None = None,
     allow_network: bool = False,
     unsafe_run_tests: bool = False,
@@ -118,7 +137,9 @@ def fix_project(
     with ``offline=True, index=True`` the advisory database stays as it is while the index is
     still asked (how the benchmarks run). ``lock_tools`` (default: not offline) regenerates
     lockfiles with the project's own tool (npm, uv, poetry, pdm, pipenv) when it is on PATH;
-    otherwise the report names the command to run.
+    otherwise the report names the command to run. ``include_tests`` also rewrites findings in
+    tests, fixtures, examples and vendored code (reported, not rewritten, by default).
+    ``progress`` (``start``/``advance``/``finish``) is told how verification goes.
 
     The project's own commands (its tests, lock tools) run in :mod:`mamori.sandbox`: a scratch
     copy, the allow-list environment, no network unless ``allow_network``. ``python`` (or
@@ -172,7 +193,7 @@ def fix_project(
         use_tools,
         policy,
     )
-    outcomes += _plan_code(root, [f for f in findings if f.kind == "code"])
+    outcomes += _plan_code(root, [f for f in findings if f.kind == "code"], include_tests)
     if llm:
         _llm_drafts(root, outcomes, warn)
 
@@ -198,50 +219,61 @@ def fix_project(
     if verify:
         method = ("tests+install+re-scan" if installing else "tests+re-scan") if tests else "re-scan"
         if tests is None:
-            warnings.append("no tests found: fixes are verified by re-scan (and version resolution) only")
+            warnings.append(
+                "no tests found: fixes are checked by re-scan (and version resolution) only, "
+                "so none is called verified"
+            )
         else:
             run_baseline(root, runs, requirement_files, warnings)
             if runs.blocked:
                 warnings.append(f"the project's tests were not run: {runs.blocked}")
-            elif runs.baseline is not None and not runs.baseline.ok and not runs.baseline.passed:
+            elif runs.baseline is not None and not runs.baseline.ok:
                 warnings.append(
-                    f"the tests fail before any fix ({tests.display()}); they are not used as evidence"
+                    f"the tests fail before any fix ({describe_run(runs.baseline)}; {tests.display()}): "
+                    "no fix is called verified on their evidence"
                 )
     baseline = runs.baseline
 
     candidates = [o for o in outcomes if o.status != "not_possible" and o.plan]
+    progress = progress or _NoProgress()
     if verify:
+        lock = threading.Lock()
+        progress.start(f"verifying {len(candidates)} fixes", total=len(candidates))
 
         def check(o: _Outcome) -> None:
-            ok, why = _prove(root, [o.plan], before, rescan_options, runs)
-            o.status = "verified" if ok else "unverified"
-            o.why = why
-            if ok:
+            proof = _prove(root, [o.plan], before, rescan_options, runs, measure=True)
+            o.status, o.why, o.evidence = proof.status, proof.why, proof.evidence
+            if proof.status in WRITTEN:
                 o.seconds = time.perf_counter() - started
+            with lock:
+                progress.advance()
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             list(pool.map(check, candidates))
-        verified = [o for o in candidates if o.status == "verified"]
+        progress.finish()
+        verified = [o for o in candidates if o.status in WRITTEN]
         combined: bool | None = None
         if len(verified) > 1:
-            ok, why = _prove(root, [o.plan for o in verified], before, rescan_options, runs)
-            combined = ok
-            if not ok:
+            progress.start("verifying the fixes together")
+            proof = _prove(root, [o.plan for o in verified], before, rescan_options, runs)
+            combined = proof.ok
+            if not proof.ok:
                 warnings.append(
-                    f"the verified fixes fail together ({why}); keeping each fix that passes "
+                    f"the verified fixes fail together ({proof.why}); keeping each fix that passes "
                     "together with the ones kept before it"
                 )
                 kept: list[_Outcome] = []
                 for o in verified:
-                    ok2, why2 = _prove(root, [k.plan for k in kept] + [o.plan], before, rescan_options, runs)
-                    if ok2:
+                    again = _prove(root, [k.plan for k in kept] + [o.plan], before, rescan_options, runs)
+                    if again.ok:
                         kept.append(o)
                     else:
                         o.status, o.why, o.seconds = (
                             "unverified",
-                            f"passes alone but conflicts with other fixes: {why2}",
+                            f"passes alone but conflicts with other fixes: {again.why}",
                             None,
                         )
+            progress.finish()
         elif len(verified) == 1:
             combined = True
     else:
@@ -256,11 +288,16 @@ def fix_project(
         except (UnsupportedFile, OSError, UnicodeDecodeError):
             edits = []
         diffs[id(o)] = "".join(e.diff() for e in edits)
-    to_apply = [o for o in candidates if o.status == "verified" or (not verify and o.plan.source == "rule")]
+    to_apply = [o for o in candidates if o.status in WRITTEN or (not verify and o.plan.source == "rule")]
+    try:
+        combined_patch = "".join(e.diff() for e in _render(root, [o.plan for o in to_apply], policy))
+    except (UnsupportedFile, OSError, UnicodeDecodeError) as exc:
+        combined_patch = ""
+        errors.append(f"the fixes could not be rendered together: {exc}")
     applied = False
     branch_name = ""
-    if to_apply and branch:
-        branch_name = _commit_branch(root, branch, [o.plan for o in to_apply], errors, policy)
+    if to_apply and branch and apply:
+        branch_name = _commit_branch(root, branch, to_apply, errors, policy)
     elif to_apply and apply:
         edits = _render(root, [o.plan for o in to_apply], policy)
         for edit in edits:
@@ -286,6 +323,7 @@ def fix_project(
                     applied=(applied or bool(branch_name)) and o in to_apply,
                     notes=tuple(o.plan.notes),
                     options=o.options,
+                    evidence=o.evidence,
                 )
             )
     return FixReport(
@@ -303,6 +341,8 @@ def fix_project(
         applied=applied,
         branch=branch_name,
         errors=tuple(errors) + tuple(f"{e.path}:{e.line}: {e.message}" for e in before.errors),
+        dry_run=not apply,
+        patch=combined_patch,
     )
 
 
@@ -396,12 +436,23 @@ def _plan_dependencies(
     return out
 
 
-def _plan_code(root: Path, findings: Sequence[Finding]) -> list[_Outcome]:
+def _plan_code(root: Path, findings: Sequence[Finding], include_tests: bool = False) -> list[_Outcome]:
     by_file: dict[str, list[Finding]] = defaultdict(list)
+    out: list[_Outcome] = []
     for f in findings:
+        kind = test_code_kind(f.location.path)
+        if kind and not include_tests:
+            out.append(
+                _Outcome(
+                    _Plan([f], f.rule_id, "code", summary=f"in {kind}"),
+                    "not_possible",
+                    f"the finding is in {kind} ({f.location.path}), which is not rewritten by default",
+                    options=("fix it by hand, or pass --include-tests to let mamori rewrite it",),
+                )
+            )
+            continue
         by_file[f.location.path].append(f)
     paramstyle = _project_paramstyle(root)
-    out: list[_Outcome] = []
     for path, group in by_file.items():
         file = root / path
         try:
@@ -431,13 +482,54 @@ def _plan_code(root: Path, findings: Sequence[Finding]) -> list[_Outcome]:
             continue
         for f in group:
             result = outcomes[f.id]
-            plan = _Plan([f], f.rule_id, "code", summary=result.summary, notes=list(result.notes))
+            plan = _Plan(
+                [f],
+                f.rule_id,
+                "code",
+                summary=result.summary,
+                notes=[*result.notes, *result.consequences],
+                consequences=list(result.consequences),
+            )
             if result.fixed:
                 plan.code_targets.append((path, targets[f.id]))
                 out.append(_Outcome(plan))
             else:
                 out.append(_Outcome(plan, "not_possible", result.summary, options=result.options))
     return out
+
+
+_TEST_FOLDERS = {
+    "test": "test code",
+    "tests": "test code",
+    "testing": "test code",
+    "__tests__": "test code",
+    "fixtures": "test fixtures",
+    "examples": "example code",
+    "example": "example code",
+    "vendor": "vendored code",
+    "vendored": "vendored code",
+    "_vendor": "vendored code",
+    "third_party": "vendored code",
+    "site-packages": "vendored code",
+}
+
+
+def test_code_kind(path: str) -> str:
+    """``test code``, ``test fixtures``, ``example code`` or ``vendored code`` for a path that is
+    one of those (a folder component named exactly so, or ``test_*.py``/``*_test.py``/
+    ``conftest.py``); ``""`` for the project's own code (``testcode/`` is not a test folder)."""
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    for part in parts[:-1]:
+        if part in _TEST_FOLDERS:
+            return _TEST_FOLDERS[part]
+    name = parts[-1] if parts else ""
+    if (
+        name == "conftest.py"
+        or (name.startswith("test_") and name.endswith(".py"))
+        or name.endswith("_test.py")
+    ):
+        return "test code"
+    return ""
 
 
 def _target(f: Finding) -> CodeTarget:
@@ -587,28 +679,45 @@ def _prove(
     before: Report,
     options: Any,
     runs: Runs,
-) -> tuple[bool, str]:
+    *,
+    measure: bool = False,
+) -> _Proof:
+    """Render ``plans`` into a scratch copy, run the tests (under coverage with ``measure``) and
+    re-scan; the status they earn and why.
+
+    ``ok`` is whether the tests that passed before still pass and the re-scan is clean (what the
+    combined run of several fixes checks); ``status`` is ``verified`` only when, besides, the
+    tests passed before, they ran every changed line (or imported the upgraded package), and the
+    fix predicts no behaviour change.
+    """
     from mamori.fix._environ import prepare_env, project_pins
     from mamori.scan import scan_targets
 
     tests = runs.tests
     if tests is not None and runs.blocked:
-        return False, runs.blocked
+        return _Proof(False, "unverified", runs.blocked)
     try:
         edits = _render(root, plans, runs.policy)
     except (UnsupportedFile, OSError, UnicodeDecodeError) as exc:
-        return False, str(exc)
+        return _Proof(False, "unverified", str(exc))
     if not edits:
-        return False, "the patch changes nothing"
+        return _Proof(False, "unverified", "the patch changes nothing")
     workdir = scratch_copy(root)
     try:
         for e in edits:
             write_atomic(workdir / e.path, e.after, root=workdir)
         targeted = [f for p in plans for f in p.findings]
         reasons: list[str] = []
+        shortfalls: list[str] = []
+        """Why the evidence falls short of verified (the first one is the status's reason)."""
+        evidence: dict[str, Any] = {}
         deps_only = all(p.kind == "dependency" for p in plans)
         baseline = runs.baseline
-        if tests is not None and baseline is not None and runs.python is not None:
+        if tests is None:
+            shortfalls.append("no tests found to run the changed code")
+        elif baseline is None or runs.python is None:
+            shortfalls.append("the tests could not run before the fix")
+        else:
             run_python = runs.python
             compare = baseline
             installed = ""
@@ -616,7 +725,7 @@ def _prove(
             if runs.user_python:
                 requirement_files = [e.path for e in edits if e.path.endswith(".txt")]
                 if deps_only and not (runs.install and requirement_files):
-                    reasons.append(
+                    shortfalls.append(
                         "tests not run for the upgrade ("
                         + ("offline" if runs.offline else "no requirements file to install")
                         + ")"
@@ -628,7 +737,7 @@ def _prove(
                         pins, extras(tests), base=runs.user_python, offline=runs.offline, policy=runs.policy
                     )
                     if env_python is None:
-                        return False, how
+                        return _Proof(False, "unverified", how)
                     run_python = env_python
                     compare = runs.env_baseline or baseline
                     installed = (
@@ -641,20 +750,48 @@ def _prove(
                         pins, extras(tests), offline=runs.offline, policy=runs.policy
                     )
                     if env_python is None:
-                        return False, how
+                        return _Proof(False, "unverified", how)
                     run_python = env_python
                     installed = f"installed {', '.join(upgraded) or 'the new pins'} into a scratch virtualenv"
                 elif deps_only:
-                    reasons.append("tests not run for the upgrade (no Python pin changed)")
+                    shortfalls.append("tests not run for the upgrade (no Python pin changed)")
                     run_python = ""
             if run_python:
-                after = run_tests(tests, workdir, run_python, policy=runs.policy)
-                ok, why = tests_still_pass(compare, after)
+                base = compare
+                evidence["tests_before"] = describe_run(base)
+                command = tests
+                hunk_list: list[Hunk] = []
+                packages: list[str] = []
+                if measure:
+                    command, hunk_list, packages, why_not = _with_coverage(
+                        tests, workdir, edits, plans, run_python
+                    )
+                    if why_not:
+                        shortfalls.append(why_not)
+                after = run_tests(command, workdir, run_python, policy=runs.policy)
+                evidence["tests_after"] = describe_run(after)
+                ok, why = tests_still_pass(base, after)
                 if not ok:
-                    return False, (f"{installed}: " if installed else "") + why
+                    return _Proof(
+                        False,
+                        "unverified",
+                        (f"{installed}: " if installed else "") + why,
+                        Evidence(**evidence),
+                    )
                 if installed:
                     reasons.append(installed)
-                reasons.append(why + (" there" if installed else ""))
+                if not base.ok:
+                    failing = base.failed if base.failed else None
+                    shortfalls.insert(
+                        0,
+                        f"{failing} tests fail before the fix"
+                        if failing
+                        else "the tests fail before the fix",
+                    )
+                else:
+                    reasons.append(why + (" there" if installed else ""))
+                if measure and command is not tests:
+                    shortfalls.extend(_coverage_verdict(workdir, hunk_list, packages, deps_only, evidence))
         for plan in plans:
             for lock, _name, _version in plan.regen:
                 shown = " ".join(
@@ -665,16 +802,133 @@ def _prove(
                     reasons.append(reason)
         report = scan_targets([workdir], options)
         ok, why = scan_delta(before, report, targeted)
+        evidence["rescan"] = why
         if not ok:
-            return False, why
+            return _Proof(False, "unverified", why, Evidence(**evidence))
         reasons.append(why)
         if deps_only:
             reasons.append("no known advisory affects the new version")
-        if tests is None:
-            reasons.append("no tests to run")
-        return True, "; ".join(reasons)
+        for plan in plans:
+            shortfalls.extend(f"the fix changes behaviour: {c}" for c in plan.consequences)
+        if measure and shortfalls:
+            return _Proof(True, "unverified", "; ".join([*shortfalls, *reasons]), Evidence(**evidence))
+        return _Proof(True, "verified", "; ".join(reasons), Evidence(**evidence))
     finally:
         shutil.rmtree(workdir.parent, ignore_errors=True)
+
+
+def describe_run(run: TestRun) -> str:
+    """``12 passed, 2 failed`` (or the exit status when the runner reports no per-test outcome)."""
+    if run.passed is not None:
+        return f"{len(run.passed)} passed" + (f", {run.failed} failed" if run.failed else "")
+    return "passed" if run.ok else f"failed (exit status {run.returncode})"
+
+
+def _with_coverage(
+    tests: TestCommand, workdir: Path, edits: Sequence[FileEdit], plans: Sequence[_Plan], python: str
+) -> tuple[TestCommand, list[Hunk], list[str], str]:
+    """The test command wrapped in coverage.py for these edits, the hunks to check, the import
+    names of upgraded packages, and why coverage cannot be measured ("" when it can)."""
+    from mamori.fix._coverage import coverage_home, hunks, import_names, wrap
+
+    home = coverage_home()
+    if home is None:
+        return (
+            tests,
+            [],
+            [],
+            "coverage.py is missing from mamori's environment; the changed lines could not be checked",
+        )
+    hunk_list = [hunks(e.path, e.before, e.after) for e in edits if e.path.endswith(".py")]
+    packages = sorted(
+        {
+            n
+            for p in plans
+            if p.kind == "dependency"
+            for _e, name, _o, _v in p.upgrades
+            for n in import_names(python, name)
+        }
+    )
+    sources = sorted({str(Path(h.path).parent.as_posix() or ".") for h in hunk_list}) + packages
+    wrapped = wrap(tests, workdir, sources or ["."], home)
+    if wrapped is None:
+        return (
+            tests,
+            [],
+            [],
+            f"the test command ({tests.display()}) cannot be run under coverage, so no evidence the tests ran the change",
+        )
+    return wrapped, hunk_list, packages, ""
+
+
+def _coverage_verdict(
+    workdir: Path, hunk_list: list[Hunk], packages: list[str], deps_only: bool, evidence: dict[str, Any]
+) -> list[str]:
+    """Why the coverage of the after-run falls short of verified (empty when it does not)."""
+    from mamori.fix._coverage import measure
+
+    cov = measure(workdir, hunk_list, packages)
+    if not cov.measured:
+        return [cov.why]
+    evidence.update(
+        covering_tests=cov.tests,
+        lines_changed=cov.changed,
+        lines_covered=cov.covered,
+        uncovered=cov.uncovered,
+        imported=cov.imported,
+    )
+    short: list[str] = []
+    if packages and not cov.imported:
+        short.append(f"no test imports {', '.join(packages)}, so the tests say nothing about the upgrade")
+    if hunk_list and not deps_only:
+        if cov.changed == 0:
+            short.append("the fix changes no executable line to measure")
+        elif cov.covered < cov.changed:
+            shown = ", ".join(cov.uncovered[:3]) + (" …" if len(cov.uncovered) > 3 else "")
+            short.append(
+                f"no test runs the changed code ({cov.changed - cov.covered} of {cov.changed} changed lines never ran: {shown})"
+            )
+    return short
+
+
+def commit_message(what: str, outcome: _Outcome) -> str:
+    """One fix's commit message: what it fixes, its status and the evidence it rests on."""
+    plan, ev = outcome.plan, outcome.evidence
+    f = plan.findings[0]
+    lines = [
+        f"{what}: {plan.rule}: {plan.summary}",
+        "",
+        f"Fixes {f.rule_id} at {f.location.path}:{f.location.line}.",
+    ]
+    lines.append(f"Status: {outcome.status} (mamori fix)")
+    if outcome.why:
+        lines.append(f"Why: {outcome.why}")
+    if ev.tests_before or ev.tests_after:
+        lines.append(f"Tests: before {ev.tests_before or 'not run'}; after {ev.tests_after or 'not run'}")
+    if ev.lines_changed:
+        lines.append(f"Coverage: {ev.lines_covered} of {ev.lines_changed} changed lines ran")
+    if ev.covering_tests:
+        lines.append(
+            "Run by: " + ", ".join(ev.covering_tests[:10]) + (" …" if len(ev.covering_tests) > 10 else "")
+        )
+    if ev.imported:
+        lines.append("Imported by the tests: " + ", ".join(ev.imported[:5]))
+    if ev.proof:
+        lines.append(f"Proof of vulnerability: {ev.proof}")
+    for note in plan.notes:
+        lines.append(f"Note: {note}")
+    return "\n".join(lines) + "\n"
+
+
+class _NoProgress:
+    def start(self, description: str, total: int | None = None) -> None:
+        """Nothing to show."""
+
+    def advance(self, n: int = 1) -> None:
+        """Nothing to show."""
+
+    def finish(self) -> None:
+        """Nothing to show."""
 
 
 def _cache_dir() -> Path | None:
@@ -687,9 +941,10 @@ def _cache_dir() -> Path | None:
 
 
 def _commit_branch(
-    root: Path, branch: str, plans: Sequence[_Plan], errors: list[str], policy: RunPolicy | None = None
+    root: Path, branch: str, outcomes: Sequence[_Outcome], errors: list[str], policy: RunPolicy | None = None
 ) -> str:
-    """Commit each plan as its own commit on a new branch, through a temporary git worktree.
+    """Commit each fix as its own commit on a new branch, through a temporary git worktree; the
+    message carries the fix's status and evidence.
 
     git runs with hooks, fsmonitor, filters and signing disabled (:mod:`mamori.fix._git`): the
     repository's own configuration may be hostile.
@@ -713,7 +968,8 @@ def _commit_branch(
         raise InputError(f"could not create branch {branch}: {added.stderr.strip()}")
     try:
         done: list[_Plan] = []
-        for plan in plans:
+        for outcome in outcomes:
+            plan = outcome.plan
             try:
                 edits = _render(root, [*done, plan], policy)
             except (UnsupportedFile, OSError) as exc:
@@ -723,7 +979,7 @@ def _commit_branch(
                 write_atomic(work / prefix / e.path, e.after, root=work)
                 git("add", "--", str(prefix / e.path), cwd=work)
             what = "fix(deps)" if plan.kind == "dependency" else "fix(code)"
-            message = f"{what}: {plan.rule}: {plan.summary}\n\nVerified by mamori fix."
+            message = commit_message(what, outcome)
             commit = git(
                 "-c",
                 "user.name=mamori",
