@@ -22,7 +22,18 @@ def _run(sample: Path, home: Path, *args: str) -> subprocess.CompletedProcess[st
     env = {**os.environ, "MAMORI_HOME": str(home), "COLUMNS": "60"}
     env.pop("MAMORI_FIX_PYTHON", None)
     return subprocess.run(
-        [sys.executable, "-m", "mamori", "fix", str(sample), "--offline", "--no-deps", *args],
+        [
+            sys.executable,
+            "-m",
+            "mamori",
+            "fix",
+            str(sample),
+            "--offline",
+            "--no-deps",
+            "--python",
+            sys.executable,
+            *args,
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -49,7 +60,7 @@ def test_dry_run_patch_applies_when_piped_and_summary_is_on_stderr(sample: Path,
     assert "would fix" in proc.stderr and "unverified" in proc.stderr and "refused" in proc.stderr
     assert "would fix" not in patch and "verification:" not in patch  # stdout holds the patch only
     assert max(len(line) for line in patch.splitlines()) > 60  # long lines are not wrapped at COLUMNS
-    assert "mamori's own interpreter" in proc.stderr  # offline, the demo says how it verified
+    assert "verification: tests+re-scan" in " ".join(proc.stderr.split())  # how it verified
     check = subprocess.run(
         ["git", "apply", "--check", "-v", "-"],
         input=patch,

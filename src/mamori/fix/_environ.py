@@ -38,6 +38,10 @@ PASS_THROUGH = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT", "PIP_F
 NPM_PASS_THROUGH = ("npm_config_registry",)
 LOCK_TOOL_PASS_THROUGH = ("UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "UV_PYTHON_DOWNLOADS")
 """Registry settings of the lock tools, passed to lock regeneration only."""
+TRUST_PASS_THROUGH = ("SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS")
+"""Where the host's trusted CA certificates are (a TLS-inspecting proxy's CA among them), passed
+to the steps that reach a registry (installs, lock regeneration) and never to the tests; the
+files they name are mounted read-only. They name certificates, not secrets."""
 INSTALL_TIMEOUT = 900
 _LOCK_SOURCES = ("uv-lock", "poetry-lock", "pdm-lock", "pylock", "pipfile-lock")
 _COMPLETE = ".mamori-complete"
@@ -120,13 +124,22 @@ def _venvs_dir() -> Path:
 
 
 def _pass_through(*, lock_tools: bool = False) -> dict[str, str]:
-    names = (*PASS_THROUGH, *NPM_PASS_THROUGH, *(LOCK_TOOL_PASS_THROUGH if lock_tools else ()))
+    names = (
+        *PASS_THROUGH,
+        *NPM_PASS_THROUGH,
+        *TRUST_PASS_THROUGH,
+        *(LOCK_TOOL_PASS_THROUGH if lock_tools else ()),
+    )
     return {k: v for k in names if (v := os.environ.get(k))}
 
 
 def _local_inputs(env: Mapping[str, str]) -> tuple[Path, ...]:
     """Local files and folders the pip settings name (mounted read-only for the install)."""
     out: list[Path] = []
+    for key in TRUST_PASS_THROUGH:
+        value = env.get(key, "")
+        if os.path.isabs(value) and os.path.exists(value):
+            out.append(Path(value))
     for key in ("PIP_CONSTRAINT", "PIP_FIND_LINKS"):
         for part in env.get(key, "").split():
             value = part[len("file://") :] if part.startswith("file://") else part
