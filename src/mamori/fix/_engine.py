@@ -812,9 +812,89 @@ def _prove(
             shortfalls.extend(f"the fix changes behaviour: {c}" for c in plan.consequences)
         if measure and shortfalls:
             return _Proof(True, "unverified", "; ".join([*shortfalls, *reasons]), Evidence(**evidence))
+        if measure and not deps_only:
+            fired, text = _pov(root, workdir, plans, edits, runs)
+            if fired == "still":
+                return _Proof(True, "unverified", "; ".join([text, *reasons]), Evidence(**evidence))
+            if fired == "proven":
+                evidence["proof"] = text
+                return _Proof(True, "proven", "; ".join([text, *reasons]), Evidence(**evidence))
         return _Proof(True, "verified", "; ".join(reasons), Evidence(**evidence))
     finally:
         shutil.rmtree(workdir.parent, ignore_errors=True)
+
+
+def _pov(
+    root: Path, workdir: Path, plans: Sequence[_Plan], edits: Sequence[FileEdit], runs: Runs
+) -> tuple[str, str]:
+    """Run each code finding's proof of vulnerability (:mod:`mamori.prove`, in the sandbox) on the
+    unpatched project and on the patched copy: ``("proven", why)`` when every one that fired
+    before does not after, ``("still", why)`` when one still fires, ``("", "")`` when no proof
+    fired before (or none can be attempted: no web source, no class, no sandbox).
+
+    After the patch a request must really have been sent and answered without firing; a proof
+    that could not run there (the app did not start, the source line moved into the edit) is
+    no evidence either way."""
+    from mamori.prove import prove_findings
+
+    code = [f for p in plans if p.kind == "code" for f in p.findings if f.trace]
+    if not code:
+        return "", ""
+    python = Path(runs.python) if runs.python else None
+    unsafe = runs.policy.unsafe
+    before = prove_findings(root, code, python=python, unsafe=unsafe)
+    fired = [(f, p) for f, p in zip(code, before, strict=True) if p is not None and p.status == "proven"]
+    if not fired:
+        return "", ""
+    moved = [_moved(f, edits) for f, _p in fired]
+    if any(m is None for m in moved):
+        return "", ""
+    after = prove_findings(workdir, [m for m in moved if m is not None], python=python, unsafe=unsafe)
+    for (f, _p), proof in zip(fired, after, strict=True):
+        where = f"{f.rule_id} at {f.location.path}:{f.location.line}"
+        if proof is not None and proof.status == "proven":
+            return "still", f"the proof of vulnerability still fires after the fix ({where}): {proof.reason}"
+        if proof is None or proof.request is None:
+            return "", ""
+    first = fired[0][1]
+    sent = first.request.get("curl") if first.request else ""
+    return "proven", (
+        f"the proof of vulnerability fired before the fix and not after ({first.reason}"
+        + (f"; request: {sent}" if sent else "")
+        + ")"
+    )
+
+
+def _moved(finding: Finding, edits: Sequence[FileEdit]) -> Finding | None:
+    """``finding`` with its trace's lines moved to where they are after ``edits``; None when a
+    step before the sink is itself changed (no request plan can be read from it). The sink's
+    line is the one the fix rewrites: it moves with the unchanged lines above it."""
+    import difflib
+
+    by_path = {e.path: e for e in edits}
+
+    def line_after(path: str, line: int, *, sink: bool) -> int | None:
+        edit = by_path.get(path)
+        if edit is None:
+            return line
+        a, b = edit.before.splitlines(), edit.after.splitlines()
+        offset = 0
+        for block in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks():
+            if block.a < line <= block.a + block.size:
+                return line - block.a + block.b
+            if block.a + block.size < line:
+                offset = block.b - block.a
+        return line + offset if sink else None
+
+    steps = []
+    for i, step in enumerate(finding.trace):
+        moved = line_after(step.path, step.line, sink=i == len(finding.trace) - 1)
+        if moved is None:
+            return None
+        steps.append(replace(step, line=moved))
+    where = finding.location
+    line = line_after(where.path, where.line, sink=True) or where.line
+    return replace(finding, trace=tuple(steps), location=replace(where, line=line))
 
 
 def describe_run(run: TestRun) -> str:
