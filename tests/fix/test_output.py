@@ -96,3 +96,4 @@ def test_json_matches_its_schema_and_the_database_keeps_the_evidence(sample: Pat
     assert stored and stored[0].status == "verified" and stored[0].dry_run
     assert stored[0].evidence["lines_changed"] == verified[0]["evidence"]["lines_changed"]
     assert stored[0].diff == verified[0]["diff"]
+    assert stored[0].why == verified[0]["reason"]  # status, reason, diff, dry run and evidence

@@ -42,7 +42,11 @@ class Strategy(StrEnum):
 def fix_command(
     target: Annotated[Path, typer.Argument(help="The project folder to fix.")] = Path("."),
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the diffs that would be applied; change nothing.")
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Verify as usual, print the patch that would be applied (git apply takes it); change nothing.",
+        ),
     ] = False,
     deps: Annotated[bool, typer.Option("--deps/--no-deps", help="Fix vulnerable dependencies.")] = True,
     code: Annotated[bool, typer.Option("--code/--no-code", help="Fix weaknesses in the code.")] = True,
@@ -139,8 +143,10 @@ def fix_command(
 
     --dry-run runs the same verification, prints the patch on stdout (`mamori fix --dry-run |
     git apply` works) and the summary on stderr, and writes nothing outside MAMORI_HOME (the run
-    is recorded as a dry run). Exit codes: 0 every finding fixed, 1 findings left unfixed, 2 bad input,
-    3 a resource unreachable.
+    is recorded as a dry run).
+
+    Exit codes: 0 every finding fixed, 1 findings left unfixed, 2 bad input, 3 a resource
+    unreachable.
     """
     from mamori._progress import RichProgress
     from mamori.fix import fix_project
