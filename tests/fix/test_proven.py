@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 
 from mamori.fix import fix_project
+from mamori.fix._engine import _Plan, _prove
+from mamori.fix._environ import RunPolicy
+from mamori.fix._verify import Runs, detect_tests, run_tests
 from mamori.sandbox import unavailable_detail, unavailable_reason
+from mamori.scan import ScanOptions, scan_targets
 
 pytest.importorskip("flask")
 APP = Path(__file__).resolve().parents[1] / "prove" / "apps" / "flask_app"
@@ -28,16 +32,24 @@ def test_an_unknown_user_finds_no_rows():
 """
 
 
-@pytest.mark.skipif(
+needs_bwrap = pytest.mark.skipif(
     unavailable_reason() is not None,
     reason=f"bubblewrap cannot make a sandbox here ({unavailable_detail()}); install bubblewrap",
 )
-def test_a_sql_fix_is_proven_when_its_pov_fires_before_and_not_after(tmp_path: Path) -> None:
+
+
+def _project(tmp_path: Path) -> Path:
     project = tmp_path / "flask_app"
     shutil.copytree(APP, project, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite"))
     (project / "tests").mkdir()
     (project / "tests" / "test_app.py").write_text(TEST)
     (project / "pytest.ini").write_text("[pytest]\n")
+    return project
+
+
+@needs_bwrap
+def test_a_sql_fix_is_proven_when_its_pov_fires_before_and_not_after(tmp_path: Path) -> None:
+    project = _project(tmp_path)
 
     report = fix_project(project, deps=False, apply=True, python=sys.executable)
 
@@ -54,3 +66,41 @@ def test_a_sql_fix_is_proven_when_its_pov_fires_before_and_not_after(tmp_path: P
     cmdi = by_rule[("PY-CMDI", 51)]
     assert cmdi.status == "unverified" and "no test runs the changed code" in cmdi.why
     assert not cmdi.applied and not cmdi.evidence.proof
+
+
+@needs_bwrap
+def test_a_draft_that_fools_the_rescan_but_not_the_pov_is_unverified(tmp_path: Path) -> None:
+    """A draft (as a model might write) launders the input through ``chr(ord(c))``, which the
+    analysis models as clean: the tests pass and the re-scan no longer reports the injection,
+    yet the same PoV request still changes the query's structure on the patched copy."""
+    project = _project(tmp_path)
+    options = ScanOptions(offline=True, record=False, deps=False, prioritize=False)
+    before = scan_targets([project], options)
+    sqli = next(f for f in before.findings if f.rule_id == "PY-SQLI")
+    original = (project / "app.py").read_text()
+    draft = original.replace(
+        'name = request.args.get("name", "")\n    rows = db()',
+        'name = "".join(chr(ord(c)) for c in request.args.get("name", ""))\n    rows = db()',
+        1,
+    )
+    assert draft != original
+    plan = _Plan([sqli], sqli.rule_id, "code", summary="a draft", llm_files={"app.py": draft}, source="llm")
+    tests = detect_tests(project, None, sys.executable)
+    assert tests is not None
+    runs = Runs(
+        tests=tests,
+        user_python=sys.executable,
+        install=False,
+        offline=True,
+        policy=RunPolicy(),
+        python=sys.executable,
+        baseline=run_tests(tests, project, sys.executable),
+    )
+
+    proof = _prove(project, [plan], before, options, runs, measure=True)
+
+    assert proof.ok, proof.why  # the tests and the re-scan alone would call it verified
+    assert "the re-scan no longer reports it" in proof.why
+    assert proof.status == "unverified"
+    assert proof.why.startswith("the proof of vulnerability still fires after the fix (PY-SQLI")
+    assert (project / "app.py").read_text() == original

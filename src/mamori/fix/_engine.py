@@ -846,15 +846,17 @@ def _pov(
     fired = [(f, p) for f, p in zip(code, before, strict=True) if p is not None and p.status == "proven"]
     if not fired:
         return "", ""
-    moved = [_moved(f, edits) for f, _p in fired]
-    if any(m is None for m in moved):
-        return "", ""
-    after = prove_findings(workdir, [m for m in moved if m is not None], python=python, unsafe=unsafe)
+    exact = [_moved(f, edits) for f, _p in fired]
+    near = [m or _moved(f, edits, exact=False) or f for m, (f, _p) in zip(exact, fired, strict=True)]
+    after = prove_findings(workdir, near, python=python, unsafe=unsafe)
     for (f, _p), proof in zip(fired, after, strict=True):
         where = f"{f.rule_id} at {f.location.path}:{f.location.line}"
         if proof is not None and proof.status == "proven":
             return "still", f"the proof of vulnerability still fires after the fix ({where}): {proof.reason}"
-        if proof is None or proof.request is None:
+    # Not firing proves the fix only where the request was built from the unchanged source line
+    # and really sent: a plan read from a rewritten line may simply miss the input.
+    for m, proof in zip(exact, after, strict=True):
+        if m is None or proof is None or proof.request is None:
             return "", ""
     first = fired[0][1]
     sent = first.request.get("curl") if first.request else ""
@@ -865,10 +867,11 @@ def _pov(
     )
 
 
-def _moved(finding: Finding, edits: Sequence[FileEdit]) -> Finding | None:
+def _moved(finding: Finding, edits: Sequence[FileEdit], *, exact: bool = True) -> Finding | None:
     """``finding`` with its trace's lines moved to where they are after ``edits``; None when a
-    step before the sink is itself changed (no request plan can be read from it). The sink's
-    line is the one the fix rewrites: it moves with the unchanged lines above it."""
+    step before the sink is itself changed (no request plan can be read from it), unless not
+    ``exact``. The sink's line is the one the fix rewrites: it moves with the unchanged lines
+    above it (as every changed line does when not ``exact``)."""
     import difflib
 
     by_path = {e.path: e for e in edits}
@@ -888,7 +891,7 @@ def _moved(finding: Finding, edits: Sequence[FileEdit]) -> Finding | None:
 
     steps = []
     for i, step in enumerate(finding.trace):
-        moved = line_after(step.path, step.line, sink=i == len(finding.trace) - 1)
+        moved = line_after(step.path, step.line, sink=not exact or i == len(finding.trace) - 1)
         if moved is None:
             return None
         steps.append(replace(step, line=moved))
