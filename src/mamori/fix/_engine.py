@@ -13,20 +13,21 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from mamori.errors import InputError
+from mamori.fix._branch import commit_branch
 from mamori.fix._choose import VersionChooser
 from mamori.fix._coverage import Hunk
 from mamori.fix._environ import RunPolicy
+from mamori.fix._evidence import coverage_verdict, describe_run, pov_status, with_coverage
 from mamori.fix._index import PackageIndex
 from mamori.fix._manifests import (
     REGENERATED,
@@ -41,8 +42,6 @@ from mamori.fix._manifests import (
 from mamori.fix._verify import (
     OutsideRoot,
     Runs,
-    TestCommand,
-    TestRun,
     check_inside,
     detect_tests,
     extras,
@@ -50,6 +49,7 @@ from mamori.fix._verify import (
     run_tests,
     scan_delta,
     scratch_copy,
+    test_code_kind,
     tests_still_pass,
     write_atomic,
 )
@@ -57,7 +57,7 @@ from mamori.fix.fixers import CodeTarget, guess_paramstyle, rewrite_code
 from mamori.fix.interface import WRITTEN, Evidence, FileEdit, FixReport, FixResult, Patch, Verification
 from mamori.inventory.interface import Component
 from mamori.model import Finding, Report
-from mamori.sandbox import clean_stale, scratch_dir
+from mamori.sandbox import clean_stale
 
 Warn = Callable[[str], None]
 
@@ -297,7 +297,9 @@ def fix_project(
     applied = False
     branch_name = ""
     if to_apply and branch and apply:
-        branch_name = _commit_branch(root, branch, to_apply, errors, policy)
+        branch_name = commit_branch(
+            root, branch, to_apply, errors, lambda plans: _render(root, plans, policy)
+        )
     elif to_apply and apply:
         edits = _render(root, [o.plan for o in to_apply], policy)
         for edit in edits:
@@ -496,40 +498,6 @@ def _plan_code(root: Path, findings: Sequence[Finding], include_tests: bool = Fa
             else:
                 out.append(_Outcome(plan, "not_possible", result.summary, options=result.options))
     return out
-
-
-_TEST_FOLDERS = {
-    "test": "test code",
-    "tests": "test code",
-    "testing": "test code",
-    "__tests__": "test code",
-    "fixtures": "test fixtures",
-    "examples": "example code",
-    "example": "example code",
-    "vendor": "vendored code",
-    "vendored": "vendored code",
-    "_vendor": "vendored code",
-    "third_party": "vendored code",
-    "site-packages": "vendored code",
-}
-
-
-def test_code_kind(path: str) -> str:
-    """``test code``, ``test fixtures``, ``example code`` or ``vendored code`` for a path that is
-    one of those (a folder component named exactly so, or ``test_*.py``/``*_test.py``/
-    ``conftest.py``); ``""`` for the project's own code (``testcode/`` is not a test folder)."""
-    parts = PurePosixPath(path.replace("\\", "/")).parts
-    for part in parts[:-1]:
-        if part in _TEST_FOLDERS:
-            return _TEST_FOLDERS[part]
-    name = parts[-1] if parts else ""
-    if (
-        name == "conftest.py"
-        or (name.startswith("test_") and name.endswith(".py"))
-        or name.endswith("_test.py")
-    ):
-        return "test code"
-    return ""
 
 
 def _target(f: Finding) -> CodeTarget:
@@ -763,7 +731,7 @@ def _prove(
                 hunk_list: list[Hunk] = []
                 packages: list[str] = []
                 if measure:
-                    command, hunk_list, packages, why_not = _with_coverage(
+                    command, hunk_list, packages, why_not = with_coverage(
                         tests, workdir, edits, plans, run_python
                     )
                     if why_not:
@@ -791,7 +759,7 @@ def _prove(
                 else:
                     reasons.append(why + (" there" if installed else ""))
                 if measure and command is not tests:
-                    shortfalls.extend(_coverage_verdict(workdir, hunk_list, packages, deps_only, evidence))
+                    shortfalls.extend(coverage_verdict(workdir, hunk_list, packages, deps_only, evidence))
         for plan in plans:
             for lock, _name, _version in plan.regen:
                 shown = " ".join(
@@ -813,7 +781,7 @@ def _prove(
         if measure and shortfalls:
             return _Proof(True, "unverified", "; ".join([*shortfalls, *reasons]), Evidence(**evidence))
         if measure and not deps_only:
-            fired, text = _pov(root, workdir, plans, edits, runs)
+            fired, text = pov_status(root, workdir, plans, edits, runs)
             if fired == "still":
                 return _Proof(True, "unverified", "; ".join([text, *reasons]), Evidence(**evidence))
             if fired == "proven":
@@ -822,185 +790,6 @@ def _prove(
         return _Proof(True, "verified", "; ".join(reasons), Evidence(**evidence))
     finally:
         shutil.rmtree(workdir.parent, ignore_errors=True)
-
-
-def _pov(
-    root: Path, workdir: Path, plans: Sequence[_Plan], edits: Sequence[FileEdit], runs: Runs
-) -> tuple[str, str]:
-    """Run each code finding's proof of vulnerability (:mod:`mamori.prove`, in the sandbox) on the
-    unpatched project and on the patched copy: ``("proven", why)`` when every one that fired
-    before does not after, ``("still", why)`` when one still fires, ``("", "")`` when no proof
-    fired before (or none can be attempted: no web source, no class, no sandbox).
-
-    After the patch a request must really have been sent and answered without firing; a proof
-    that could not run there (the app did not start, the source line moved into the edit) is
-    no evidence either way."""
-    from mamori.prove import prove_findings
-
-    code = [f for p in plans if p.kind == "code" for f in p.findings if f.trace]
-    if not code:
-        return "", ""
-    python = Path(runs.python) if runs.python else None
-    unsafe = runs.policy.unsafe
-    before = prove_findings(root, code, python=python, unsafe=unsafe)
-    fired = [(f, p) for f, p in zip(code, before, strict=True) if p is not None and p.status == "proven"]
-    if not fired:
-        return "", ""
-    exact = [_moved(f, edits) for f, _p in fired]
-    near = [m or _moved(f, edits, exact=False) or f for m, (f, _p) in zip(exact, fired, strict=True)]
-    after = prove_findings(workdir, near, python=python, unsafe=unsafe)
-    for (f, _p), proof in zip(fired, after, strict=True):
-        where = f"{f.rule_id} at {f.location.path}:{f.location.line}"
-        if proof is not None and proof.status == "proven":
-            return "still", f"the proof of vulnerability still fires after the fix ({where}): {proof.reason}"
-    # Not firing proves the fix only where the request was built from the unchanged source line
-    # and really sent: a plan read from a rewritten line may simply miss the input.
-    for m, proof in zip(exact, after, strict=True):
-        if m is None or proof is None or proof.request is None:
-            return "", ""
-    first = fired[0][1]
-    sent = first.request.get("curl") if first.request else ""
-    return "proven", (
-        f"the proof of vulnerability fired before the fix and not after ({first.reason}"
-        + (f"; request: {sent}" if sent else "")
-        + ")"
-    )
-
-
-def _moved(finding: Finding, edits: Sequence[FileEdit], *, exact: bool = True) -> Finding | None:
-    """``finding`` with its trace's lines moved to where they are after ``edits``; None when a
-    step before the sink is itself changed (no request plan can be read from it), unless not
-    ``exact``. The sink's line is the one the fix rewrites: it moves with the unchanged lines
-    above it (as every changed line does when not ``exact``)."""
-    import difflib
-
-    by_path = {e.path: e for e in edits}
-
-    def line_after(path: str, line: int, *, sink: bool) -> int | None:
-        edit = by_path.get(path)
-        if edit is None:
-            return line
-        a, b = edit.before.splitlines(), edit.after.splitlines()
-        offset = 0
-        for block in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks():
-            if block.a < line <= block.a + block.size:
-                return line - block.a + block.b
-            if block.a + block.size < line:
-                offset = block.b - block.a
-        return line + offset if sink else None
-
-    steps = []
-    for i, step in enumerate(finding.trace):
-        moved = line_after(step.path, step.line, sink=not exact or i == len(finding.trace) - 1)
-        if moved is None:
-            return None
-        steps.append(replace(step, line=moved))
-    where = finding.location
-    line = line_after(where.path, where.line, sink=True) or where.line
-    return replace(finding, trace=tuple(steps), location=replace(where, line=line))
-
-
-def describe_run(run: TestRun) -> str:
-    """``12 passed, 2 failed`` (or the exit status when the runner reports no per-test outcome)."""
-    if run.passed is not None:
-        return f"{len(run.passed)} passed" + (f", {run.failed} failed" if run.failed else "")
-    return "passed" if run.ok else f"failed (exit status {run.returncode})"
-
-
-def _with_coverage(
-    tests: TestCommand, workdir: Path, edits: Sequence[FileEdit], plans: Sequence[_Plan], python: str
-) -> tuple[TestCommand, list[Hunk], list[str], str]:
-    """The test command wrapped in coverage.py for these edits, the hunks to check, the import
-    names of upgraded packages, and why coverage cannot be measured ("" when it can)."""
-    from mamori.fix._coverage import coverage_home, hunks, import_names, wrap
-
-    home = coverage_home()
-    if home is None:
-        return (
-            tests,
-            [],
-            [],
-            "coverage.py is missing from mamori's environment; the changed lines could not be checked",
-        )
-    hunk_list = [hunks(e.path, e.before, e.after) for e in edits if e.path.endswith(".py")]
-    packages = sorted(
-        {
-            n
-            for p in plans
-            if p.kind == "dependency"
-            for _e, name, _o, _v in p.upgrades
-            for n in import_names(python, name)
-        }
-    )
-    sources = sorted({str(Path(h.path).parent.as_posix() or ".") for h in hunk_list}) + packages
-    wrapped = wrap(tests, workdir, sources or ["."], home)
-    if wrapped is None:
-        return (
-            tests,
-            [],
-            [],
-            f"the test command ({tests.display()}) cannot be run under coverage, so no evidence the tests ran the change",
-        )
-    return wrapped, hunk_list, packages, ""
-
-
-def _coverage_verdict(
-    workdir: Path, hunk_list: list[Hunk], packages: list[str], deps_only: bool, evidence: dict[str, Any]
-) -> list[str]:
-    """Why the coverage of the after-run falls short of verified (empty when it does not)."""
-    from mamori.fix._coverage import measure
-
-    cov = measure(workdir, hunk_list, packages)
-    if not cov.measured:
-        return [cov.why]
-    evidence.update(
-        covering_tests=cov.tests,
-        lines_changed=cov.changed,
-        lines_covered=cov.covered,
-        uncovered=cov.uncovered,
-        imported=cov.imported,
-    )
-    short: list[str] = []
-    if packages and not cov.imported:
-        short.append(f"no test imports {', '.join(packages)}, so the tests say nothing about the upgrade")
-    if hunk_list and not deps_only:
-        if cov.changed == 0:
-            short.append("the fix changes no executable line to measure")
-        elif cov.covered < cov.changed:
-            shown = ", ".join(cov.uncovered[:3]) + (" …" if len(cov.uncovered) > 3 else "")
-            short.append(
-                f"no test runs the changed code ({cov.changed - cov.covered} of {cov.changed} changed lines never ran: {shown})"
-            )
-    return short
-
-
-def commit_message(what: str, outcome: _Outcome) -> str:
-    """One fix's commit message: what it fixes, its status and the evidence it rests on."""
-    plan, ev = outcome.plan, outcome.evidence
-    f = plan.findings[0]
-    lines = [
-        f"{what}: {plan.rule}: {plan.summary}",
-        "",
-        f"Fixes {f.rule_id} at {f.location.path}:{f.location.line}.",
-    ]
-    lines.append(f"Status: {outcome.status} (mamori fix)")
-    if outcome.why:
-        lines.append(f"Why: {outcome.why}")
-    if ev.tests_before or ev.tests_after:
-        lines.append(f"Tests: before {ev.tests_before or 'not run'}; after {ev.tests_after or 'not run'}")
-    if ev.lines_changed:
-        lines.append(f"Coverage: {ev.lines_covered} of {ev.lines_changed} changed lines ran")
-    if ev.covering_tests:
-        lines.append(
-            "Run by: " + ", ".join(ev.covering_tests[:10]) + (" …" if len(ev.covering_tests) > 10 else "")
-        )
-    if ev.imported:
-        lines.append("Imported by the tests: " + ", ".join(ev.imported[:5]))
-    if ev.proof:
-        lines.append(f"Proof of vulnerability: {ev.proof}")
-    for note in plan.notes:
-        lines.append(f"Note: {note}")
-    return "\n".join(lines) + "\n"
 
 
 class _NoProgress:
@@ -1021,66 +810,3 @@ def _cache_dir() -> Path | None:
         return mamori_home() / "cache" / "index"
     except Exception:
         return None
-
-
-def _commit_branch(
-    root: Path, branch: str, outcomes: Sequence[_Outcome], errors: list[str], policy: RunPolicy | None = None
-) -> str:
-    """Commit each fix as its own commit on a new branch, through a temporary git worktree; the
-    message carries the fix's status and evidence.
-
-    git runs with hooks, fsmonitor, filters and signing disabled (:mod:`mamori.fix._git`): the
-    repository's own configuration may be hostile.
-    """
-    from mamori.fix._git import git as safe_git
-
-    def git(*args: str, cwd: Path = root) -> subprocess.CompletedProcess[str]:
-        return safe_git(*args, cwd=cwd)
-
-    top = git("rev-parse", "--show-toplevel")
-    if top.returncode != 0:
-        raise InputError("--branch needs a git repository", path=str(root))
-    repo = Path(top.stdout.strip())
-    prefix = root.resolve().relative_to(repo.resolve())
-    if git("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}").returncode == 0:
-        raise InputError(f"branch {branch} exists already")
-    tmp = scratch_dir("mamori-branch-")
-    work = tmp / "wt"
-    added = git("worktree", "add", "-b", branch, str(work), "HEAD")
-    if added.returncode != 0:
-        raise InputError(f"could not create branch {branch}: {added.stderr.strip()}")
-    try:
-        done: list[_Plan] = []
-        for outcome in outcomes:
-            plan = outcome.plan
-            try:
-                edits = _render(root, [*done, plan], policy)
-            except (UnsupportedFile, OSError) as exc:
-                errors.append(f"not committed: {plan.summary}: {exc}")
-                continue
-            for e in edits:
-                write_atomic(work / prefix / e.path, e.after, root=work)
-                git("add", "--", str(prefix / e.path), cwd=work)
-            what = "fix(deps)" if plan.kind == "dependency" else "fix(code)"
-            message = commit_message(what, outcome)
-            commit = git(
-                "-c",
-                "user.name=mamori",
-                "-c",
-                "user.email=mamori@localhost",
-                "commit",
-                "-q",
-                "-m",
-                message,
-                cwd=work,
-            )
-            if commit.returncode != 0:
-                errors.append(
-                    f"not committed: {plan.summary}: {commit.stderr.strip() or commit.stdout.strip()}"
-                )
-                continue
-            done.append(plan)
-    finally:
-        git("worktree", "remove", "--force", str(work))
-        shutil.rmtree(tmp, ignore_errors=True)
-    return branch

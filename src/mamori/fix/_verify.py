@@ -28,7 +28,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from mamori.fix._environ import RunPolicy
 from mamori.model import Finding, Report
@@ -411,3 +411,37 @@ def run_baseline(root: Path, runs: Runs, requirement_files: list[str], warnings:
                 runs.env_baseline = run_tests(runs.tests, base_dir, env_python, policy=runs.policy)
     finally:
         shutil.rmtree(base_dir.parent, ignore_errors=True)
+
+
+_TEST_FOLDERS = {
+    "test": "test code",
+    "tests": "test code",
+    "testing": "test code",
+    "__tests__": "test code",
+    "fixtures": "test fixtures",
+    "examples": "example code",
+    "example": "example code",
+    "vendor": "vendored code",
+    "vendored": "vendored code",
+    "_vendor": "vendored code",
+    "third_party": "vendored code",
+    "site-packages": "vendored code",
+}
+
+
+def test_code_kind(path: str) -> str:
+    """``test code``, ``test fixtures``, ``example code`` or ``vendored code`` for a path that is
+    one of those (a folder component named exactly so, or ``test_*.py``/``*_test.py``/
+    ``conftest.py``); ``""`` for the project's own code (``testcode/`` is not a test folder)."""
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    for part in parts[:-1]:
+        if part in _TEST_FOLDERS:
+            return _TEST_FOLDERS[part]
+    name = parts[-1] if parts else ""
+    if (
+        name == "conftest.py"
+        or (name.startswith("test_") and name.endswith(".py"))
+        or name.endswith("_test.py")
+    ):
+        return "test code"
+    return ""
