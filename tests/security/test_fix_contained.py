@@ -376,3 +376,23 @@ def test_coverage_is_mounted_read_only_and_mamoris_environment_stays_out(
     unsafe = fix_project(control, deps=False, apply=False, python=sys.executable, unsafe_run_tests=True)
     (loose,) = unsafe.results
     assert loose.status == "unverified" and "test_coverage_reaches_the_tests_read_only" in loose.why
+
+
+def test_ca_certificate_settings_reach_installs_and_lock_tools_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind a TLS-inspecting proxy pip and uv need the host's CA file; it names certificates,
+    not secrets, so it reaches the steps that use a registry (mounted read-only), never the tests."""
+    from mamori.fix._environ import RunPolicy, _local_inputs, _pass_through
+    from mamori.sandbox import _env_for
+
+    bundle = tmp_path / "proxy-ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_fake_token_for_the_test")
+    for lock_tools in (False, True):
+        settings = _pass_through(lock_tools=lock_tools)
+        assert settings["SSL_CERT_FILE"] == str(bundle) and "GITHUB_TOKEN" not in settings
+        assert bundle in _local_inputs(settings)
+    tests_env = _env_for(RunPolicy().sandbox(tmp_path, sys.executable), tmp_path)
+    assert "SSL_CERT_FILE" not in tests_env and "GITHUB_TOKEN" not in tests_env
