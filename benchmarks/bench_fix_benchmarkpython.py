@@ -29,7 +29,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from mamori.analysis import scan_code
-from mamori.fix._code import CodeTarget, rewrite_code
+from mamori.fix.fixers import CodeTarget, rewrite_code
 
 REPO = Path(__file__).resolve().parents[1]
 TRUTH = REPO / ".." / "shared" / "data" / "benchmark-python" / "expectedresults-0.1.csv"

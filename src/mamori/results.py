@@ -17,7 +17,7 @@ import sqlite3
 import statistics
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -269,6 +269,14 @@ class FixRecord:
     verified_at: str | None
     applied: bool
     run_started: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    """The fix's evidence (tests that ran it, coverage, proof) as ``mamori fix --format json`` shows it."""
+    dry_run: bool = False
+
+    @property
+    def label(self) -> str:
+        """The status as a person reads it (``refused`` for ``not_possible``)."""
+        return "refused" if self.status == "not_possible" else self.status
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,12 +388,10 @@ class ResultsStore:
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA foreign_keys=ON")
             con.executescript(_SCHEMA)
+            _add_columns(con)
             con.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
-            if "dry_run" not in {row[1] for row in con.execute("PRAGMA table_info(fix_runs)")}:
-                # Added after version 1: a fix run with --dry-run is recorded and marked as such.
-                con.execute("ALTER TABLE fix_runs ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0")
             yield con
             con.commit()
         finally:
@@ -459,7 +465,8 @@ class ResultsStore:
     ) -> int:
         """Store one fix run of ``target`` (every result, with its diff); returns the run id.
 
-        ``dry_run`` marks a ``--dry-run`` (nothing was applied; ``fix_runs.dry_run`` is 1).
+        ``dry_run`` (or ``report.dry_run``) marks a ``--dry-run`` (nothing was applied;
+        ``fix_runs.dry_run`` is 1).
 
         A verified fix's time is the run's start plus its ``seconds_to_verified``; the run
         remembers the newest scan stored before it, so a later scan can show the fix landed.
@@ -480,12 +487,13 @@ class ResultsStore:
                     int(report.applied),
                     report.verification.method,
                     report.verification.tests,
-                    int(dry_run),
+                    int(dry_run or report.dry_run),
                 ),
             )
             run_id = int(cur.lastrowid or 0)
             con.executemany(
-                "INSERT INTO fixes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO fixes(run_id, seq, finding_id, rule, kind, status, why, path, line, summary, diff,"
+                " seconds_to_verified, verified_at, applied, evidence) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         run_id,
@@ -501,9 +509,10 @@ class ResultsStore:
                         r.diff,
                         r.seconds_to_verified,
                         _iso(started + r.seconds_to_verified)
-                        if r.status == "verified" and r.seconds_to_verified is not None
+                        if r.status in ("proven", "verified") and r.seconds_to_verified is not None
                         else None,
                         int(r.applied),
+                        json.dumps(asdict(r.evidence), sort_keys=True),
                     )
                     for seq, r in enumerate(report.results)
                 ],
@@ -713,8 +722,8 @@ class ResultsStore:
         with self._connect() as con:
             rows = con.execute(
                 "SELECT x.run_id, r.target, x.finding_id, x.rule, x.kind, x.status, x.why, x.path, x.line,"
-                " x.summary, x.diff, x.seconds_to_verified, x.verified_at, x.applied, r.started"
-                " FROM fixes x JOIN fix_runs r ON r.id = x.run_id WHERE x.finding_id = ?"
+                " x.summary, x.diff, x.seconds_to_verified, x.verified_at, x.applied, r.started, x.evidence,"
+                " r.dry_run FROM fixes x JOIN fix_runs r ON r.id = x.run_id WHERE x.finding_id = ?"
                 " ORDER BY x.run_id DESC, x.seq",
                 (finding_id,),
             ).fetchall()
@@ -798,6 +807,20 @@ def _alert(row: Sequence[Any]) -> AlertRecord:
     )
 
 
+_ADDED_COLUMNS = (
+    ("fixes", "evidence", "TEXT NOT NULL DEFAULT '{}'"),
+    ("fix_runs", "dry_run", "INTEGER NOT NULL DEFAULT 0"),
+)
+"""Columns added after a table was first created: a database written by an older mamori gets them."""
+
+
+def _add_columns(con: sqlite3.Connection) -> None:
+    for table, column, decl in _ADDED_COLUMNS:
+        have = {row[1] for row in con.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+
+
 def _fix_record(r: Sequence[Any]) -> FixRecord:
     run_id, target, fid, rule, kind, status, why, path, line, summary, diff, secs, verified_at = r[:13]
     return FixRecord(
@@ -816,7 +839,17 @@ def _fix_record(r: Sequence[Any]) -> FixRecord:
         verified_at,
         bool(r[13]),
         r[14],
+        _evidence(r[15]) if len(r) > 15 else {},
+        bool(r[16]) if len(r) > 16 else False,
     )
+
+
+def _evidence(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _assets(con: sqlite3.Connection) -> dict[str, tuple[str, str]]:

@@ -503,7 +503,25 @@ def _apply_proper_fixes(folder: Path) -> None:
     )
     _edit(app, "yaml.load(_body(environ), Loader=yaml.Loader)", "yaml.safe_load(_body(environ))")
     _edit(diag, 'subprocess.run(f"df -P -k {path}", shell=True,', 'subprocess.run(["df", "-P", "-k", path],')
-    _edit(auth, "hashlib.md5(password.encode", "hashlib.sha256(password.encode")
+    # a proper fix of the password hash migrates: new hashes are salted scrypt, old MD5 ones still verify
+    _edit(
+        auth,
+        'return hashlib.md5(password.encode("utf-8")).hexdigest()',
+        "return _scrypt(password, secrets.token_bytes(16))",
+    )
+    _edit(
+        auth,
+        "return hmac.compare_digest(hash_password(password), stored_hash)",
+        'if stored_hash.startswith("scrypt$"):\n'
+        '        return hmac.compare_digest(_scrypt(password, bytes.fromhex(stored_hash.split("$")[1])), stored_hash)\n'
+        '    legacy = hashlib.md5(password.encode("utf-8"), usedforsecurity=False).hexdigest()\n'
+        "    return hmac.compare_digest(legacy, stored_hash)",
+    )
+    auth.write_text(
+        auth.read_text()
+        + "\n\ndef _scrypt(password, salt):\n"
+        + '    return "scrypt$" + salt.hex() + "$" + hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1).hex()\n'
+    )
 
 
 @pytest.mark.slow

@@ -12,6 +12,9 @@ from mamori.demo import advisories_source, sample_source
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
+collect_ignore_glob = ["cases/*"]
+"""The case projects' own tests run inside ``mamori fix`` (in the sandbox), never in this session."""
+
 
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:

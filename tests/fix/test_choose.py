@@ -12,7 +12,7 @@ from tests.helpers import closed_port_url, serve_folder
 from mamori.advisories.store import AdvisoryStore
 from mamori.advisories.versions import compare
 from mamori.fix._choose import VersionChooser, major
-from mamori.fix._index import PackageIndex
+from mamori.fix._index import PackageIndex, Release
 from mamori.inventory.interface import Component
 from mamori.model import Location
 
@@ -33,19 +33,31 @@ def test_offline_choice_follows_advisories_until_nothing_affects_it(demo_db: Pat
     assert not store.lookup([_component("pyyaml", choice.version)])
 
 
-def test_in_place_refuses_to_leave_the_major_and_names_the_options(demo_db: Path) -> None:
+def test_in_place_crosses_a_major_only_when_the_current_one_has_no_safe_release(demo_db: Path) -> None:
     chooser = VersionChooser(AdvisoryStore(demo_db), PackageIndex(offline=True))
     flask = _component("flask", "0.12.2")
     hint = ("0.12.3", "1.0", "2.2.5", "2.3.2")
     choice = chooser.choose(flask, hint, "in-place")
-    assert choice.version is None
-    assert "major 0" in choice.why
-    assert "the only safe releases are in another major version" in choice.why
-    assert any("--strategy latest-safe" in o for o in choice.options)
     latest = chooser.choose(flask, hint, "latest-safe")
-    assert latest.version is not None and major("PyPI", latest.version) != "0"
-    assert f"newest {latest.version}" in choice.why
-    assert any(f"moves to {latest.version}" in o for o in choice.options)
+    assert choice.version is not None and major("PyPI", choice.version) != "0"
+    assert choice.why.startswith("crosses a major") and "major 0" in choice.why
+    assert latest.version is not None
+    assert compare("PyPI", choice.version, latest.version) <= 0  # the smallest safe one above
+    assert not AdvisoryStore(demo_db).lookup([_component("flask", choice.version)])
+
+
+def test_calendar_versions_are_fixable_in_place(demo_db: Path) -> None:
+    """certifi-style versions (2017.4.17 → 2022.12.7) have no major to stay in."""
+    store = AdvisoryStore(demo_db)
+
+    class Index(PackageIndex):
+        def releases(self, ecosystem: str, name: str) -> tuple[Release, ...] | None:
+            return tuple(Release(v) for v in ("2017.4.17", "2021.10.8", "2022.12.7", "2023.7.22"))
+
+    choice = VersionChooser(store, Index(offline=True)).choose(
+        _component("certifi", "2017.4.17"), (), "in-place"
+    )
+    assert choice.version is not None and compare("PyPI", choice.version, "2017.4.17") > 0
 
 
 def test_index_versions_hashes_prereleases_and_yanked(
@@ -92,8 +104,8 @@ def test_a_chosen_version_is_newer_and_affected_by_nothing(
         return
     assert compare("PyPI", choice.version, version) > 0
     assert store.lookup([_component(name, choice.version)]) == []
-    if strategy == "in-place":
-        assert major("PyPI", choice.version) == major("PyPI", version)
+    if strategy == "in-place" and major("PyPI", choice.version) != major("PyPI", version):
+        assert choice.why.startswith("crosses a major")
 
 
 @pytest.mark.skipif(
@@ -119,6 +131,8 @@ def test_fix_project_takes_released_versions_from_the_index_while_the_database_s
         report = fix_project(
             project, database=demo_db, code=False, offline=True, index=True, strategy="latest-safe"
         )
-    assert (project / "requirements.txt").read_text() == "# pinned\npyyaml==6.0.1  # parser\n"
-    assert report.results and all(r.status == "verified" for r in report.results)
+    # no tests: the upgrade is planned but unverified, so nothing is written
+    assert (project / "requirements.txt").read_text() == "# pinned\npyyaml==5.3  # parser\n"
+    assert report.results and all(r.status == "unverified" for r in report.results)
+    assert "pyyaml==6.0.1" in report.results[0].diff
     assert all(any("from the package index" in n for n in r.notes) for r in report.results)

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 from types import ModuleType
 
-from mamori.fix._code import CodeTarget, rewrite_code
+from mamori.fix.fixers import CodeTarget, rewrite_code
 
 from .conftest import FIXTURES
 
@@ -81,12 +81,15 @@ def test_weak_hashes_and_randomness(tmp_path: Path) -> None:
         CodeTarget("rand", ("CWE-330",), _line(text, "getrandbits")),
     ]
     new, outcomes = rewrite_code(text, targets)
-    assert all(o.fixed for o in outcomes.values())
-    assert "hashlib.sha256(password.encode())" in new and 'hashlib.new("sha256")' in new
+    # a password hash without a check to migrate is refused, never swapped for a fast digest
+    assert not outcomes["md5"].fixed and "scrypt" in outcomes["md5"].options[0]
+    assert "hashlib.md5(password.encode())" in new
+    assert all(outcomes[k].fixed for k in ("new", "etag", "rand"))
+    assert 'hashlib.new("sha256")' in new and outcomes["new"].consequences
     assert "hashlib.md5(body, usedforsecurity=False)" in new
     assert "secrets.SystemRandom().getrandbits(64)" in new and "import secrets" in new
     module = _load(tmp_path, new)
-    assert len(module.hash_password("pw")) == 64 and module.session_token().isdigit()
+    assert module.session_token().isdigit()
 
 
 def test_web_weaknesses_in_one_pass() -> None:
@@ -110,12 +113,12 @@ def test_web_weaknesses_in_one_pass() -> None:
     assert outcomes["exec"].options and "no safe subset" in outcomes["exec"].summary
     assert 'if not re.fullmatch(r"[\\w .,@:+=/\\-]{0,256}", str(value)):' in new and "import re" in new
     assert 'f"<p>Hello {html.escape(str(name))}</p>"' in new
-    assert 'urllib.parse.urlsplit(str(request.args.get("next", "/"))).path' in new
+    assert 'redirect(_local_redirect_target(request.args.get("next", "/")))' in new
     assert 'secure=True, httponly=True, samesite="Lax"' in new
     assert "ast.literal_eval(expr)" in new
     assert "query = '/Employees/Employee[@emplid=$p0]'" in new and "root.xpath(query, p0=str(emplid))" in new
     assert "ldap3.utils.conv.escape_filter_chars(str(uid))" in new
-    assert 'f"{base}/{os.path.basename(name)}"' in new
+    assert 'path = _confined_path(f"{base}/", f"{base}/{name}")' in new
     assert 'render_template_string("<h1>{{ v0 }}</h1>", v0=tpl_value)' in new
     assert "import urllib.parse" in new and "import ldap3.utils.conv" in new
 

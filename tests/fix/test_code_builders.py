@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mamori.fix._code import SESSION_KEY_PATTERN, SESSION_VALUE_PATTERN, CodeTarget, rewrite_code
+from mamori.fix.fixers import SESSION_KEY_PATTERN, SESSION_VALUE_PATTERN, CodeTarget, rewrite_code
 
 from .conftest import FIXTURES
 

@@ -1,8 +1,11 @@
 """Two fixes that pass alone and break together: the combined run catches it, a safe subset is applied.
 
-The fixture is a key-value store that tells session keys from password keys by their length
-(MD5: 32 hex digits, SHA-1: 40). Moving either digest to SHA-256 keeps the lengths apart; moving
-both makes them equal, and the project's own test of the store fails.
+The fixture loads settings files with today's loader and falls back to a legacy loader when a
+file is not in today's format; both use ``yaml.load`` with the full loader, and the project's
+tests load an old file holding a Python tuple. Making either loader safe keeps that test green
+(the fallback still reads the tuple, or today's loader never fails); making both safe breaks
+it. Each fix is behaviour-preserving for plain data and its changed line is run by the tests,
+so each alone earns ``verified`` on the fixer's evidence rules.
 """
 
 from __future__ import annotations
@@ -15,12 +18,12 @@ from pathlib import Path
 from mamori.fix import fix_project
 from mamori.scan import ScanOptions, scan_targets
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "conflict" / "store_keys"
-FILES = ("keystore/sessions.py", "keystore/passwords.py")
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "conflict" / "settings_loader"
+FILES = ("settings/current.py", "settings/legacy.py")
 
 
 def test_fixes_that_break_together_are_caught_and_only_a_safe_subset_is_applied(tmp_path: Path) -> None:
-    project = tmp_path / "store_keys"
+    project = tmp_path / "settings_loader"
     shutil.copytree(FIXTURE, project)
     originals = {f: (project / f).read_text() for f in FILES}
 
@@ -36,11 +39,13 @@ def test_fixes_that_break_together_are_caught_and_only_a_safe_subset_is_applied(
     assert len(kept) == 1 and len(dropped) == 1, report.results
     # Both passed alone (each was proven in its own scratch copy); together they broke a test.
     assert "passes alone but conflicts with other fixes" in dropped[0].why
-    assert "test_the_store_tells_sessions_from_passwords" in dropped[0].why
+    assert "test_an_old_file_with_a_timeout_pair_loads" in dropped[0].why
     assert kept[0].applied and not dropped[0].applied
-    assert "sha256" in (project / kept[0].path).read_text()
+    assert "yaml.safe_load(" in (project / kept[0].path).read_text()
+    # Each was verified on evidence: the tests ran its changed line (coverage, in the sandbox).
+    assert kept[0].evidence.lines_changed == kept[0].evidence.lines_covered == 1
     assert (project / dropped[0].path).read_text() == originals[dropped[0].path]
-    # The user's tree after the fix: the project's own tests still pass, one weak hash is left.
+    # The user's tree after the fix: the project's own tests still pass, one unsafe load is left.
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=project,
@@ -58,11 +63,11 @@ def test_each_fix_alone_is_verified(tmp_path: Path) -> None:
         project = tmp_path / keep.replace("/", "_")
         shutil.copytree(FIXTURE, project)
         other = next(f for f in FILES if f != keep)
-        # Remove the other weakness by hand (a non-security digest), leaving one fix to prove.
+        # Accept the other finding inline (its behaviour unchanged), leaving one fix to prove.
         text = (project / other).read_text()
         (project / other).write_text(
-            text.replace("hashlib.md5(", "hashlib.blake2s(digest_size=16, data=").replace(
-                "hashlib.sha1(", "hashlib.blake2s(digest_size=20, data="
+            text.replace(
+                "Loader=yaml.Loader)", "Loader=yaml.Loader)  # mamori: ignore[PY-DESER] files of our own"
             )
         )
         report = fix_project(project, deps=False, apply=False, python=sys.executable)

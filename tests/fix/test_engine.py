@@ -41,20 +41,29 @@ def test_dry_run_proves_fixes_and_changes_nothing(sample: Path, demo_db: Path) -
     assert code, "the sample's weak password hash must get a verified rewrite"
     assert all("tests that passed before still pass" in r.why for r in code)
     assert all(r.seconds_to_verified is not None and r.seconds_to_verified > 0 for r in code)
-    deps = [r for r in report.results if r.kind == "dependency" and r.status == "verified"]
+    # verified means the tests ran every changed line, with the tests that did named
+    assert all(
+        r.evidence.lines_changed and r.evidence.lines_covered == r.evidence.lines_changed for r in code
+    )
+    assert all(r.evidence.covering_tests for r in code)
+    deps = [r for r in report.results if r.kind == "dependency" and r.status == "unverified"]
     assert deps and all("tests not run for the upgrade (offline)" in r.why for r in deps)
+    # werkzeug 0.15 has no safe release in major 0: in-place crosses the major, says so, and
+    # offline (the tests not run against it) the upgrade stays unverified.
     werkzeug = [r for r in report.results if "werkzeug" in r.summary]
-    assert werkzeug and all(r.status == "not_possible" and r.options for r in werkzeug)
+    assert werkzeug and all(r.status == "unverified" for r in werkzeug)
+    assert all(any(n.startswith("crosses a major") for n in r.notes) for r in werkzeug)
 
 
 def test_apply_writes_only_verified_fixes_and_the_rescan_agrees(sample: Path, demo_db: Path) -> None:
     report = fix_project(sample, database=demo_db, apply=True, python=sys.executable)
     assert report.applied
     applied = {r.finding_id for r in report.results if r.applied}
-    assert applied == {r.finding_id for r in report.results if r.status == "verified"}
+    assert applied == {r.finding_id for r in report.results if r.status in ("proven", "verified")}
     after = scan_targets([sample], ScanOptions(offline=True, record=False, database=demo_db))
     assert not applied & {f.id for f in after.findings}
-    assert "sha256" in (sample / "kotsu" / "auth.py").read_text()
+    auth = (sample / "kotsu" / "auth.py").read_text()
+    assert "hashlib.scrypt" in auth and "_password_hash_matches" in auth
     proc = subprocess.run(
         ["python", "-m", "unittest", "-q"], cwd=sample, capture_output=True, text=True, check=False
     )
@@ -80,15 +89,22 @@ def test_branch_gets_one_commit_per_verified_fix(sample: Path, demo_db: Path) ->
     verified = {r.rule for r in report.results if r.status == "verified"}
     assert len(log.strip().splitlines()) == len(verified) + 1
     assert all(rule in log for rule in verified)
+    body = git("log", "-1", "--format=%B", "mamori/fixes")
+    assert "Status: verified" in body and "changed lines ran" in body and "Run by: " in body
 
 
-def test_project_without_tests_is_verified_by_rescan_with_a_warning(tmp_path: Path, demo_db: Path) -> None:
+def test_project_without_tests_gets_unverified_fixes_and_nothing_written(
+    tmp_path: Path, demo_db: Path
+) -> None:
     (tmp_path / "requirements.txt").write_text("pyyaml==5.3\n")
     report = fix_project(tmp_path, database=demo_db, apply=True)
     assert any("no tests found" in w for w in report.verification.warnings)
     assert report.verification.method == "re-scan"
-    assert (tmp_path / "requirements.txt").read_text() == "pyyaml==5.4\n"
-    assert all(r.status == "verified" for r in report.results)
+    assert (tmp_path / "requirements.txt").read_text() == "pyyaml==5.3\n"
+    assert report.results and all(
+        r.status == "unverified" and "no tests found" in r.why for r in report.results
+    )
+    assert "pyyaml==5.4" in report.results[0].diff
 
 
 @contextmanager
@@ -162,8 +178,9 @@ def _pickle_project(root: Path) -> Path:
     [
         # breaks the project's tests (add is gone): never applied
         ("import json\n\n\ndef application(environ, start_response):\n    return [b'']\n", False),
-        # keeps the tests passing and removes the finding: verified like any other fix
-        (APP_WITH_PICKLE.replace("import pickle", "import json").replace("pickle.loads", "json.loads"), True),
+        # keeps the tests passing and removes the finding, but no test runs the changed line:
+        # unverified like any other fix, and not written
+        (APP_WITH_PICKLE.replace("import pickle", "import json").replace("pickle.loads", "json.loads"), None),
     ],
 )
 def test_model_drafts_pass_the_same_verification(
@@ -181,9 +198,9 @@ def test_model_drafts_pass_the_same_verification(
     drafted = [r for r in report.results if r.path == "app.py"]
     assert drafted
     text = (project / "app.py").read_text()
-    if applied:
-        assert any(r.status == "verified" and r.applied for r in drafted), [r.why for r in drafted]
-        assert "json.loads" in text
+    if applied is None:
+        assert all(r.status == "unverified" and "no test runs the changed code" in r.why for r in drafted)
+        assert text == APP_WITH_PICKLE and "json.loads" in drafted[0].diff
     else:
         assert all(r.status != "verified" and not r.applied for r in drafted)
         assert text == APP_WITH_PICKLE
@@ -207,7 +224,7 @@ def test_command_exit_codes_and_dry_run_output(
         app, [str(sample), "--dry-run", "--offline", "--no-deps", "--python", sys.executable]
     )
     assert result.exit_code in (0, 1), result.output
-    assert "+++ b/kotsu/auth.py" in result.output and "sha256" in result.output
+    assert "+++ b/kotsu/auth.py" in result.output and "hashlib.scrypt" in result.output
     bad = runner.invoke(app, [str(sample), "--strategy", "sideways"])
     assert bad.exit_code == 2
     left = runner.invoke(app, [str(sample), "--offline", "--no-code"])

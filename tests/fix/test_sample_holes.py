@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from mamori.fix._engine import _plan_code, _prove, _render
-from mamori.fix._verify import detect_tests, run_tests, write_atomic
+from mamori.fix._environ import RunPolicy
+from mamori.fix._verify import Runs, detect_tests, run_tests, write_atomic
 from mamori.model import Finding, Location
 from mamori.scan import ScanOptions, scan_targets
 
@@ -93,9 +94,21 @@ def test_sample_holes_are_rewritten_and_proven_by_the_sample_tests(
     assert baseline.ok, baseline.output[-800:]
     options = ScanOptions(offline=True, record=False, database=demo_db, prioritize=False)
     before = scan_targets([sample], options)
-    ok, why = _prove(sample, plans, before, options, tests, (baseline, None), sys.executable, False, True)
-    assert ok, why
-    assert "tests that passed before still pass" in why
+    runs = Runs(
+        tests=tests,
+        user_python=sys.executable,
+        install=False,
+        offline=True,
+        policy=RunPolicy(),
+        python=sys.executable,
+        baseline=baseline,
+    )
+    proof = _prove(sample, plans, before, options, runs, measure=True)
+    assert proof.ok and proof.status == "verified", proof.why
+    assert "tests that passed before still pass" in proof.why
+    # verified on evidence: the sample's tests ran every changed line (coverage in the sandbox)
+    assert proof.evidence.lines_changed == proof.evidence.lines_covered > 0
+    assert proof.evidence.covering_tests
 
     for edit in _render(sample, plans):
         write_atomic(sample / edit.path, edit.after)

@@ -323,3 +323,76 @@ def test_a_killed_db_imports_temporary_database_is_removed_by_the_next_import(tm
 
     assert not left.exists() and not download.exists()
     assert running.exists()
+
+
+ENV_TEST = """import os
+from pathlib import Path
+
+from cachekeys.keys import cache_key
+
+
+def test_key_is_stable():
+    assert cache_key("a") == cache_key("a") != cache_key("b")
+
+
+def test_nothing_of_mamoris_own_path_reaches_the_tests():
+    assert "host-only-entry" not in os.environ.get("PYTHONPATH", "")
+
+
+def test_coverage_reaches_the_tests_read_only():
+    for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        if Path(entry, "coverage", "__init__.py").is_file():
+            try:
+                Path(entry, "coverage", "planted.py").write_text("raise SystemExit")
+            except OSError:
+                continue
+            raise AssertionError(f"coverage's folder {entry} is writable by the project's tests")
+"""
+
+
+@needs_bwrap
+def test_coverage_is_mounted_read_only_and_mamoris_environment_stays_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The after-run goes under coverage.py from a folder the sandbox mounts read-only; the tests
+    see only the scratch copy and that folder on PYTHONPATH, never mamori's own PYTHONPATH."""
+    monkeypatch.setenv("PYTHONPATH", f"{REPO / 'src'}{os.pathsep}{tmp_path / 'host-only-entry'}")
+
+    def project(root: Path) -> Path:
+        hostile_project(root, tmp_path / "escaped", 9)
+        (root / "tests" / "test_keys.py").write_text(ENV_TEST)
+        return root
+
+    contained = project(tmp_path / "contained")
+    report = fix_project(contained, deps=False, apply=False, python=sys.executable)
+    (result,) = report.results
+    assert result.status == "verified", result.why
+    assert result.evidence.lines_changed == result.evidence.lines_covered == 1  # coverage really ran
+    assert "all 3 tests that passed before still pass" in result.why
+
+    # Control: without the sandbox the same tests find coverage's folder writable and fail, so the
+    # contained run above proves the read-only mount.
+    control = project(tmp_path / "unsafe")
+    unsafe = fix_project(control, deps=False, apply=False, python=sys.executable, unsafe_run_tests=True)
+    (loose,) = unsafe.results
+    assert loose.status == "unverified" and "test_coverage_reaches_the_tests_read_only" in loose.why
+
+
+def test_ca_certificate_settings_reach_installs_and_lock_tools_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind a TLS-inspecting proxy pip and uv need the host's CA file; it names certificates,
+    not secrets, so it reaches the steps that use a registry (mounted read-only), never the tests."""
+    from mamori.fix._environ import RunPolicy, _local_inputs, _pass_through
+    from mamori.sandbox import _env_for
+
+    bundle = tmp_path / "proxy-ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_fake_token_for_the_test")
+    for lock_tools in (False, True):
+        settings = _pass_through(lock_tools=lock_tools)
+        assert settings["SSL_CERT_FILE"] == str(bundle) and "GITHUB_TOKEN" not in settings
+        assert bundle in _local_inputs(settings)
+    tests_env = _env_for(RunPolicy().sandbox(tmp_path, sys.executable), tmp_path)
+    assert "SSL_CERT_FILE" not in tests_env and "GITHUB_TOKEN" not in tests_env

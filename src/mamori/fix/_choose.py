@@ -4,7 +4,8 @@ The rule (as pip-audit's ``--fix`` does it): candidates are the releases the pac
 lists, or, when it cannot be asked, the versions the advisories name as fixed; each candidate is
 re-checked against every advisory in the store, and a candidate that is itself affected brings
 the fixed versions of what affects it into the pool, until nothing known affects the choice.
-``in-place`` takes the smallest safe release within the current major version; ``latest-safe``
+``in-place`` takes the smallest safe release within the current major version (else the smallest
+safe release above it, reported as crossing a major); ``latest-safe``
 the newest safe release. When there is none, the answer says so and lists the options.
 """
 
@@ -140,6 +141,18 @@ class VersionChooser:
             return Choice(
                 v,
                 f"smallest release of major {major(eco, current)} no known advisory affects (from {where})",
+                source,
+                release=by_version.get(v),
+            )
+        elif safe:
+            # No safe release in the current major (calendar-versioned packages such as certifi,
+            # pytz or tzdata have no "major" at all): the smallest safe release above it, as
+            # Dependabot's security updates do; the tests decide whether the project copes.
+            v = safe[0]
+            return Choice(
+                v,
+                f"crosses a major: no release of {component.name} within major {major(eco, current)} is free "
+                f"of known advisories; {v} is the smallest safe release above it (from {where})",
                 source,
                 release=by_version.get(v),
             )

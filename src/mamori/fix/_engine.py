@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import threading
 import time
 from collections import defaultdict
@@ -24,9 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from mamori.errors import InputError
+from mamori.fix._branch import commit_branch
 from mamori.fix._choose import VersionChooser
-from mamori.fix._code import CodeTarget, guess_paramstyle, rewrite_code
+from mamori.fix._coverage import Hunk
 from mamori.fix._environ import RunPolicy
+from mamori.fix._evidence import coverage_verdict, describe_run, pov_status, with_coverage
 from mamori.fix._index import PackageIndex
 from mamori.fix._manifests import (
     REGENERATED,
@@ -48,13 +49,15 @@ from mamori.fix._verify import (
     run_tests,
     scan_delta,
     scratch_copy,
+    test_code_kind,
     tests_still_pass,
     write_atomic,
 )
-from mamori.fix.interface import FileEdit, FixReport, FixResult, Patch, Verification
+from mamori.fix.fixers import CodeTarget, guess_paramstyle, rewrite_code
+from mamori.fix.interface import WRITTEN, Evidence, FileEdit, FixReport, FixResult, Patch, Verification
 from mamori.inventory.interface import Component
 from mamori.model import Finding, Report
-from mamori.sandbox import clean_stale, scratch_dir
+from mamori.sandbox import clean_stale
 
 Warn = Callable[[str], None]
 
@@ -75,6 +78,8 @@ class _Plan:
     source: str = "rule"
     regen: list[tuple[str, str, str]] = field(default_factory=list)
     """(lockfile path, package, new version): lockfiles the project's own tool regenerates."""
+    consequences: list[str] = field(default_factory=list)
+    """Behaviour the fix is known to change: it is never called verified."""
 
 
 @dataclass
@@ -85,6 +90,18 @@ class _Outcome:
     seconds: float | None = None
     options: tuple[str, ...] = ()
     patch: Patch | None = None
+    evidence: Evidence = field(default_factory=Evidence)
+
+
+@dataclass
+class _Proof:
+    """One verification run of some plans: whether they hold, the status they earn, and why."""
+
+    ok: bool
+    """The tests that passed before still pass and the re-scan is clean (what the combined run needs)."""
+    status: str
+    why: str
+    evidence: Evidence = field(default_factory=Evidence)
 
 
 def fix_project(
@@ -105,6 +122,8 @@ def fix_project(
     lock_tools: bool | None = None,
     workers: int = 2,
     warn: Warn | None = None,
+    include_tests: bool = False,
+    progress: Any = None,
     python: str | None = None,
     allow_network: bool = False,
     unsafe_run_tests: bool = False,
@@ -118,7 +137,9 @@ def fix_project(
     with ``offline=True, index=True`` the advisory database stays as it is while the index is
     still asked (how the benchmarks run). ``lock_tools`` (default: not offline) regenerates
     lockfiles with the project's own tool (npm, uv, poetry, pdm, pipenv) when it is on PATH;
-    otherwise the report names the command to run.
+    otherwise the report names the command to run. ``include_tests`` also rewrites findings in
+    tests, fixtures, examples and vendored code (reported, not rewritten, by default).
+    ``progress`` (``start``/``advance``/``finish``) is told how verification goes.
 
     The project's own commands (its tests, lock tools) run in :mod:`mamori.sandbox`: a scratch
     copy, the allow-list environment, no network unless ``allow_network``. ``python`` (or
@@ -172,7 +193,7 @@ def fix_project(
         use_tools,
         policy,
     )
-    outcomes += _plan_code(root, [f for f in findings if f.kind == "code"])
+    outcomes += _plan_code(root, [f for f in findings if f.kind == "code"], include_tests)
     if llm:
         _llm_drafts(root, outcomes, warn)
 
@@ -198,50 +219,61 @@ def fix_project(
     if verify:
         method = ("tests+install+re-scan" if installing else "tests+re-scan") if tests else "re-scan"
         if tests is None:
-            warnings.append("no tests found: fixes are verified by re-scan (and version resolution) only")
+            warnings.append(
+                "no tests found: fixes are checked by re-scan (and version resolution) only, "
+                "so none is called verified"
+            )
         else:
             run_baseline(root, runs, requirement_files, warnings)
             if runs.blocked:
                 warnings.append(f"the project's tests were not run: {runs.blocked}")
-            elif runs.baseline is not None and not runs.baseline.ok and not runs.baseline.passed:
+            elif runs.baseline is not None and not runs.baseline.ok:
                 warnings.append(
-                    f"the tests fail before any fix ({tests.display()}); they are not used as evidence"
+                    f"the tests fail before any fix ({describe_run(runs.baseline)}; {tests.display()}): "
+                    "no fix is called verified on their evidence"
                 )
     baseline = runs.baseline
 
     candidates = [o for o in outcomes if o.status != "not_possible" and o.plan]
+    progress = progress or _NoProgress()
     if verify:
+        lock = threading.Lock()
+        progress.start(f"verifying {len(candidates)} fixes", total=len(candidates))
 
         def check(o: _Outcome) -> None:
-            ok, why = _prove(root, [o.plan], before, rescan_options, runs)
-            o.status = "verified" if ok else "unverified"
-            o.why = why
-            if ok:
+            proof = _prove(root, [o.plan], before, rescan_options, runs, measure=True)
+            o.status, o.why, o.evidence = proof.status, proof.why, proof.evidence
+            if proof.status in WRITTEN:
                 o.seconds = time.perf_counter() - started
+            with lock:
+                progress.advance()
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             list(pool.map(check, candidates))
-        verified = [o for o in candidates if o.status == "verified"]
+        progress.finish()
+        verified = [o for o in candidates if o.status in WRITTEN]
         combined: bool | None = None
         if len(verified) > 1:
-            ok, why = _prove(root, [o.plan for o in verified], before, rescan_options, runs)
-            combined = ok
-            if not ok:
+            progress.start("verifying the fixes together")
+            proof = _prove(root, [o.plan for o in verified], before, rescan_options, runs)
+            combined = proof.ok
+            if not proof.ok:
                 warnings.append(
-                    f"the verified fixes fail together ({why}); keeping each fix that passes "
+                    f"the verified fixes fail together ({proof.why}); keeping each fix that passes "
                     "together with the ones kept before it"
                 )
                 kept: list[_Outcome] = []
                 for o in verified:
-                    ok2, why2 = _prove(root, [k.plan for k in kept] + [o.plan], before, rescan_options, runs)
-                    if ok2:
+                    again = _prove(root, [k.plan for k in kept] + [o.plan], before, rescan_options, runs)
+                    if again.ok:
                         kept.append(o)
                     else:
                         o.status, o.why, o.seconds = (
                             "unverified",
-                            f"passes alone but conflicts with other fixes: {why2}",
+                            f"passes alone but conflicts with other fixes: {again.why}",
                             None,
                         )
+            progress.finish()
         elif len(verified) == 1:
             combined = True
     else:
@@ -256,11 +288,18 @@ def fix_project(
         except (UnsupportedFile, OSError, UnicodeDecodeError):
             edits = []
         diffs[id(o)] = "".join(e.diff() for e in edits)
-    to_apply = [o for o in candidates if o.status == "verified" or (not verify and o.plan.source == "rule")]
+    to_apply = [o for o in candidates if o.status in WRITTEN or (not verify and o.plan.source == "rule")]
+    try:
+        combined_patch = "".join(e.diff() for e in _render(root, [o.plan for o in to_apply], policy))
+    except (UnsupportedFile, OSError, UnicodeDecodeError) as exc:
+        combined_patch = ""
+        errors.append(f"the fixes could not be rendered together: {exc}")
     applied = False
     branch_name = ""
-    if to_apply and branch:
-        branch_name = _commit_branch(root, branch, [o.plan for o in to_apply], errors, policy)
+    if to_apply and branch and apply:
+        branch_name = commit_branch(
+            root, branch, to_apply, errors, lambda plans: _render(root, plans, policy)
+        )
     elif to_apply and apply:
         edits = _render(root, [o.plan for o in to_apply], policy)
         for edit in edits:
@@ -286,6 +325,7 @@ def fix_project(
                     applied=(applied or bool(branch_name)) and o in to_apply,
                     notes=tuple(o.plan.notes),
                     options=o.options,
+                    evidence=o.evidence,
                 )
             )
     return FixReport(
@@ -303,6 +343,8 @@ def fix_project(
         applied=applied,
         branch=branch_name,
         errors=tuple(errors) + tuple(f"{e.path}:{e.line}: {e.message}" for e in before.errors),
+        dry_run=not apply,
+        patch=combined_patch,
     )
 
 
@@ -396,12 +438,23 @@ def _plan_dependencies(
     return out
 
 
-def _plan_code(root: Path, findings: Sequence[Finding]) -> list[_Outcome]:
+def _plan_code(root: Path, findings: Sequence[Finding], include_tests: bool = False) -> list[_Outcome]:
     by_file: dict[str, list[Finding]] = defaultdict(list)
+    out: list[_Outcome] = []
     for f in findings:
+        kind = test_code_kind(f.location.path)
+        if kind and not include_tests:
+            out.append(
+                _Outcome(
+                    _Plan([f], f.rule_id, "code", summary=f"in {kind}"),
+                    "not_possible",
+                    f"the finding is in {kind} ({f.location.path}), which is not rewritten by default",
+                    options=("fix it by hand, or pass --include-tests to let mamori rewrite it",),
+                )
+            )
+            continue
         by_file[f.location.path].append(f)
     paramstyle = _project_paramstyle(root)
-    out: list[_Outcome] = []
     for path, group in by_file.items():
         file = root / path
         try:
@@ -431,7 +484,14 @@ def _plan_code(root: Path, findings: Sequence[Finding]) -> list[_Outcome]:
             continue
         for f in group:
             result = outcomes[f.id]
-            plan = _Plan([f], f.rule_id, "code", summary=result.summary, notes=list(result.notes))
+            plan = _Plan(
+                [f],
+                f.rule_id,
+                "code",
+                summary=result.summary,
+                notes=[*result.notes, *result.consequences],
+                consequences=list(result.consequences),
+            )
             if result.fixed:
                 plan.code_targets.append((path, targets[f.id]))
                 out.append(_Outcome(plan))
@@ -587,28 +647,45 @@ def _prove(
     before: Report,
     options: Any,
     runs: Runs,
-) -> tuple[bool, str]:
+    *,
+    measure: bool = False,
+) -> _Proof:
+    """Render ``plans`` into a scratch copy, run the tests (under coverage with ``measure``) and
+    re-scan; the status they earn and why.
+
+    ``ok`` is whether the tests that passed before still pass and the re-scan is clean (what the
+    combined run of several fixes checks); ``status`` is ``verified`` only when, besides, the
+    tests passed before, they ran every changed line (or imported the upgraded package), and the
+    fix predicts no behaviour change.
+    """
     from mamori.fix._environ import prepare_env, project_pins
     from mamori.scan import scan_targets
 
     tests = runs.tests
     if tests is not None and runs.blocked:
-        return False, runs.blocked
+        return _Proof(False, "unverified", runs.blocked)
     try:
         edits = _render(root, plans, runs.policy)
     except (UnsupportedFile, OSError, UnicodeDecodeError) as exc:
-        return False, str(exc)
+        return _Proof(False, "unverified", str(exc))
     if not edits:
-        return False, "the patch changes nothing"
+        return _Proof(False, "unverified", "the patch changes nothing")
     workdir = scratch_copy(root)
     try:
         for e in edits:
             write_atomic(workdir / e.path, e.after, root=workdir)
         targeted = [f for p in plans for f in p.findings]
         reasons: list[str] = []
+        shortfalls: list[str] = []
+        """Why the evidence falls short of verified (the first one is the status's reason)."""
+        evidence: dict[str, Any] = {}
         deps_only = all(p.kind == "dependency" for p in plans)
         baseline = runs.baseline
-        if tests is not None and baseline is not None and runs.python is not None:
+        if tests is None:
+            shortfalls.append("no tests found to run the changed code")
+        elif baseline is None or runs.python is None:
+            shortfalls.append("the tests could not run before the fix")
+        else:
             run_python = runs.python
             compare = baseline
             installed = ""
@@ -616,7 +693,7 @@ def _prove(
             if runs.user_python:
                 requirement_files = [e.path for e in edits if e.path.endswith(".txt")]
                 if deps_only and not (runs.install and requirement_files):
-                    reasons.append(
+                    shortfalls.append(
                         "tests not run for the upgrade ("
                         + ("offline" if runs.offline else "no requirements file to install")
                         + ")"
@@ -628,7 +705,7 @@ def _prove(
                         pins, extras(tests), base=runs.user_python, offline=runs.offline, policy=runs.policy
                     )
                     if env_python is None:
-                        return False, how
+                        return _Proof(False, "unverified", how)
                     run_python = env_python
                     compare = runs.env_baseline or baseline
                     installed = (
@@ -641,20 +718,48 @@ def _prove(
                         pins, extras(tests), offline=runs.offline, policy=runs.policy
                     )
                     if env_python is None:
-                        return False, how
+                        return _Proof(False, "unverified", how)
                     run_python = env_python
                     installed = f"installed {', '.join(upgraded) or 'the new pins'} into a scratch virtualenv"
                 elif deps_only:
-                    reasons.append("tests not run for the upgrade (no Python pin changed)")
+                    shortfalls.append("tests not run for the upgrade (no Python pin changed)")
                     run_python = ""
             if run_python:
-                after = run_tests(tests, workdir, run_python, policy=runs.policy)
-                ok, why = tests_still_pass(compare, after)
+                base = compare
+                evidence["tests_before"] = describe_run(base)
+                command = tests
+                hunk_list: list[Hunk] = []
+                packages: list[str] = []
+                if measure:
+                    command, hunk_list, packages, why_not = with_coverage(
+                        tests, workdir, edits, plans, run_python
+                    )
+                    if why_not:
+                        shortfalls.append(why_not)
+                after = run_tests(command, workdir, run_python, policy=runs.policy)
+                evidence["tests_after"] = describe_run(after)
+                ok, why = tests_still_pass(base, after)
                 if not ok:
-                    return False, (f"{installed}: " if installed else "") + why
+                    return _Proof(
+                        False,
+                        "unverified",
+                        (f"{installed}: " if installed else "") + why,
+                        Evidence(**evidence),
+                    )
                 if installed:
                     reasons.append(installed)
-                reasons.append(why + (" there" if installed else ""))
+                if not base.ok:
+                    failing = base.failed if base.failed else None
+                    shortfalls.insert(
+                        0,
+                        f"{failing} tests fail before the fix"
+                        if failing
+                        else "the tests fail before the fix",
+                    )
+                else:
+                    reasons.append(why + (" there" if installed else ""))
+                if measure and command is not tests:
+                    shortfalls.extend(coverage_verdict(workdir, hunk_list, packages, deps_only, evidence))
         for plan in plans:
             for lock, _name, _version in plan.regen:
                 shown = " ".join(
@@ -665,16 +770,37 @@ def _prove(
                     reasons.append(reason)
         report = scan_targets([workdir], options)
         ok, why = scan_delta(before, report, targeted)
+        evidence["rescan"] = why
         if not ok:
-            return False, why
+            return _Proof(False, "unverified", why, Evidence(**evidence))
         reasons.append(why)
         if deps_only:
             reasons.append("no known advisory affects the new version")
-        if tests is None:
-            reasons.append("no tests to run")
-        return True, "; ".join(reasons)
+        for plan in plans:
+            shortfalls.extend(f"the fix changes behaviour: {c}" for c in plan.consequences)
+        if measure and shortfalls:
+            return _Proof(True, "unverified", "; ".join([*shortfalls, *reasons]), Evidence(**evidence))
+        if measure and not deps_only:
+            fired, text = pov_status(root, workdir, plans, edits, runs)
+            if fired == "still":
+                return _Proof(True, "unverified", "; ".join([text, *reasons]), Evidence(**evidence))
+            if fired == "proven":
+                evidence["proof"] = text
+                return _Proof(True, "proven", "; ".join([text, *reasons]), Evidence(**evidence))
+        return _Proof(True, "verified", "; ".join(reasons), Evidence(**evidence))
     finally:
         shutil.rmtree(workdir.parent, ignore_errors=True)
+
+
+class _NoProgress:
+    def start(self, description: str, total: int | None = None) -> None:
+        """Nothing to show."""
+
+    def advance(self, n: int = 1) -> None:
+        """Nothing to show."""
+
+    def finish(self) -> None:
+        """Nothing to show."""
 
 
 def _cache_dir() -> Path | None:
@@ -684,64 +810,3 @@ def _cache_dir() -> Path | None:
         return mamori_home() / "cache" / "index"
     except Exception:
         return None
-
-
-def _commit_branch(
-    root: Path, branch: str, plans: Sequence[_Plan], errors: list[str], policy: RunPolicy | None = None
-) -> str:
-    """Commit each plan as its own commit on a new branch, through a temporary git worktree.
-
-    git runs with hooks, fsmonitor, filters and signing disabled (:mod:`mamori.fix._git`): the
-    repository's own configuration may be hostile.
-    """
-    from mamori.fix._git import git as safe_git
-
-    def git(*args: str, cwd: Path = root) -> subprocess.CompletedProcess[str]:
-        return safe_git(*args, cwd=cwd)
-
-    top = git("rev-parse", "--show-toplevel")
-    if top.returncode != 0:
-        raise InputError("--branch needs a git repository", path=str(root))
-    repo = Path(top.stdout.strip())
-    prefix = root.resolve().relative_to(repo.resolve())
-    if git("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}").returncode == 0:
-        raise InputError(f"branch {branch} exists already")
-    tmp = scratch_dir("mamori-branch-")
-    work = tmp / "wt"
-    added = git("worktree", "add", "-b", branch, str(work), "HEAD")
-    if added.returncode != 0:
-        raise InputError(f"could not create branch {branch}: {added.stderr.strip()}")
-    try:
-        done: list[_Plan] = []
-        for plan in plans:
-            try:
-                edits = _render(root, [*done, plan], policy)
-            except (UnsupportedFile, OSError) as exc:
-                errors.append(f"not committed: {plan.summary}: {exc}")
-                continue
-            for e in edits:
-                write_atomic(work / prefix / e.path, e.after, root=work)
-                git("add", "--", str(prefix / e.path), cwd=work)
-            what = "fix(deps)" if plan.kind == "dependency" else "fix(code)"
-            message = f"{what}: {plan.rule}: {plan.summary}\n\nVerified by mamori fix."
-            commit = git(
-                "-c",
-                "user.name=mamori",
-                "-c",
-                "user.email=mamori@localhost",
-                "commit",
-                "-q",
-                "-m",
-                message,
-                cwd=work,
-            )
-            if commit.returncode != 0:
-                errors.append(
-                    f"not committed: {plan.summary}: {commit.stderr.strip() or commit.stdout.strip()}"
-                )
-                continue
-            done.append(plan)
-    finally:
-        git("worktree", "remove", "--force", str(work))
-        shutil.rmtree(tmp, ignore_errors=True)
-    return branch

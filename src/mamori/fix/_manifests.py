@@ -109,23 +109,25 @@ def regenerate_lock(
     """Run ``argv`` in the lockfile's folder of ``workdir`` (a scratch copy) and return the new lock.
 
     The tool runs in the sandbox over ``workdir`` with the scrubbed environment (plus the
-    registry settings ``npm_config_registry`` and ``PIP_*``) and the network shared: resolving a
+    registry settings ``npm_config_registry``, ``UV_*`` and ``PIP_*``, and where the trusted CA
+    certificates are) and the network shared: resolving a
     lock needs the registry. It writes only inside ``workdir``. Raises :class:`UnsupportedFile`
     naming the command when the tool fails, leaves no lockfile, or no sandbox can be made.
     """
     from mamori import sandbox
-    from mamori.fix._environ import _pass_through
+    from mamori.fix._environ import _local_inputs, _pass_through
 
     policy = policy or RunPolicy()
     lock = workdir / lockfile
     shown = " ".join(argv)
     readonly, path = sandbox.tool_mounts(argv[0])
+    settings = _pass_through(lock_tools=True)
     box = policy.sandbox(
         workdir,
         network=True,
-        readonly=readonly,
+        readonly=(*readonly, *_local_inputs(settings)),
         path=path,
-        env={**_pass_through(lock_tools=True), "npm_config_update_notifier": "false", "UV_NO_PROGRESS": "1"},
+        env={**settings, "npm_config_update_notifier": "false", "UV_NO_PROGRESS": "1"},
     )
     try:
         proc = sandbox.run(box, argv, cwd=lock.parent, timeout=timeout, max_output=1024 * 1024)

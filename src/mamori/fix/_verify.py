@@ -28,7 +28,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from mamori.fix._environ import RunPolicy
 from mamori.model import Finding, Report
@@ -59,6 +59,9 @@ class TestCommand:
     argv: tuple[str, ...]
     kind: str
     """``pytest``, ``unittest``, ``tox``, ``nox``, ``npm`` or ``custom``."""
+    pythonpath: tuple[str, ...] = ()
+    """Folders put on the test process's ``PYTHONPATH`` after the project (coverage.py's copy);
+    each is mounted read-only in the sandbox."""
 
     def display(self) -> str:
         """The command as a user would type it."""
@@ -72,6 +75,8 @@ class TestRun:
     returncode: int
     passed: frozenset[str] | None
     output: str
+    failed: int | None = None
+    """How many tests failed or errored, when the runner reports per-test outcomes."""
 
     @property
     def ok(self) -> bool:
@@ -171,7 +176,9 @@ def run_tests(
     """Run the tests in the sandbox over ``workdir`` and collect per-test outcomes.
 
     The scratch copy ``workdir`` is the only writable folder; the interpreter is mounted
-    read-only; the environment is the allow-list plus ``PYTHONPATH`` (and ``policy.env``); no
+    read-only, and so is each folder of ``command.pythonpath``; the environment is the
+    allow-list plus ``PYTHONPATH`` (the copy, then ``command.pythonpath``; never mamori's own
+    ``PYTHONPATH``) and ``policy.env``; no
     network unless ``policy.network``. Raises :class:`mamori.sandbox.SandboxUnavailable` when no
     sandbox can be made and ``policy.unsafe`` is false.
     """
@@ -191,9 +198,12 @@ def run_tests(
     box = policy.sandbox(
         workdir,
         python,
-        readonly=readonly,
+        readonly=(*readonly, *(Path(p) for p in command.pythonpath)),
         path=path,
-        env={"PYTHONPATH": str(workdir), "PYTHONDONTWRITEBYTECODE": "1"},
+        env={
+            "PYTHONPATH": os.pathsep.join([str(workdir), *command.pythonpath]),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        },
     )
     try:
         proc = sandboxed(box, argv, cwd=workdir, timeout=timeout, max_output=OUTPUT_LIMIT)
@@ -203,32 +213,39 @@ def run_tests(
         return TestRun(127, frozenset(), f"could not run {command.display()}: {exc}")
     output = (proc.stdout + proc.stderr)[-4000:]
     passed: frozenset[str] | None = None
+    failed: int | None = None
     if (
         junit is not None
         and junit.is_file()
         and not junit.is_symlink()
         and junit.stat().st_size < JUNIT_LIMIT
     ):
-        passed = _junit_passed(junit)
+        passed, failed = _junit_passed(junit)
         junit.unlink(missing_ok=True)
     elif command.kind == "unittest":
         passed = frozenset(
             m.group(1) for m in re.finditer(r"^(\w+ \([\w.]+\)) \.\.\. ok$", proc.stderr, re.MULTILINE)
         )
-    return TestRun(proc.returncode, passed, output)
+        failed = len(re.findall(r"^\w+ \([\w.]+\) \.\.\. (?:FAIL|ERROR)$", proc.stderr, re.MULTILINE))
+    return TestRun(proc.returncode, passed, output, failed)
 
 
-def _junit_passed(path: Path) -> frozenset[str] | None:
+def _junit_passed(path: Path) -> tuple[frozenset[str] | None, int | None]:
+    """The tests that passed and how many failed or errored (collection errors included)."""
     try:
-        tree = ET.parse(path)  # written by pytest itself a moment ago
+        tree = ET.parse(path)  # written in the sandbox; size-capped and never a symlink
     except (ET.ParseError, OSError):
-        return None
+        return None, None
     passed = set()
+    failed = 0
     for case in tree.iter("testcase"):
-        if any(child.tag in ("failure", "error", "skipped") for child in case):
+        if any(child.tag in ("failure", "error") for child in case):
+            failed += 1
+            continue
+        if any(child.tag == "skipped" for child in case):
             continue
         passed.add(f"{case.get('classname', '')}::{case.get('name', '')}")
-    return frozenset(passed)
+    return frozenset(passed), failed
 
 
 def tests_still_pass(before: TestRun, after: TestRun) -> tuple[bool, str]:
@@ -394,3 +411,37 @@ def run_baseline(root: Path, runs: Runs, requirement_files: list[str], warnings:
                 runs.env_baseline = run_tests(runs.tests, base_dir, env_python, policy=runs.policy)
     finally:
         shutil.rmtree(base_dir.parent, ignore_errors=True)
+
+
+_TEST_FOLDERS = {
+    "test": "test code",
+    "tests": "test code",
+    "testing": "test code",
+    "__tests__": "test code",
+    "fixtures": "test fixtures",
+    "examples": "example code",
+    "example": "example code",
+    "vendor": "vendored code",
+    "vendored": "vendored code",
+    "_vendor": "vendored code",
+    "third_party": "vendored code",
+    "site-packages": "vendored code",
+}
+
+
+def test_code_kind(path: str) -> str:
+    """``test code``, ``test fixtures``, ``example code`` or ``vendored code`` for a path that is
+    one of those (a folder component named exactly so, or ``test_*.py``/``*_test.py``/
+    ``conftest.py``); ``""`` for the project's own code (``testcode/`` is not a test folder)."""
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    for part in parts[:-1]:
+        if part in _TEST_FOLDERS:
+            return _TEST_FOLDERS[part]
+    name = parts[-1] if parts else ""
+    if (
+        name == "conftest.py"
+        or (name.startswith("test_") and name.endswith(".py"))
+        or name.endswith("_test.py")
+    ):
+        return "test code"
+    return ""

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 FixKind = Literal["dependency", "code"]
-FixStatus = Literal["verified", "unverified", "not_possible"]
+FixStatus = Literal["proven", "verified", "unverified", "not_possible"]
+"""``proven``: verified, and its proof of vulnerability fired before the fix and not after;
+``verified``: the tests that passed before still pass, they ran every changed line (or imported
+the upgraded package), and a re-scan no longer reports the finding; ``unverified``: a patch
+exists but the evidence falls short (the reason says what is missing); ``not_possible``: no
+correct automatic fix (shown as "refused", with what a person should do)."""
+WRITTEN: tuple[str, ...] = ("proven", "verified")
+"""The statuses the default mode writes to the project."""
 Strategy = Literal["in-place", "latest-safe"]
 
 
@@ -26,15 +33,17 @@ class FileEdit:
     after: str
 
     def diff(self) -> str:
-        """The unified diff of this edit (``a/PATH`` → ``b/PATH``)."""
-        return "".join(
-            difflib.unified_diff(
-                self.before.splitlines(keepends=True),
-                self.after.splitlines(keepends=True),
-                fromfile=f"a/{self.path}",
-                tofile=f"b/{self.path}",
-            )
-        )
+        """The unified diff of this edit (``a/PATH`` → ``b/PATH``), as ``git apply`` takes it
+        (a last line without a newline is marked so)."""
+        out: list[str] = []
+        for line in difflib.unified_diff(
+            self.before.splitlines(keepends=True),
+            self.after.splitlines(keepends=True),
+            fromfile=f"a/{self.path}",
+            tofile=f"b/{self.path}",
+        ):
+            out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+        return "".join(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +71,31 @@ class Patch:
 
 
 @dataclass(frozen=True, slots=True)
+class Evidence:
+    """What a fix's status rests on: the tests that ran the change, coverage, the proof."""
+
+    tests_before: str = ""
+    """The tests before any fix (``12 passed``, ``3 failed``), or ``""`` when none ran."""
+    tests_after: str = ""
+    """The tests with the fix."""
+    covering_tests: tuple[str, ...] = ()
+    """Tests that executed changed lines (from coverage contexts)."""
+    lines_changed: int = 0
+    """Changed executable statements (``def``/``class``/decorator lines not counted)."""
+    lines_covered: int = 0
+    uncovered: tuple[str, ...] = ()
+    """``path:line`` of changed statements no test ran."""
+    imported: tuple[str, ...] = ()
+    """For upgrades: files of the upgraded package the tests imported."""
+    proof: str = ""
+    """The proof of vulnerability's result (``fired before, not after``), ``""`` when none ran."""
+    added_tests: tuple[str, ...] = ()
+    """Tests mamori added to the verification run (a PoV test, a derived behaviour test)."""
+    rescan: str = ""
+    """What the re-scan found."""
+
+
+@dataclass(frozen=True, slots=True)
 class FixResult:
     """The outcome for one finding."""
 
@@ -83,6 +117,12 @@ class FixResult:
     notes: tuple[str, ...] = ()
     options: tuple[str, ...] = ()
     """When no fix is possible: what the user can do instead."""
+    evidence: Evidence = field(default_factory=Evidence)
+
+    @property
+    def label(self) -> str:
+        """The status as a person reads it (``refused`` for ``not_possible``)."""
+        return "refused" if self.status == "not_possible" else self.status
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +156,34 @@ class FixReport:
     branch: str = ""
     """The git branch the fixes were committed to, if any."""
     errors: tuple[str, ...] = ()
+    dry_run: bool = False
+    patch: str = ""
+    """The unified diff of every fix that is written (in a dry run: would be), rendered together."""
+
+    def counts(self) -> dict[str, int]:
+        """Distinct fixes (one per diff or refusal) by status."""
+        seen: dict[tuple[str, str, str, int], str] = {}
+        for r in self.results:
+            seen.setdefault((r.diff or r.finding_id, r.rule, r.path, r.line), r.status)
+        out = {s: 0 for s in ("proven", "verified", "unverified", "not_possible")}
+        for status in seen.values():
+            out[status] += 1
+        return out
+
+    def summary(self) -> str:
+        """``would fix 12 of 48; 3 unverified; 2 refused`` (``fixed`` when written)."""
+        written = sum(1 for r in self.results if r.applied or (self.dry_run and r.status in WRITTEN))
+        c = self.counts()
+        verb = "would fix" if self.dry_run else "fixed"
+        return (
+            f"{verb} {written} of {len(self.results)}; {c['unverified']} unverified; {c['not_possible']} refused"
+            + (f"; {c['proven']} proven" if c["proven"] else "")
+        )
 
     @property
     def unfixed(self) -> tuple[FixResult, ...]:
         """Results whose finding is still there (not verified, or verified but not applied)."""
-        return tuple(r for r in self.results if r.status != "verified")
+        return tuple(r for r in self.results if not r.applied)
 
     def diff(self) -> str:
         """Every fix's diff, concatenated."""

@@ -112,6 +112,17 @@ class AccountTests(unittest.TestCase):
         self.assertNotIn("token", payload)
         self.assertEqual(call(self.app, "POST", "/login", body={"name": "nobody", "password": "x"})[0], 401)
 
+    def test_accounts_from_the_2016_system_still_log_in(self):
+        # hashes stored by the old system (hex MD5) must keep working after any change of hash
+        from kotsu import repository
+
+        legacy = "5f4dcc3b5aa765d61d8327deb882cf99"  # the 2016 system's hash of "password"
+        repository.add_user(self.app.conn, "kato", legacy)
+        status, _, payload = call(self.app, "POST", "/login", body={"name": "kato", "password": "password"})
+        self.assertEqual(status, 200)
+        self.assertEqual(payload["name"], "kato")
+        self.assertEqual(call(self.app, "POST", "/login", body={"name": "kato", "password": "Password"})[0], 401)
+
     def test_duplicate_and_short_passwords(self):
         self.assertEqual(call(self.app, "POST", "/users", body={"name": "ito", "password": "short"})[0], 400)
         call(self.app, "POST", "/users", body={"name": "ito", "password": "long-enough-pw"})
