@@ -35,7 +35,7 @@ from mamori.model import Finding, Location, ScanError, TraceStep
 
 __all__ = ["ENGINE_VERSION", "CodeScanResult", "scan_code"]
 
-ENGINE_VERSION = "5"
+ENGINE_VERSION = "6"
 """Bumped whenever the engine or its bundled models change what they report."""
 
 _SKIP_DIRS = frozenset(
@@ -303,7 +303,7 @@ def _to_findings(
                     location=Location(rel, h.line, h.column),
                     cwe=(rule.cwe,),
                     trace=(TraceStep(rel, h.line, h.note, h.column),),
-                    confidence="medium" if h.rule in ("PY-WEAKRAND", "PY-SECRET") else "high",
+                    confidence=h.confidence or ("medium" if h.rule == "PY-WEAKRAND" else "high"),
                     description=rule.description,
                     fingerprint_basis=h.text,
                 ),
