@@ -59,3 +59,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         raise InputError(f"invalid TOML: {exc}", path=str(path), line=line) from exc
+    except (RecursionError, MemoryError):  # tomllib recurses once per nested array or table
+        raise InputError("invalid TOML: nested too deep to parse", path=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"invalid TOML: not UTF-8 text ({exc.reason})", path=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None

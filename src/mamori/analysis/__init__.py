@@ -32,6 +32,7 @@ from mamori.analysis._engine import ModuleInfo, Project, RawFinding, walk
 from mamori.analysis._models import Models, load_models
 from mamori.analysis._parse import parse_source
 from mamori.model import Finding, Location, ScanError, TraceStep
+from mamori.treewalk import MAX_SOURCE_BYTES, regular_file_error, walk_files
 
 __all__ = ["ENGINE_VERSION", "CodeScanResult", "scan_code"]
 
@@ -71,14 +72,15 @@ class CodeScanResult:
     files_scanned: int
 
 
-def _discover(root: Path) -> list[Path]:
-    out: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.endswith(".egg-info"))
-        for f in sorted(filenames):
-            if f.endswith((".py", ".pyw")):
-                out.append(Path(dirpath) / f)
-    return out
+def _discover(root: Path, errors: list[ScanError] | None = None) -> list[Path]:
+    return list(
+        walk_files(
+            root,
+            skip_dir=lambda d: d in _SKIP_DIRS or d.endswith(".egg-info"),
+            want=lambda p: p.name.endswith((".py", ".pyw")),
+            errors=errors,
+        )
+    )
 
 
 def _module_name(rel: str, package: str = "") -> tuple[str, bool]:
@@ -143,8 +145,8 @@ def _scan(
 ) -> CodeScanResult:
     root = Path(root).resolve()
     models = load_models(model_dirs)
-    paths = [Path(f).resolve() for f in files] if files is not None else _discover(root)
     errors: list[ScanError] = []
+    paths = [Path(f).resolve() for f in files] if files is not None else _discover(root, errors)
     sources: dict[str, bytes] = {}
     hashes: dict[str, str] = {}
     for p in paths:
@@ -152,7 +154,19 @@ def _scan(
             rel = p.relative_to(root).as_posix()
         except ValueError:
             rel = p.as_posix()
+        special = regular_file_error(p)
+        if special:
+            errors.append(ScanError(rel, f"skipped: {special}"))
+            continue
         try:
+            size = p.stat().st_size
+            if size > MAX_SOURCE_BYTES:
+                errors.append(
+                    ScanError(
+                        rel, f"skipped: file is {size} bytes, over the {MAX_SOURCE_BYTES}-byte limit for code"
+                    )
+                )
+                continue
             data = p.read_bytes()
         except OSError as exc:
             errors.append(ScanError(rel, f"skipped: could not read ({exc.strerror or exc})"))

@@ -23,6 +23,7 @@ from pathlib import Path
 from mamori.model import Finding
 from mamori.prioritize.interface import Reachability
 from mamori.prioritize.reachability import _python_files
+from mamori.treewalk import MAX_SOURCE_BYTES
 
 ROUTE_DECORATORS = frozenset(
     {
@@ -101,11 +102,16 @@ def entry_index(root: Path) -> EntryIndex:
     for path in sorted(_python_files(root)):
         rel = path.relative_to(root).as_posix()
         try:
+            if path.stat().st_size > MAX_SOURCE_BYTES:
+                continue
             tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-        except (SyntaxError, ValueError, RecursionError):
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         module = rel[:-3].replace("/", ".")
-        _Collector(index, rel, module, scripts).visit(tree)
+        try:
+            _Collector(index, rel, module, scripts).visit(tree)
+        except RecursionError:  # nested deeper than the visitor goes: the file's entries are partial
+            continue
         for node in tree.body:
             if _is_main_guard(node):
                 main_calls |= _called_names(node)
@@ -228,7 +234,7 @@ def _console_scripts(root: Path) -> set[str]:
     pyproject = root / "pyproject.toml"
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError, MemoryError):
         return set()
     project = data.get("project", {})
     scripts = project.get("scripts", {}) if isinstance(project, dict) else {}

@@ -22,6 +22,7 @@ from mamori.ecosystems import normalize_name
 from mamori.inventory.registry import SKIP_DIRS
 from mamori.model import Finding
 from mamori.prioritize.interface import Reachability
+from mamori.treewalk import MAX_SOURCE_BYTES, walk_files
 
 # Distributions whose import name is not their normalised name (a fallback when the
 # distribution is not installed where mamori runs; installed metadata wins).
@@ -118,12 +119,14 @@ def project_usage(root: Path) -> ProjectUsage:
     for path in sorted(_python_files(root)):
         usage.python_files += 1
         try:
+            if path.stat().st_size > MAX_SOURCE_BYTES:
+                continue
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
         try:
             tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             for m in _IMPORT_RE.finditer(text):
                 names = [m.group(1)] if m.group(1) else [n.split(" as ")[0] for n in m.group(2).split(",")]
                 for n in names:
@@ -134,21 +137,14 @@ def project_usage(root: Path) -> ProjectUsage:
 
 
 def _python_files(root: Path) -> list[Path]:
-    found: list[Path] = []
-    stack = [root]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = list(folder.iterdir())
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir():
-                if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
-                    stack.append(entry)
-            elif entry.suffix in (".py", ".pyw"):
-                found.append(entry)
-    return found
+    # the shared walker: a symlink loop (`a -> .`) or a link to `/` must not hang this walk
+    return list(
+        walk_files(
+            root,
+            skip_dir=lambda d: d in SKIP_DIRS or d.startswith("."),
+            want=lambda p: p.suffix in (".py", ".pyw"),
+        )
+    )
 
 
 def _add_module(usage: ProjectUsage, module: str) -> None:
