@@ -52,8 +52,15 @@ def load_project_config(root: Path) -> dict[str, Any]:
     return {}
 
 
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+"""Largest settings file read (4 MiB: a real ``pyproject.toml`` is a few KiB)."""
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise InputError(f"file is {size} bytes, over the {MAX_CONFIG_BYTES}-byte limit for settings", path=str(path))
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
