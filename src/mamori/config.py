@@ -60,7 +60,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         size = path.stat().st_size
         if size > MAX_CONFIG_BYTES:
-            raise InputError(f"file is {size} bytes, over the {MAX_CONFIG_BYTES}-byte limit for settings", path=str(path))
+            raise InputError(
+                f"file is {size} bytes, over the {MAX_CONFIG_BYTES}-byte limit for settings", path=str(path)
+            )
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:

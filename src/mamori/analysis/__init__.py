@@ -114,7 +114,9 @@ def _read_source(path: Path, rel: str, errors: list[ScanError]) -> bytes | None:
         size = path.stat().st_size
         if size > MAX_SOURCE_BYTES:
             errors.append(
-                ScanError(rel, f"skipped: file is {size} bytes, over the {MAX_SOURCE_BYTES}-byte limit for code")
+                ScanError(
+                    rel, f"skipped: file is {size} bytes, over the {MAX_SOURCE_BYTES}-byte limit for code"
+                )
             )
             return None
         return path.read_bytes()
