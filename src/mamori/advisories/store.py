@@ -620,7 +620,7 @@ class AdvisoryStore:
     def _writing(self) -> Iterator[sqlite3.Connection]:
         """A connection to a temporary copy that replaces the database only on success.
 
-        Writers are serialised by an exclusive lock on ``.<database>.lock`` held from reading the
+        Writers are serialised by an exclusive lock on the database's folder held from reading the
         database to replacing it: two ``db import``/``db update`` at once run one after the other,
         so neither's records are lost (the second copies the database the first wrote).
         """
@@ -630,8 +630,9 @@ class AdvisoryStore:
 
     @contextlib.contextmanager
     def _write_lock(self) -> Iterator[None]:
-        lock_path = self.path.parent / f".{self.path.name}.lock"
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+        # the folder is locked, not a file in it: the database itself is replaced (a lock on it
+        # would be on the old file), and a lock file would be one more thing left behind
+        fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)  # released by the kernel if this process is killed
             yield

@@ -112,10 +112,10 @@ def loads_json(text: str, rel: str) -> Any:
     Raises:
         ParseError: on invalid JSON or nesting deeper than :data:`MAX_DEPTH`.
     """
-    check_json_size(text, rel)
     depth = max_bracket_depth(text)
     if depth > MAX_DEPTH:
         raise ParseError(f"JSON nested {depth} deep, over the limit of {MAX_DEPTH}; not parsed", path=rel)
+    check_json_size(text, rel)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
