@@ -20,6 +20,7 @@ from rich.markup import escape
 from typer.core import TyperArgument, TyperGroup
 
 from mamori import __version__
+from mamori._terminal import terminal_safe
 from mamori.errors import InputError, MamoriError, ResourceUnavailable
 from mamori.model import DECISION_ORDER, SEVERITY_ORDER, Report
 from mamori.recording import NoRecordOption, should_record
@@ -168,7 +169,7 @@ def _root(
 
 
 def _warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/] {escape(message)}")
+    err.print(f"[yellow]warning:[/] {escape(terminal_safe(message))}")
 
 
 def write_output(text: str, output: Path | None) -> None:
@@ -217,7 +218,7 @@ def fails(report: Report, fail_on: str) -> bool:
 def _report_errors(report: Report) -> None:
     for e in report.errors:
         where = e.path + (f":{e.line}" if e.line else "")
-        err.print(f"[red]error:[/] {escape(where)}: {escape(e.message)}")
+        err.print(f"[red]error:[/] {escape(terminal_safe(where))}: {escape(terminal_safe(e.message))}")
 
 
 @app.command()
@@ -418,10 +419,10 @@ def main() -> None:
     try:
         app()
     except ResourceUnavailable as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(terminal_safe(str(exc)))}")
         sys.exit(EXIT_UNREACHABLE)
     except MamoriError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(terminal_safe(str(exc)))}")
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         err.print("interrupted")

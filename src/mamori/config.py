@@ -52,10 +52,25 @@ def load_project_config(root: Path) -> dict[str, Any]:
     return {}
 
 
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+"""Largest settings file read (4 MiB: a real ``pyproject.toml`` is a few KiB)."""
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise InputError(
+                f"file is {size} bytes, over the {MAX_CONFIG_BYTES}-byte limit for settings", path=str(path)
+            )
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         raise InputError(f"invalid TOML: {exc}", path=str(path), line=line) from exc
+    except (RecursionError, MemoryError):  # tomllib recurses once per nested array or table
+        raise InputError("invalid TOML: nested too deep to parse", path=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"invalid TOML: not UTF-8 text ({exc.reason})", path=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None

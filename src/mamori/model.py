@@ -8,6 +8,7 @@ these dataclasses through :func:`mamori.output.jsonout.report_to_dict`. Values a
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -34,6 +35,44 @@ SEVERITY_ORDER: dict[str, int] = {
 
 DECISION_ORDER: dict[str, int] = {"track": 1, "track*": 2, "attend": 3, "act": 4}
 """SSVC decisions by rank."""
+
+
+SECRET_CWES = frozenset({"CWE-798", "CWE-259", "CWE-321", "CWE-547"})
+"""CWEs of hard-coded credentials: findings of these never carry a string literal."""
+
+_SECRET_WORD = (
+    r"[\w.]*(?:pass(?:word|wd|phrase)?|pwd|secret|token|api_?key|private_?key|salt|credentials?)[\w.]*"
+)
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?i)(\b" + _SECRET_WORD + r"['\"]?\]?\s*(?:==|!=|=|:)\s*[rbuf]{0,2})(['\"])(?:\\.|(?!\2).)*(?:\2|$)"
+)
+_LITERAL = re.compile(r"(?i)(?<![\w'\"])[rbuf]{0,2}(['\"])(?:\\.|(?!\1).)*(?:\1|$)")
+
+
+def redact_secrets(text: str, *, every_literal: bool = False) -> str:
+    """``text`` with the value of every secret-named literal shown as ``'…'``.
+
+    ``password='x'``, ``"token": "x"`` and ``api_key == "x"`` keep their names and lose their
+    values; an unclosed literal (code text cut short) is redacted to the end. With
+    ``every_literal`` (findings about hard-coded credentials) every string literal goes, except a
+    subscript or dict key (``app.config['SECRET_KEY']``, ``{'PASSWORD': …}``), which names it.
+    """
+    if "'" not in text and '"' not in text:
+        return text
+    text = _SECRET_ASSIGNMENT.sub(lambda m: m.group(1) + "'…'", text)
+    if not every_literal:
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        before = text[: m.start()].rstrip()
+        after = text[m.end() :].lstrip()
+        if (before.endswith("[") and after.startswith("]")) or (
+            before.endswith(("{", ",")) and after.startswith(":")
+        ):
+            return m.group(0)
+        return "'…'"
+
+    return _LITERAL.sub(one, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +188,25 @@ class Finding:
     """How a dependency finding was matched: ``exact`` (the pinned version is affected),
     ``every-version`` (the component is a range and every version it allows is affected) or
     ``newest-allowed`` (online: the newest release the range allows is affected)."""
+
+    def __post_init__(self) -> None:
+        # The one place secrets are taken out: whatever built a code finding (a check, the
+        # taint engine, a report read back), no output, database or fingerprint sees a value.
+        if self.kind != "code":
+            return
+        every = bool(SECRET_CWES.intersection(self.cwe))
+        for name in ("title", "fingerprint_basis", "justification"):
+            value = getattr(self, name)
+            clean = redact_secrets(value, every_literal=every and name != "justification")
+            if clean != value:
+                object.__setattr__(self, name, clean)
+        if any("'" in t.note or '"' in t.note for t in self.trace):
+            trace = tuple(
+                TraceStep(t.path, t.line, redact_secrets(t.note, every_literal=every), t.column)
+                for t in self.trace
+            )
+            if trace != self.trace:
+                object.__setattr__(self, "trace", trace)
 
     @property
     def id(self) -> str:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mamori.treewalk import MAX_SOURCE_BYTES, regular_file_error
+
 __all__ = ["ROUTE_DECORATORS", "VIEW_METHODS", "FactsCache", "FileFacts", "FunctionFacts", "file_facts"]
 
 ROUTE_DECORATORS = frozenset(
@@ -451,6 +453,9 @@ class FactsCache:
         for path in paths:
             try:
                 rel = path.relative_to(root).as_posix()
+                # never a FIFO or device, never a file too large to parse (the analysis reports them)
+                if regular_file_error(path) or path.stat().st_size > MAX_SOURCE_BYTES:
+                    continue
                 data = path.read_bytes()
             except (OSError, ValueError):
                 continue

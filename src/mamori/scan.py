@@ -113,7 +113,13 @@ def scan_targets(
     inventory_errors = list(errors)
 
     config_root = base if base.is_dir() else base.parent
-    config = load_project_config(config_root)
+    try:
+        config = load_project_config(config_root)
+    except InputError as exc:  # a project's broken or hostile mamori.toml is a listed error
+        config = {}
+        where = Path(exc.path) if exc.path else config_root / "mamori.toml"
+        rel = where.name if where.parent == config_root else where.as_posix()
+        errors.append(ScanError(rel, f"{exc.message}; its settings are not used", exc.line or 0))
     findings: list[Finding] = []
     database = DatabaseInfo()
     matchable = _matchable(components)

@@ -121,7 +121,9 @@ DEMO = Path(__file__).resolve().parents[2] / "src" / "mamori" / "demo" / "sample
 
 def test_demo_wsgi_sample_findings_and_their_traces() -> None:
     res = scan_code(DEMO)
-    got = {(f.rule_id, f.location.path) for f in res.findings if f.status == "open"}
+    # the sample's own tests hold literal passwords: reported, at low confidence (test folder)
+    assert {f.confidence for f in res.findings if f.location.path.startswith("tests/")} <= {"low"}
+    got = {(f.rule_id, f.location.path) for f in res.findings if f.status == "open" and f.confidence != "low"}
     assert got == {
         ("PY-SQLI", "kotsu/app.py"),
         ("PY-CMDI", "kotsu/diagnostics.py"),

@@ -26,6 +26,7 @@ A record replaces a stored one of the same id unless the stored one was modified
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -617,8 +618,29 @@ class AdvisoryStore:
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
-        """A connection to a temporary copy that replaces the database only on success."""
+        """A connection to a temporary copy that replaces the database only on success.
+
+        Writers are serialised by an exclusive lock on the database's folder held from reading the
+        database to replacing it: two ``db import``/``db update`` at once run one after the other,
+        so neither's records are lost (the second copies the database the first wrote).
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._write_lock(), self._writing_locked() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        # the folder is locked, not a file in it: the database itself is replaced (a lock on it
+        # would be on the old file), and a lock file would be one more thing left behind
+        fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # released by the kernel if this process is killed
+            yield
+        finally:
+            os.close(fd)
+
+    @contextlib.contextmanager
+    def _writing_locked(self) -> Iterator[sqlite3.Connection]:
         version = self._existing_version()
         self._remove_stale_copies()
         fd, tmp_name = tempfile.mkstemp(

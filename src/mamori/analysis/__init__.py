@@ -36,6 +36,7 @@ from mamori.analysis._web_checks import run_web_checks
 from mamori.analysis.engine import ModuleInfo, Project, RawFinding, walk
 from mamori.model import Finding, Location, ScanError, TraceStep
 from mamori.pyfacts import FactsCache
+from mamori.treewalk import MAX_SOURCE_BYTES, regular_file_error, walk_files
 
 __all__ = ["ENGINE_VERSION", "CodeScanResult", "parse_source", "scan_code"]
 
@@ -87,18 +88,41 @@ _PAGE_SUFFIXES = (".html", ".htm", ".jinja", ".jinja2", ".j2")
 """Templates and pages: read for the values a render call passes and for inline scripts."""
 
 
-def _discover(root: Path) -> tuple[list[Path], list[Path]]:
-    """The Python files and the pages (templates, HTML) under ``root``."""
+def _discover(root: Path, errors: list[ScanError] | None = None) -> tuple[list[Path], list[Path]]:
+    """The Python files and the pages (templates, HTML) under ``root``, through the one safe walk
+    (:func:`mamori.treewalk.walk_files`): loops and links outside the project are reported."""
     out: list[Path] = []
     pages: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.endswith(".egg-info"))
-        for f in sorted(filenames):
-            if f.endswith((".py", ".pyw")):
-                out.append(Path(dirpath) / f)
-            elif f.endswith(_PAGE_SUFFIXES):
-                pages.append(Path(dirpath) / f)
+    for path in walk_files(
+        root,
+        skip_dir=lambda d: d in _SKIP_DIRS or d.endswith(".egg-info"),
+        want=lambda p: p.name.endswith((".py", ".pyw", *_PAGE_SUFFIXES)),
+        errors=errors,
+    ):
+        (out if path.name.endswith((".py", ".pyw")) else pages).append(path)
     return out, pages
+
+
+def _read_source(path: Path, rel: str, errors: list[ScanError]) -> bytes | None:
+    """The bytes of a file to analyse, or None with the reason added to ``errors``: a FIFO or
+    device is never opened, a file over :data:`MAX_SOURCE_BYTES` never read."""
+    special = regular_file_error(path)
+    if special:
+        errors.append(ScanError(rel, f"skipped: {special}"))
+        return None
+    try:
+        size = path.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            errors.append(
+                ScanError(
+                    rel, f"skipped: file is {size} bytes, over the {MAX_SOURCE_BYTES}-byte limit for code"
+                )
+            )
+            return None
+        return path.read_bytes()
+    except OSError as exc:
+        errors.append(ScanError(rel, f"skipped: could not read ({exc.strerror or exc})"))
+        return None
 
 
 def _template_names(page_rels: Sequence[str]) -> dict[str, list[str]]:
@@ -177,22 +201,20 @@ def _scan(
 ) -> CodeScanResult:
     root = Path(root).resolve()
     models = load_models(model_dirs)
+    errors: list[ScanError] = []
     if files is not None:
         given = [Path(f).resolve() for f in files]
         paths = [p for p in given if not p.name.endswith(_PAGE_SUFFIXES)]
         page_paths = [p for p in given if p.name.endswith(_PAGE_SUFFIXES)]
     else:
-        paths, page_paths = _discover(root)
-    errors: list[ScanError] = []
+        paths, page_paths = _discover(root, errors)
     sources: dict[str, bytes] = {}
     hashes: dict[str, str] = {}
     pages: dict[str, str] = {}
     for p in page_paths:
         rel = p.relative_to(root).as_posix() if p.is_relative_to(root) else p.as_posix()
-        try:
-            data = p.read_bytes()
-        except OSError as exc:
-            errors.append(ScanError(rel, f"skipped: could not read ({exc.strerror or exc})"))
+        data = _read_source(p, rel, errors)
+        if data is None:
             continue
         pages[rel] = data.decode("utf-8", "replace")
         hashes[rel] = hashlib.sha256(data).hexdigest()
@@ -201,10 +223,8 @@ def _scan(
             rel = p.relative_to(root).as_posix()
         except ValueError:
             rel = p.as_posix()
-        try:
-            data = p.read_bytes()
-        except OSError as exc:
-            errors.append(ScanError(rel, f"skipped: could not read ({exc.strerror or exc})"))
+        data = _read_source(p, rel, errors)
+        if data is None:
             continue
         sources[rel] = data
         hashes[rel] = hashlib.sha256(data).hexdigest()
@@ -388,7 +408,7 @@ def _to_findings(
                     location=Location(rel, h.line, h.column),
                     cwe=(rule.cwe,),
                     trace=(TraceStep(rel, h.line, h.note, h.column),),
-                    confidence="medium" if h.rule in ("PY-WEAKRAND", "PY-SECRET") else "high",
+                    confidence=h.confidence or ("medium" if h.rule == "PY-WEAKRAND" else "high"),
                     description=rule.description,
                     fingerprint_basis=h.text,
                 ),

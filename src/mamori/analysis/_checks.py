@@ -1,6 +1,6 @@
 """Checks that need no data flow: weak hashes and ciphers, weak randomness, insecure cookies,
-hard-coded secrets, disabled TLS verification, debug mode, ``tempfile.mktemp`` and
-world-writable permissions. One walk over each module's tree, names resolved through its
+hard-coded secrets (in :mod:`._secrets`), disabled TLS verification, debug mode,
+``tempfile.mktemp`` and world-writable permissions. One walk over each module's tree, names resolved through its
 imports (``import hashlib as h`` still counts).
 """
 
@@ -52,10 +52,6 @@ _WEAK_CIPHERS = frozenset(
         "cryptography.hazmat.primitives.ciphers.modes.ECB",
     }
 )
-_SECRET_NAME = re.compile(
-    r"(?i)(^|_)(pass(word|wd)?|pwd|secret(_key)?|api_?key|access_?key|auth_?token|private_?key)$"
-)
-_NOT_SECRET = re.compile(r"(?i)^(|\s+|[<{$%].*|.*(example|changeme|dummy|test|placeholder|xxx).*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +63,8 @@ class CheckHit:
     column: int
     text: str
     note: str
+    confidence: str = ""
+    """``high``/``medium``/``low``, or ``""`` for the rule's default."""
 
 
 def _aliases(nodes: Sequence[ast.AST]) -> dict[str, str]:
@@ -123,8 +121,11 @@ def _text(node: ast.AST) -> str:
 
 def run_checks(nodes: Sequence[ast.AST], relpath: str) -> Iterator[CheckHit]:
     """Every flow-less finding of one module, given all the nodes of its tree."""
+    from mamori.analysis._secrets import hardcoded_secrets  # it builds CheckHits: no cycle at import
+
     aliases = _aliases(nodes)
     yield from _weak_random(nodes, aliases)
+    yield from hardcoded_secrets(nodes, relpath)
     is_settings = relpath.rsplit("/", 1)[-1] in ("settings.py", "config.py") or "/settings/" in relpath
     for node in nodes:
         if isinstance(node, ast.Call):
@@ -182,11 +183,6 @@ def run_checks(nodes: Sequence[ast.AST], relpath: str) -> Iterator[CheckHit]:
                 or last in ("get", "post", "put", "delete", "request", "Client", "AsyncClient", "Session")
             ):
                 yield CheckHit("PY-TLS", node.lineno, node.col_offset, _text(node), "verify=False")
-            for k in node.keywords:
-                if k.arg and _SECRET_NAME.search(k.arg) and isinstance(_const(k.value), str):
-                    val = str(_const(k.value))
-                    if not _NOT_SECRET.match(val) and len(val) >= 4:
-                        yield CheckHit("PY-SECRET", node.lineno, node.col_offset, _text(k), k.arg)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
             name = (
@@ -195,14 +191,6 @@ def run_checks(nodes: Sequence[ast.AST], relpath: str) -> Iterator[CheckHit]:
                 else (target.attr if isinstance(target, ast.Attribute) else "")
             )
             value = _const(node.value)
-            if (
-                name
-                and isinstance(value, str)
-                and _SECRET_NAME.search(name)
-                and not _NOT_SECRET.match(value)
-                and len(value) >= 4
-            ):
-                yield CheckHit("PY-SECRET", node.lineno, node.col_offset, _text(target), name)
             if name == "DEBUG" and value is True and is_settings:
                 yield CheckHit("PY-DEBUG", node.lineno, node.col_offset, "DEBUG = True", "DEBUG = True")
             if name in ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE") and value is False:

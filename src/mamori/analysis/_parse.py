@@ -18,6 +18,8 @@ A file none of them reads is reported as skipped with the reasons; it is never d
 from __future__ import annotations
 
 import ast
+import itertools
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -37,14 +39,42 @@ class Parsed:
     error_line: int = 0
 
 
+MAX_NESTING = 200
+"""Deepest bracket nesting handed to the fallback parsers. CPython itself refuses more than 200
+nested parentheses, so no valid module needs more; libcst's native parser overflows the C stack
+(the process dies) somewhere past a thousand."""
+
+_BRACKETS = re.compile(r"[^()\[\]{}]+")
+_STEP = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
+
+
+def bracket_depth(text: str) -> int:
+    """The deepest bracket nesting of ``text``, brackets in strings and comments counted too
+    (an over-estimate is safe: it only keeps a fallback parser away)."""
+    brackets = _BRACKETS.sub("", text)
+    if not brackets:
+        return 0
+    return max(0, max(itertools.accumulate(map(_STEP.__getitem__, brackets))))
+
+
 def parse_source(source: bytes, filename: str) -> Parsed:
-    """Parse ``source`` with the first front end that reads it."""
+    """Parse ``source`` with the first front end that reads it.
+
+    Hostile shapes are errors, never a crash: a module nested too deep or with an expression too
+    long for the parser (``RecursionError``/``MemoryError`` in ``ast``, or "too many nested
+    parentheses") is reported without trying the fallbacks, which would overflow the C stack or
+    take minutes on it.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return Parsed(ast.parse(source, filename=filename), "ast")
+    except (RecursionError, MemoryError):
+        return Parsed(None, "", "nested too deep or an expression too long for the parser")
     except (SyntaxError, ValueError) as exc:
         first = exc
+    if "too many nested" in str(getattr(first, "msg", "")):
+        return Parsed(None, "", _describe(first), int(getattr(first, "lineno", 0) or 0))
     try:
         text = source.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -53,6 +83,11 @@ def parse_source(source: bytes, filename: str) -> Parsed:
         except UnicodeDecodeError as exc:  # pragma: no cover - latin-1 decodes every byte
             return Parsed(None, "", f"could not decode: {exc}")
     reasons = [f"ast: {_describe(first)}"]
+    depth = bracket_depth(text)
+    if depth > MAX_NESTING:
+        line = int(getattr(first, "lineno", 0) or 0)
+        reasons.append(f"brackets nested {depth} deep, over the limit of {MAX_NESTING}")
+        return Parsed(None, "", "; ".join(reasons), line)
     lowered = _lower_with_libcst(text)
     if isinstance(lowered, str):
         reasons.append(f"libcst: {lowered}")

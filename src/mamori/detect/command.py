@@ -24,6 +24,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from mamori._terminal import terminal_safe
 from mamori.detect._alert import FAIL_ON_CHOICES, Alert, alerts_document, fails, summarize
 from mamori.detect._events import parse_time
 from mamori.detect._readers import not_regular
@@ -316,15 +317,9 @@ def _print_errors(errors: Sequence[ScanError], *, limit: int | None = None) -> N
         )
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
 def safe_text(text: str) -> str:
-    """Text from a log made safe for a terminal: control characters (escape sequences, bidi
-    overrides, carriage returns) shown as ``\\xNN`` escapes, nothing interpreted."""
-    return _CONTROL.sub(
-        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text
-    )
+    """Text from a log made safe for a terminal (see :func:`mamori._terminal.terminal_safe`)."""
+    return terminal_safe(text)
 
 
 def bundled_pack_note(n: int) -> str:

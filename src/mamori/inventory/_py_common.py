@@ -24,7 +24,9 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 
 from mamori.ecosystems import normalize_name
+from mamori.errors import ParseError
 from mamori.inventory._common import make_component
+from mamori.inventory._safe import loads_json
 from mamori.inventory.interface import Component
 from mamori.model import ScanError
 
@@ -121,11 +123,9 @@ def load_toml(text: str, rel: str) -> dict[str, Any] | ScanError:
 def load_json(text: str, rel: str) -> Any | ScanError:
     """Decoded JSON, or a :class:`ScanError` at the decoder's line (deep nesting included)."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        return ScanError(rel, f"invalid JSON: {exc.msg}", exc.lineno)
-    except RecursionError:
-        return ScanError(rel, "invalid JSON: nesting too deep to parse")
+        return loads_json(text, rel)  # the shared safe decoder: depth and size refused before decoding
+    except ParseError as exc:
+        return ScanError(rel, exc.message, exc.line or 0)
 
 
 _HEADER_RE = re.compile(r"^[ \t]*(\[\[?)[ \t]*([A-Za-z0-9_\-.\"' \t]+?)[ \t]*(\]\]?)[ \t]*(?:#.*)?$")

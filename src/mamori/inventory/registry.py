@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from mamori.inventory.interface import Component, Inventory, Parser, ParseResult
 from mamori.model import ScanError
+from mamori.treewalk import inside, regular_file_error, walk_files
 
 _MODULES = (
     "mamori.inventory._python",
@@ -85,12 +86,19 @@ def parser_for(path: Path) -> Parser | None:
     return None
 
 
-def iter_project_files(root: Path) -> Iterator[Path]:
-    """Every file below ``root`` in a stable order, skipping :data:`SKIP_DIRS`."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info"))
-        for name in sorted(filenames):
-            yield Path(dirpath) / name
+def _skip_dir(name: str) -> bool:
+    return name in SKIP_DIRS or name.endswith(".egg-info")
+
+
+def iter_project_files(
+    root: Path, errors: list[ScanError] | None = None, want: Callable[[Path], bool] | None = None
+) -> Iterator[Path]:
+    """Every regular file below ``root`` in a stable order, skipping :data:`SKIP_DIRS`.
+
+    Walked with :func:`mamori.treewalk.walk_files`: symlink loops and symlinked folders outside
+    the project are not followed, special files are not yielded; each is added to ``errors``.
+    """
+    yield from walk_files(root, skip_dir=_skip_dir, want=want or (lambda p: True), errors=errors)
 
 
 def parse_file(path: Path, rel: str, parser: Parser | None = None) -> ParseResult:
@@ -98,6 +106,9 @@ def parse_file(path: Path, rel: str, parser: Parser | None = None) -> ParseResul
     parser = parser or parser_for(path)
     if parser is None:
         return ParseResult(errors=(ScanError(rel, "not a lockfile, manifest or SBOM mamori reads"),))
+    special = regular_file_error(path)
+    if special:  # a FIFO would block the read, /dev/zero would never end
+        return ParseResult(errors=(ScanError(rel, special),))
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -133,10 +144,12 @@ def collect(target: Path | str, *, extra_files: Iterable[Path] = ()) -> Inventor
     """
     target = Path(target)
     chosen: list[tuple[Path, Parser | None]]
+    walk_errors: list[ScanError] = []
     if target.is_dir():
         root = target
-        files = [(p, parser_for(p)) for p in iter_project_files(root)]
+        files = [(p, parser_for(p)) for p in iter_project_files(root, walk_errors, lambda p: True)]
         chosen = [(p, parser) for p, parser in files if parser is not None]
+        walk_errors = [e for e in walk_errors if _walk_error_matters(e, root)]
     else:
         root = target.parent
         chosen = [(target, parser_for(target) or _sniff(target))]
@@ -144,15 +157,51 @@ def collect(target: Path | str, *, extra_files: Iterable[Path] = ()) -> Inventor
     # dicts keep first-seen order and drop repeats: a requirements file included by another
     # (-r) is also found on its own, and must not report its components twice.
     components: dict[Component, None] = {}
-    errors: dict[ScanError, None] = {}
+    errors: dict[ScanError, None] = dict.fromkeys(walk_errors)
     rels: list[str] = []
     for path, parser in chosen:
         rel = _rel(path, root)
         result = parse_file(path, rel, parser)
         rels.append(rel)
         components.update(dict.fromkeys(result.components))
-        errors.update(dict.fromkeys(result.errors))
+        errors.update(dict.fromkeys(_contained(e, root) for e in result.errors))
     return Inventory(tuple(components), tuple(errors), tuple(rels), root)
+
+
+def _walk_error_matters(error: ScanError, root: Path) -> bool:
+    """Walk problems worth listing: loops and outside links always, special files only when a
+    parser would have read them (a socket in ``.git`` or a FIFO named ``notes`` is no gap)."""
+    if "not a regular file" in error.message or "symlink: not read" in error.message:
+        return parser_for(root / error.path) is not None
+    return True
+
+
+_OWN_MESSAGES = (
+    "not a regular file",
+    "is a folder",
+    "file is ",
+    "cannot read",
+    "not valid UTF-8 text",
+    "nesting too deep",
+    "file too large",
+)
+"""Messages mamori writes without quoting a file (kept for files outside the project)."""
+
+OUTSIDE_MESSAGE = "file outside the project could not be read as a lockfile; its content is not shown"
+
+
+def _contained(error: ScanError, root: Path) -> ScanError:
+    """An error about a file outside the project (reached through ``-r ../x`` or a symlink)
+    keeps its path and line but not its message, which may quote the file's content."""
+    if _outside(error.path, root) and not error.message.startswith(_OWN_MESSAGES):
+        return ScanError(error.path, OUTSIDE_MESSAGE, error.line)
+    return error
+
+
+def _outside(rel: str, root: Path) -> bool:
+    if not rel or rel.startswith("../") or rel == ".." or Path(rel).is_absolute():
+        return True
+    return not inside(root / rel, root)
 
 
 def _sniff(path: Path) -> Parser | None:
@@ -165,7 +214,11 @@ def _sniff(path: Path) -> Parser | None:
 
 
 def _rel(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """``path`` relative to ``root``: where it really is when that is inside, else its own name
+    (a symlink to a file outside keeps the link's name, never a path of this machine)."""
+    for p, r in ((path.resolve(), root.resolve()), (path, root), (path.absolute(), root.absolute())):
+        try:
+            return p.relative_to(r).as_posix()
+        except ValueError:
+            continue
+    return path.as_posix()

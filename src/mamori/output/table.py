@@ -21,9 +21,11 @@ from pathlib import Path
 
 from rich import box
 from rich.console import Console, Group, RenderableType
+from rich.style import Style
 from rich.table import Table
-from rich.text import Text
+from rich.text import Text as _RichText
 
+from mamori._terminal import terminal_safe
 from mamori.model import SEVERITY_ORDER, Finding, Report, Unchecked, sort_findings
 from mamori.output._versions import highest, lowest_fix_above
 
@@ -38,6 +40,19 @@ SEVERITY_STYLES: dict[str, str] = {
 """The rich style of each severity (used only when colour is on)."""
 
 _SEVERITIES_DESC = sorted(SEVERITY_ORDER, key=lambda s: -SEVERITY_ORDER[s])
+
+
+class Text(_RichText):
+    """A Rich ``Text`` whose content is made terminal-safe (:func:`mamori._terminal.terminal_safe`):
+    every string this renderer shows from a report goes through it, so an escape sequence in an
+    advisory title or a path is shown, never obeyed."""
+
+    def __init__(self, text: str = "", style: str | Style = "", **kwargs: object) -> None:
+        super().__init__(terminal_safe(text), style, **kwargs)  # type: ignore[arg-type]
+
+    def append(self, text: str | _RichText, style: str | Style | None = None) -> Text:
+        super().append(terminal_safe(text) if isinstance(text, str) else text, style)
+        return self
 
 
 def upgrade_for(findings: Iterable[Finding]) -> tuple[str | None, bool]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Literal
 
-from mamori.model import Finding, Priority
+from mamori.model import SECRET_CWES, Finding, Priority
 from mamori.prioritize import ssvc
 from mamori.prioritize.interface import (
     AssetContext,
@@ -131,7 +131,13 @@ def automatable(
         return False
     if finding.kind == "code":
         source = finding.trace[0].note if finding.trace else ""
-        if not finding.trace:
+        if set(finding.cwe) & SECRET_CWES:
+            reasons.append(
+                "automatable no: a credential written in the code, not attacker input; "
+                "whoever can read the code or a copy of it can use it (rotate it)"
+            )
+            return False
+        if not source.endswith("(source)"):  # a check without flow: its trace is the construct
             reasons.append("automatable no: a weakness without an attacker-controlled input")
             return False
         if any(s in source for s in _LOCAL_SOURCES):

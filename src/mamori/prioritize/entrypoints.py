@@ -24,6 +24,7 @@ from mamori.model import Finding
 from mamori.prioritize.interface import Reachability
 from mamori.prioritize.reachability import _python_files
 from mamori.pyfacts import ROUTE_DECORATORS, VIEW_METHODS, FactsCache, FileFacts
+from mamori.treewalk import MAX_SOURCE_BYTES, regular_file_error
 
 __all__ = ["ROUTE_DECORATORS", "VIEW_METHODS", "EntryIndex", "code_reachability", "entry_index"]
 
@@ -155,8 +156,10 @@ def entry_index(
 def _console_scripts(root: Path) -> set[str]:
     pyproject = root / "pyproject.toml"
     try:
+        if regular_file_error(pyproject) or pyproject.stat().st_size > MAX_SOURCE_BYTES:
+            return set()  # a FIFO would block the read; a missing file is no console script
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError, MemoryError):
         return set()
     project = data.get("project", {})
     scripts = project.get("scripts", {}) if isinstance(project, dict) else {}

@@ -23,6 +23,7 @@ from mamori.inventory.registry import SKIP_DIRS
 from mamori.model import Finding
 from mamori.prioritize.interface import Reachability
 from mamori.pyfacts import EMPTY, FactsCache, FileFacts
+from mamori.treewalk import MAX_SOURCE_BYTES, regular_file_error, walk_files
 
 # Distributions whose import name is not their normalised name (a fallback when the
 # distribution is not installed where mamori runs; installed metadata wins).
@@ -142,6 +143,8 @@ def project_usage(
 def _regex_imports(path: Path, usage: ProjectUsage) -> None:
     """Imports of a file no parser reads, by pattern (a best effort)."""
     try:
+        if regular_file_error(path) or path.stat().st_size > MAX_SOURCE_BYTES:
+            return
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return
@@ -152,21 +155,14 @@ def _regex_imports(path: Path, usage: ProjectUsage) -> None:
 
 
 def _python_files(root: Path) -> list[Path]:
-    found: list[Path] = []
-    stack = [root]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = list(folder.iterdir())
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir():
-                if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
-                    stack.append(entry)
-            elif entry.suffix in (".py", ".pyw"):
-                found.append(entry)
-    return found
+    # the shared walker: a symlink loop (`a -> .`) or a link to `/` must not hang this walk
+    return list(
+        walk_files(
+            root,
+            skip_dir=lambda d: d in SKIP_DIRS or d.startswith("."),
+            want=lambda p: p.suffix in (".py", ".pyw"),
+        )
+    )
 
 
 def _add_module(usage: ProjectUsage, module: str) -> None:

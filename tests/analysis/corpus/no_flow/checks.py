@@ -16,7 +16,7 @@ app = Flask(__name__)
 
 API_KEY = "sk_live_4f9a8b7c6d5e"  # expect: PY-SECRET
 API_KEY_FROM_ENV = os.environ.get("API_KEY", "")
-password = "changeme"
+password = "changeme"  # expect: PY-SECRET (a default credential that ships)
 
 
 def digest(data):

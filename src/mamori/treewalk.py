@@ -1,0 +1,143 @@
+"""The one walk over a project's folders, safe on hostile trees.
+
+Every stage that lists a project's files (inventory, code analysis, reachability, entry
+points, fixes) walks through :func:`walk_files`, so a repository cannot make any of them hang
+or wander off:
+
+- a folder is entered once: a symlink back to a folder already walked (``a -> .``, two links
+  to one folder, a bind-mount loop) is not followed, and is reported;
+- a symlinked folder is followed only when it leads to a folder inside the project; one that
+  leads outside (``data -> /``, ``shared -> ../..``) is not walked, and is reported;
+- only regular files are yielded: a FIFO, socket or device (``package-lock.json -> /dev/zero``)
+  that a caller would have read is reported, never opened;
+- the walk is iterative, in a stable order (files of a folder sorted by name, then its
+  sub-folders, depth first), and a folder that cannot be listed is reported, not fatal.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from mamori.model import ScanError
+
+__all__ = ["MAX_SOURCE_BYTES", "inside", "regular_file_error", "walk_files"]
+
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
+"""Largest source file parsed (8 MiB; the largest hand-written Python modules are a few hundred
+KiB). A parse tree takes about a hundred times its source in memory, so a larger file is
+reported as skipped rather than read."""
+
+
+def inside(path: Path, root: Path) -> bool:
+    """True when ``path``, symlinks resolved, is ``root`` or below it."""
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def walk_files(
+    root: Path,
+    *,
+    skip_dir: Callable[[str], bool] = lambda name: False,
+    want: Callable[[Path], bool] = lambda path: True,
+    errors: list[ScanError] | None = None,
+) -> Iterator[Path]:
+    """Regular files below ``root`` that ``want`` accepts, never entering a folder twice.
+
+    ``skip_dir`` names folders not to enter (virtual environments, caches). Problems met — a
+    symlink loop, a symlinked folder outside the project, a special file ``want``
+    accepts, a folder that cannot be listed — are appended to ``errors`` with the path
+    relative to ``root``.
+    """
+    root = Path(root)
+    real_root = root.resolve()
+
+    def report(path: Path, message: str) -> None:
+        if errors is not None:
+            errors.append(ScanError(_rel(path, root), message))
+
+    try:
+        st = os.stat(root)
+    except OSError as exc:
+        report(root, f"cannot read folder: {exc.strerror or exc}")
+        return
+    seen = {(st.st_dev, st.st_ino)}
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            report(folder, f"cannot list folder: {exc.strerror or exc}")
+            continue
+        subdirs: list[Path] = []
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                is_link = entry.is_symlink()
+            except OSError:
+                continue
+            try:
+                info = entry.stat(follow_symlinks=True)
+            except OSError as exc:
+                if is_link and want(path):
+                    report(path, f"broken or looping symlink: not read ({exc.strerror or exc})")
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                if skip_dir(entry.name):
+                    continue
+                if is_link and not inside(path, real_root):
+                    report(path, "symlinked folder leads outside the project: not walked")
+                    continue
+                key = (info.st_dev, info.st_ino)
+                if key in seen:
+                    report(
+                        path,
+                        "folder already walked (a symlink loop or a second link to it): not walked again",
+                    )
+                    continue
+                seen.add(key)
+                subdirs.append(path)
+            elif not want(path):
+                continue
+            elif stat.S_ISREG(info.st_mode):
+                yield path
+            else:
+                report(path, f"not a regular file ({_kind(info.st_mode)}): not read")
+        stack.extend(reversed(subdirs))
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
+
+
+def regular_file_error(path: Path) -> str:
+    """Why ``path`` must not be opened (a FIFO, device, folder …), or ``""`` for a regular file."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISDIR(mode):
+        return "is a folder"
+    return f"not a regular file ({_kind(mode)}): not read"
