@@ -61,7 +61,8 @@ def test_a_non_admin_sees_only_sharing_and_only_what_tlp_lets_it_read(
 ) -> None:
     token = hub.add_org("reader-rail", "railways", "reader")
     headers = {"Authorization": f"Bearer {token}"}
-    assert client.get("/", headers=headers).status_code == 403
+    landing = client.get("/", headers=headers)  # a non-admin lands on its sharing page
+    assert landing.status_code == 303 and landing.headers["location"] == "/sharing"
     assert client.get("/findings", headers=headers).status_code == 403
     data = client.get("/api/dashboard", headers=headers).json()
     assert data["admin"] is False and "posture" not in data

@@ -80,7 +80,7 @@ def hbars(bars: Sequence[Bar], *, label: str, width: int = 560, dark: bool = Fal
     for i, bar in enumerate(bars):
         y = 5 + i * row
         parts.append(
-            f'<text class="axis-label" x="{left - 8}" y="{y + 18}" text-anchor="end">{escape(_clip(bar.label))}</text>'
+            f'<text class="axis-label" x="{left - 8}" y="{y + 18}" text-anchor="end">{escape(_clip(bar.label, int((left - 8) // CHAR_WIDTH)))}</text>'
         )
         x = float(left)
         for seg in bar.segments:
@@ -115,7 +115,7 @@ def vbars(bars: Sequence[Bar], *, label: str, y_label: str, width: int = 560, he
         *_y_axis(left, top, plot_h, width - right, top_value, _num),
         f'<text class="axis-label" x="4" y="{top - 12}">{escape(y_label)}</text>',
     ]
-    every = max(1, math.ceil(n / 8))
+    every = label_step(slot, [_clip(b.label, 14) for b in bars])
     for i, bar in enumerate(bars):
         x = left + i * slot + (slot - bw) / 2
         y = float(top + plot_h)
@@ -177,7 +177,7 @@ def lines(
                 )
             )
     labels = series[0][2] if series else ()
-    every = max(1, math.ceil(len(labels) / 6))
+    every = label_step(slot, [_clip(p.label, 16) for p in labels])
     for i, p in enumerate(labels):
         if i % every == 0:
             parts.append(
@@ -199,6 +199,19 @@ def _y_axis(left: int, top: int, plot_h: int, right: float, top_value: float, fm
             f'<text class="axis-label" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(str(format_value(value)))}</text>'
         )
     return out
+
+
+CHAR_WIDTH = 7.2
+"""An upper bound of one character's width in an axis label (12 px sans-serif), in px."""
+LABEL_GAP = 8.0
+"""The least space between two axis labels, in px."""
+
+
+def label_step(slot: float, labels: Sequence[str]) -> int:
+    """Label every n-th slot so that no two shown labels overlap: n slots must hold the widest
+    label and a gap."""
+    widest = max((len(t) for t in labels), default=0) * CHAR_WIDTH + LABEL_GAP
+    return max(1, math.ceil(widest / max(slot, 1.0)))
 
 
 def _num(value: float) -> str:

@@ -15,9 +15,17 @@ filters that produced them, expire after an hour and work once: a forged, foreig
 replayed token is a TAXII 400 error.
 
 Under load (100 pollers, 10 writers) what dominates is the database's one writer, so reads never
-write synchronously: a read's audit record goes to :class:`AuditWriter`, which appends the
-records of many requests in one transaction every :data:`AUDIT_FLUSH_SECONDS`; a write's audit
-record stays in the write's own transaction. Tokens' organisations and organisations' roles are
+write synchronously: a read's audit record goes to :class:`~mamori.share._audit.AuditWriter`,
+which appends the records of many requests in one transaction; a write's audit record stays in
+the write's own transaction.
+
+Under abuse (issue 11): an object id belongs to the organisation that first published it (the
+``owners`` table): nobody else may add a version of it, revoke it or shadow it; envelopes,
+status resources and pages are bounded (:mod:`mamori.share._limits`); objects deeper than
+:data:`~mamori.share._limits.MAX_JSON_DEPTH` or indicators with a pattern over
+:data:`~mamori.share._limits.MAX_PATTERN_CHARS` are refused; recipients must be organisations of
+the hub. Organisations management for the operator (list, rotate, revoke) and dashboard
+sessions live in :mod:`mamori.share._orgs`. Tokens' organisations and organisations' roles are
 remembered for :data:`AUTH_CACHE_SECONDS` (a grant made through this hub forgets them at once).
 """
 
@@ -58,9 +66,24 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from mamori.errors import InputError
-from mamori.share import _db
+from mamori.share import _audit, _db
+from mamori.share._audit import AuditWriter
+from mamori.share._limits import (
+    MAX_FAILURES_LISTED,
+    MAX_JSON_DEPTH,
+    MAX_PAGE_BYTES,
+    MAX_PATTERN_CHARS,
+    json_depth_exceeds,
+)
 from mamori.share.sectors import CollectionSpec, collections_for
-from mamori.share.tlp import Tlp, recipients_of, tlp_of
+from mamori.share.tlp import (
+    RECIPIENT_SECTORS_PROPERTY,
+    Tlp,
+    recipient_sectors_of,
+    recipients_of,
+    redact,
+    tlp_of,
+)
 
 ROLES: tuple[str, ...] = ("reader", "writer", "admin")
 """Roles on a collection, least powerful first."""
@@ -71,10 +94,6 @@ TOKEN_LIFETIME_US = 3600 * 1_000_000
 """How long a ``next`` token stays valid."""
 AUTH_CACHE_SECONDS = 5.0
 """How long a token's organisation, and an organisation's role on a collection, are remembered."""
-AUDIT_FLUSH_SECONDS = 0.2
-"""How often the read audit records of many requests are appended in one transaction."""
-AUDIT_BATCH = 500
-"""A buffer of this many read audit records is appended at once, without waiting."""
 
 _log = logging.getLogger(__name__)
 
@@ -109,6 +128,13 @@ class Org:
     id: int
     name: str
     sector: str
+
+
+Who = tuple[str | BindParameter[str], str | BindParameter[str]]
+"""A reader in the SQL TLP rule: its name and its sector's recipient key."""
+
+SECTOR_RECIPIENT = "sector:"
+"""How a recipient sector is stored in the ``recipients`` table (organisation names have no ':')."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,79 +247,28 @@ def check_object(obj: object) -> str:
     recips = obj.get("x_mamori_recipients", [])
     if not isinstance(recips, list) or not all(isinstance(r, str) for r in recips):
         return "'x_mamori_recipients' must be a list of organisation names"
+    sectors = obj.get(RECIPIENT_SECTORS_PROPERTY, [])
+    if not isinstance(sectors, list) or not all(isinstance(r, str) for r in sectors):
+        return f"{RECIPIENT_SECTORS_PROPERTY!r} must be a list of sector names"
+    pattern = obj.get("pattern")
+    if pattern is not None and (not isinstance(pattern, str) or len(pattern) > MAX_PATTERN_CHARS):
+        return f"'pattern' must be a string of at most {MAX_PATTERN_CHARS} characters"
+    if json_depth_exceeds(obj, MAX_JSON_DEPTH):
+        return f"the object nests deeper than {MAX_JSON_DEPTH} levels"
     return ""
 
 
-class AuditWriter:
-    """Appends audit records in batches from a background thread.
-
-    One transaction per batch instead of one per request: on SQLite every transaction that
-    writes takes the database's one write lock, so an audit write per GET serialised all
-    pollers behind the writers. A batch that fails (database busy) is kept and tried again;
-    :meth:`flush` writes what is buffered now, :meth:`close` stops the thread after a last flush.
-    """
-
-    def __init__(
-        self,
-        engine: Engine,
-        interval: float = AUDIT_FLUSH_SECONDS,
-        writing: AbstractContextManager[Any] | None = None,
-    ) -> None:
-        """Buffer for ``engine``; the thread starts with the first record. ``writing``: held
-        around each batch (the hub's write lock on SQLite)."""
-        self._engine = engine
-        self._writing = writing if writing is not None else contextlib.nullcontext()
-        self._interval = interval
-        self._rows: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self._flushing = threading.Lock()
-        self._wake = threading.Event()
-        self._stopping = False
-        self._thread: threading.Thread | None = None
-
-    def add(self, org: str, action: str, collection_id: str, detail: str) -> None:
-        """Buffer one record (its time is now, not when it is written)."""
-        row = {"at": now_us(), "org": org, "action": action, "collection_id": collection_id, "detail": detail}
-        with self._lock:
-            self._rows.append(row)
-            full = len(self._rows) >= AUDIT_BATCH
-            if self._thread is None and not self._stopping:
-                self._thread = threading.Thread(target=self._run, name="mamori-audit", daemon=True)
-                self._thread.start()
-        if full:
-            self._wake.set()
-
-    def flush(self) -> None:
-        """Append every buffered record now (in one transaction)."""
-        with self._flushing:  # one batch at a time keeps the records in order
-            with self._lock:
-                rows, self._rows = self._rows, []
-            if not rows:
-                return
-            try:
-                with self._writing, self._engine.begin() as conn:
-                    conn.execute(insert(_db.audit), rows)
-            except SQLAlchemyError:
-                with self._lock:
-                    self._rows[:0] = rows
-                raise
-
-    def _run(self) -> None:
-        while not self._stopping:
-            self._wake.wait(self._interval)
-            self._wake.clear()
-            try:
-                self.flush()
-            except SQLAlchemyError as exc:  # kept; the next round tries again
-                _log.warning("audit records not written yet: %s", exc)
-
-    def close(self) -> None:
-        """Stop the thread and write what is left."""
-        self._stopping = True
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-        self.flush()
+def _unknown_recipients(obj: dict[str, Any], orgs: frozenset[str], sectors: set[str]) -> str:
+    """Why an object's recipients cannot be stored: names that are no organisation (or sector) of
+    the hub."""
+    unknown = [n for n in recipients_of(obj) if n not in orgs]
+    if unknown:
+        return "unknown recipient organisation(s): " + ", ".join(repr(n[:80]) for n in unknown[:5])
+    named = recipient_sectors_of(obj)
+    bad = [n for n in named if n not in sectors]
+    if bad:
+        return "unknown recipient sector(s): " + ", ".join(repr(n[:80]) for n in bad[:5])
+    return ""  # recipient sectors of anything but AMBER admit no one (tlp.may_read)
 
 
 def _version_of(obj: dict[str, Any]) -> tuple[int, str]:
@@ -326,13 +301,35 @@ class Hub:
         self._init_collections(collections_for(tuple(sectors or configured_sectors())))
         with engine.connect() as conn:  # collections are never dropped
             self._known = frozenset(str(c) for c in conn.execute(select(_db.collections.c.id)).scalars())
+        self._aliases: dict[str, str] = {}
         self.audit_writer = AuditWriter(engine, writing=self._write_lock)
+        days = _audit.retention_days()
+        try:
+            with self._write() as conn:
+                _audit.set_retention(conn, days)
+                _audit.backfill_deliveries(conn)
+            _audit.prune(engine, self._write_lock)
+        except SQLAlchemyError as exc:  # a read-only replica, a busy database: serve anyway
+            _log.warning("audit retention not applied now: %s", exc)
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
         """A write transaction (under the write lock on SQLite)."""
         with self._write_lock, self.engine.begin() as conn:
             yield conn
+
+    def write(self) -> contextlib.AbstractContextManager[Connection]:
+        """A write transaction (for :mod:`mamori.share._orgs`)."""
+        return self._write()
+
+    def audit_in(self, conn: Connection, org: str, action: str, collection_id: str, detail: str) -> None:
+        """Append an audit record inside the write transaction ``conn``."""
+        self._audit(conn, org, action, collection_id, detail)
+
+    def forget_credentials(self) -> None:
+        """Drop the cached tokens and roles (after a rotation or revocation)."""
+        self._auth_cache.clear()
+        self._role_cache.clear()
 
     @classmethod
     def open(
@@ -464,7 +461,10 @@ class Hub:
         )
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
-        if row is None or (org_name is not None and not secrets.compare_digest(row.name, org_name)):
+        if row is None or (
+            org_name is not None
+            and not secrets.compare_digest(row.name.encode("utf-8"), org_name.encode("utf-8", "replace"))
+        ):
             return None
         return Org(row.id, row.name, row.sector)
 
@@ -530,21 +530,30 @@ class Hub:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def add_objects(self, org: Org, collection_id: str, objects: Sequence[object]) -> dict[str, Any]:
+    def add_objects(
+        self, org: Org, collection_id: str, objects: Sequence[object], *, anonymous: bool = False
+    ) -> dict[str, Any]:
         """Store a POSTed envelope's objects (each whole or not at all); returns the status resource.
 
         Everything that does not need the collection's lock (checks, serialising the bodies once,
         TLP and recipients) happens before taking it; inside it, one query finds the versions
-        already stored and one multi-row INSERT stores the rest.
+        already stored and one multi-row INSERT stores the rest. An id another organisation
+        published first is refused (a version of it already stored by the same organisation is
+        a success that stores nothing). ``anonymous``: the organisation shares anonymously from
+        now on (it is named to no other organisation anywhere).
         """
         self.access(org, collection_id, write=True)
         result = AddResult()
         prepared: list[dict[str, Any]] = []
         names: list[Sequence[str]] = []
         batch: set[tuple[str, int]] = set()
+        known_orgs = self._org_names()
+        known_sectors = set(self.sectors())
         for obj in objects:
             problem = check_object(obj)
             ident = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else ""
+            if not problem and isinstance(obj, dict):
+                problem = _unknown_recipients(obj, known_orgs, known_sectors)
             if problem:
                 result.failures.append({"id": str(ident)[:300], "message": problem})
                 continue
@@ -563,10 +572,15 @@ class Hub:
                     "date_added": 0,
                     "producer": org.name,
                     "tlp": tlp_of(obj).value,
-                    "body": "" if dup else json.dumps(obj, separators=(",", ":"), ensure_ascii=False),
+                    # ASCII-only: a body's length is its size in bytes (pages are capped in bytes)
+                    "body": "" if dup else json.dumps(obj, separators=(",", ":")),
                 }
             )
-            names.append([] if dup else recipients_of(obj))
+            names.append(
+                []
+                if dup
+                else [*recipients_of(obj), *(SECTOR_RECIPIENT + x for x in recipient_sectors_of(obj))]
+            )
         requested = now_us()
         status_id = str(uuid.uuid4())
         with self._write() as conn:
@@ -581,19 +595,31 @@ class Hub:
             added = max(now_us(), int(last) + 1)
             stored: set[tuple[str, int]] = set()
             ids = sorted({p["stix_id"] for p in prepared})
+            owners = self._owners(conn, ids)
             for i in range(0, len(ids), 500):
                 stored.update(
                     (str(r.stix_id), int(r.version))
                     for r in conn.execute(
                         select(o.stix_id, o.version).where(
-                            o.collection_id == collection_id, o.stix_id.in_(ids[i : i + 500])
+                            o.collection_id == collection_id,
+                            o.stix_id.in_(ids[i : i + 500]),
+                            o.producer == org.name,
                         )
                     )
                 )
+            claims = sorted(i for i in ids if i not in owners)
+            if claims:  # a concurrent writer (another collection) may claim one first: it wins
+                owners.update(self._claim(conn, claims, org.id))
             new: list[dict[str, Any]] = []
             new_names: list[Sequence[str]] = []
             for row, recips in zip(prepared, names, strict=True):
                 key = (row["stix_id"], row["version"])
+                if owners.get(row["stix_id"]) != org.id:
+                    # never say whose it is: the owner may have shared anonymously
+                    result.failures.append(
+                        {"id": row["stix_id"], "message": "this id belongs to another organisation"}
+                    )
+                    continue
                 stamp = ""
                 if key not in stored:
                     stored.add(key)
@@ -627,10 +653,14 @@ class Hub:
                 "success_count": len(result.successes),
                 "successes": result.successes,
                 "failure_count": len(result.failures),
-                "failures": result.failures,
+                "failures": result.failures[:MAX_FAILURES_LISTED],
                 "pending_count": 0,
                 "pendings": [],
             }
+            if len(result.failures) > MAX_FAILURES_LISTED:
+                status["x_mamori_failures_not_listed"] = len(result.failures) - MAX_FAILURES_LISTED
+            if anonymous:
+                self._mark_anonymous(conn, org)
             conn.execute(insert(_db.statuses).values(id=status_id, org_id=org.id, body=json.dumps(status)))
             self._audit(
                 conn,
@@ -641,19 +671,96 @@ class Hub:
             )
         return status
 
+    def _org_names(self) -> frozenset[str]:
+        with self.engine.connect() as conn:
+            return frozenset(str(n) for n in conn.execute(select(_db.orgs.c.name)).scalars())
+
+    @staticmethod
+    def _owners(conn: Any, ids: Sequence[str]) -> dict[str, int]:
+        """The first publisher of each of ``ids`` that has one (objects stored by a hub older than
+        the ``owners`` table count by their oldest stored version)."""
+        w, o, g = _db.owners.c, _db.objects.c, _db.orgs.c
+        found: dict[str, int] = {}
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i : i + 500])
+            found.update(
+                (str(r.stix_id), int(r.org_id))
+                for r in conn.execute(select(w.stix_id, w.org_id).where(w.stix_id.in_(chunk)))
+            )
+            legacy = [x for x in chunk if x not in found]
+            if legacy:
+                first = (
+                    select(o.stix_id, func.min(o.pk).label("pk"))
+                    .where(o.stix_id.in_(legacy))
+                    .group_by(o.stix_id)
+                ).subquery()
+                rows = conn.execute(
+                    select(o.stix_id, g.id)
+                    .join(first, first.c.pk == o.pk)
+                    .join(_db.orgs, g.name == o.producer)
+                )
+                found.update((str(r.stix_id), int(r.id)) for r in rows)
+        return found
+
+    @staticmethod
+    def _claim(conn: Any, ids: Sequence[str], org_id: int) -> dict[str, int]:
+        """Claim unowned ids for ``org_id``; returns every one's owner (the first claim wins)."""
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        maker = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        w = _db.owners.c
+        owners: dict[str, int] = {}
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i : i + 500])
+            conn.execute(
+                maker(_db.owners)
+                .values([{"stix_id": x, "org_id": org_id} for x in chunk])
+                .on_conflict_do_nothing(index_elements=[w.stix_id])
+            )
+            owners.update(
+                (str(r.stix_id), int(r.org_id))
+                for r in conn.execute(select(w.stix_id, w.org_id).where(w.stix_id.in_(chunk)))
+            )
+        return owners
+
+    def _mark_anonymous(self, conn: Any, org: Org) -> None:
+        a = _db.anonymous_orgs.c
+        if conn.execute(select(a.org_id).where(a.org_id == org.id)).scalar() is None:
+            conn.execute(insert(_db.anonymous_orgs).values(org_id=org.id))
+            self._audit(conn, org.name, "anonymous", "", "")
+
+    def anonymous_names(self) -> frozenset[str]:
+        """The organisations that shared anonymously (never named to another organisation)."""
+        a, g = _db.anonymous_orgs.c, _db.orgs.c
+        with self.engine.connect() as conn:
+            return frozenset(
+                str(n)
+                for n in conn.execute(select(g.name).join(_db.anonymous_orgs, a.org_id == g.id)).scalars()
+            )
+
     def delete_object(self, org: Org, collection_id: str, stix_id: str, filters: Filters) -> int:
         """Delete the versions of an object ``org`` produced (any version for a collection admin)."""
         role = self.access(org, collection_id, write=True)
         o = _db.objects.c
         with self._write() as conn:
-            cond = [o.collection_id == collection_id, o.stix_id == stix_id, self._readable(org.name)]
+            cond = [
+                o.collection_id == collection_id,
+                o.stix_id == stix_id,
+                self._readable((org.name, SECTOR_RECIPIENT + org.sector)),
+            ]
             if role != "admin":
                 cond.append(o.producer == org.name)
             if filters.versions != ("all",) or filters.spec_versions:
                 words = {v for v in filters.versions if v in ("all", "last", "first")}
                 stamps = self._stamps(filters)
                 cond.append(
-                    self._version_clause(org.name, words, stamps or None, list(filters.spec_versions) or None)
+                    self._version_clause(
+                        (org.name, SECTOR_RECIPIENT + org.sector),
+                        words,
+                        stamps or None,
+                        list(filters.spec_versions) or None,
+                    )
                 )
             pks = conn.execute(select(o.pk).where(*cond)).scalars().all()
             if not pks:
@@ -678,21 +785,29 @@ class Hub:
     # -- reading ----------------------------------------------------------------------------
 
     @staticmethod
-    def _readable(who: str | BindParameter[str], table: Any = None) -> ColumnElement[bool]:
+    def _readable(who: Who, table: Any = None) -> ColumnElement[bool]:
         """The TLP rule of :func:`mamori.share.tlp.may_read` as SQL, for the organisation named
-        ``who`` (a name, or a bound parameter in a cached statement)."""
+        ``who[0]`` whose sector's recipient key is ``who[1]`` (names, or bound parameters in a
+        cached statement)."""
+        name, sector = who
         o = (table if table is not None else _db.objects).c
         r = _db.recipients.c
-        named = exists().where(r.object_pk == o.pk, r.org_name == who)
+        named = exists().where(r.object_pk == o.pk, r.org_name == name)
+        in_sector = exists().where(r.object_pk == o.pk, r.org_name == sector)
         return or_(
             o.tlp.in_([Tlp.CLEAR.value, Tlp.GREEN.value]),
-            o.producer == who,
+            o.producer == name,
             and_(o.tlp.in_([Tlp.AMBER.value, Tlp.RED.value]), named),
+            and_(o.tlp == Tlp.AMBER.value, in_sector),
         )
+
+    def readable_clause(self, org: Org) -> ColumnElement[bool]:
+        """The TLP rule for ``org`` as a SQL condition on the ``objects`` table."""
+        return self._readable((org.name, SECTOR_RECIPIENT + org.sector))
 
     def _version_clause(
         self,
-        who: str | BindParameter[str],
+        who: Who,
         words: Iterable[str],
         stamps: Sequence[int] | BindParameter[Any] | None,
         spec_versions: Sequence[str] | BindParameter[Any] | None,
@@ -740,7 +855,7 @@ class Hub:
             return cached
         endpoint, by_id, ids, types, words, stamps, specs, after, cursor = shape
         o = _db.objects.c
-        who = bindparam("org_name", type_=String)
+        who = (bindparam("org_name", type_=String), bindparam("org_sector", type_=String))
         cond: list[ColumnElement[bool]] = [o.collection_id == bindparam("cid"), self._readable(who)]
         if by_id:
             cond.append(o.stix_id == bindparam("object_id"))
@@ -764,7 +879,16 @@ class Hub:
                 )
             )
         stmt = (
-            select(o.pk, o.stix_id, o.version, o.version_text, o.date_added, o.spec_version, o.body)
+            select(
+                o.pk,
+                o.stix_id,
+                o.version,
+                o.version_text,
+                o.date_added,
+                o.spec_version,
+                o.producer,
+                func.length(o.body).label("size"),
+            )
             .where(*cond)
             .order_by(o.date_added, o.pk)
             .limit(bindparam("size"))
@@ -792,6 +916,7 @@ class Hub:
         words = tuple(sorted({v for v in filters.versions if v in ("all", "last", "first")}))
         params: dict[str, Any] = {
             "org_name": org.name,
+            "org_sector": SECTOR_RECIPIENT + org.sector,
             "cid": collection_id,
             "object_id": object_id,
             "ids": list(filters.ids),
@@ -818,7 +943,19 @@ class Hub:
         stmt = self._select(shape)
         with self.engine.connect() as conn:  # reading writes nothing (its audit record is batched)
             result = conn.execute(stmt, params).all()
-        more = len(result) > size
+            more = len(result) > size
+            chosen = result[:size]
+            if endpoint in _audit.CONTENT_ENDPOINTS:
+                # a page stops before its bodies pass MAX_PAGE_BYTES (one object always fits)
+                total = 0
+                for n, r in enumerate(chosen):
+                    total += int(r.size or 0)
+                    if n and total > MAX_PAGE_BYTES:
+                        chosen, more = chosen[:n], True
+                        break
+                bodies = self._bodies(conn, [r.pk for r in chosen])
+            else:
+                bodies = {}
         rows = tuple(
             Row(
                 r.pk,
@@ -826,9 +963,9 @@ class Hub:
                 r.version_text or format_timestamp(r.date_added),
                 r.date_added,
                 r.spec_version,
-                r.body,
+                self._served(bodies.get(r.pk, ""), r.producer, org),
             )
-            for r in result[:size]
+            for r in chosen
         )
         token = None
         if more:
@@ -852,6 +989,32 @@ class Hub:
             json.dumps({"endpoint": endpoint, "ids": sorted({r.stix_id for r in rows})}),
         )
         return Page(rows, more, token)
+
+    @staticmethod
+    def _bodies(conn: Any, pks: Sequence[int]) -> dict[int, str]:
+        o = _db.objects.c
+        out: dict[int, str] = {}
+        for i in range(0, len(pks), 500):
+            out.update(
+                (int(r.pk), str(r.body))
+                for r in conn.execute(select(o.pk, o.body).where(o.pk.in_(list(pks[i : i + 500]))))
+            )
+        return out
+
+    @staticmethod
+    def _served(body: str, producer: str, reader: Org) -> str:
+        """A stored body as ``reader`` may get it: granular markings it is not admitted by take
+        their fields away (a body without granular markings is served as stored)."""
+        if not body or '"granular_markings"' not in body or producer == reader.name:
+            return body
+        try:
+            obj = json.loads(body)
+        except ValueError:
+            return body
+        if not isinstance(obj, dict):
+            return body
+        shown = redact(obj, producer, reader.name, reader_sector=reader.sector)
+        return body if shown == obj else json.dumps(shown, separators=(",", ":"))
 
     def _redeem(self, conn: Any, org: Org, scope: str, token: str) -> tuple[int, int]:
         """Use up a ``next`` token; claiming it is the transaction's first statement (a write), so
