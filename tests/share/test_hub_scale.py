@@ -70,11 +70,12 @@ def _obj(v: dict[str, Any]) -> dict[str, Any]:
         "object_marking_refs": [TLP2_MARKINGS[v["tlp"]]],
         "x_mamori_recipients": v["to"],
     }
-    if v["extra"] == "unknown":
+    extra = v.get("extra")
+    if extra == "unknown":
         obj["object_marking_refs"].append(UNKNOWN_MARKING)
-    elif v["extra"] == "RED":
+    elif extra == "RED":
         obj["object_marking_refs"].append(TLP2_MARKINGS[Tlp.RED].upper())
-    if v["sectors"] and v["tlp"] is Tlp.AMBER:
+    if v.get("sectors") and v["tlp"] is Tlp.AMBER:
         obj["x_mamori_recipient_sectors"] = ["finance"]
     if obj["type"] == "indicator":
         obj |= {"pattern": "[ipv4-addr:value = '45.1.2.3']", "pattern_type": "stix", "valid_from": stamp}

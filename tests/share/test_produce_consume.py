@@ -173,10 +173,8 @@ def test_tlp_of_fails_closed_whatever_the_order_and_case(marks: list[tuple[str, 
     refs = [m.upper() if upper else m for m, upper in marks]
     known = [lvl for lvl, mid in TLP2_MARKINGS.items() if any(m == mid for m, _u in marks)]
     unknown = any(m not in TLP2_MARKINGS.values() for m, _u in marks)
-    if unknown:  # any unrecognised marking: producer and named recipients only (the RED rule)
-        expected = Tlp.RED
-    else:
-        expected = max(known, key=lambda t: t.rank) if known else Tlp.AMBER
+    # any unrecognised marking: producer and named recipients only (the RED rule)
+    expected = Tlp.RED if unknown else (max(known, key=lambda t: t.rank) if known else Tlp.AMBER)
     assert tlp_of({"object_marking_refs": refs}) == expected
     assert tlp_of({"object_marking_refs": list(reversed(refs))}) == expected
 
@@ -246,10 +244,10 @@ def test_granular_markings_take_away_what_the_reader_may_not_see(
         for lvl, sel in granular:
             strict = lvl or Tlp.RED
             tops = {s.split(".")[0] for s in sel}
-            if tops & set(_FIELDS) and not (tops & {"id", "[0]", ""}) and "pattern" not in tops:
-                if not may_read(strict, "P", ["R"], reader):
-                    for top in tops:
-                        assert top not in shown  # the marked field is gone for this reader
+            fields_only = tops & set(_FIELDS) and not (tops & {"id", "[0]", "", "pattern"})
+            if fields_only and not may_read(strict, "P", ["R"], reader):
+                for top in tops:
+                    assert top not in shown  # the marked field is gone for this reader
             if not sel or tops & {"id", "[0]", "", "pattern"}:
                 # a marking on what the object cannot lose (or no selector) marks it all
                 assert whole.rank >= strict.rank

@@ -437,7 +437,9 @@ def _headers() -> dict[str, str]:
     return {
         "Content-Security-Policy": _CSP,
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
+        # same-origin: the hub's own form posts carry their Origin (no-referrer would make it
+        # "null", indistinguishable from a cross-site post); other sites get no referrer at all
+        "Referrer-Policy": "same-origin",
         "Cache-Control": "no-store",
     }
 
@@ -445,7 +447,11 @@ def _headers() -> dict[str, str]:
 def _same_origin(request: Request) -> bool:
     """Whether a state-changing request comes from this site: its ``Origin`` (or, without one,
     its ``Referer``) names this host. A request with neither is not from a browser page (a
-    browser sends ``Origin`` with every cross-site POST)."""
+    browser sends ``Origin`` with every cross-site POST). A browser's own ``Sec-Fetch-Site``
+    decides first when it is there."""
+    fetch_site = request.headers.get("sec-fetch-site", "").strip().lower()
+    if fetch_site:
+        return fetch_site in ("same-origin", "none")
     claimed = request.headers.get("origin") or request.headers.get("referer")
     if not claimed:
         return True
