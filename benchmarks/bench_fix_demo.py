@@ -38,7 +38,7 @@ def main() -> int:
             project = Path(tmp) / f"sample{i}"
             shutil.copytree(sample_source(), project, ignore=shutil.ignore_patterns("__pycache__"))
             t0 = time.perf_counter()
-            report = fix_project(project, database=db, offline=True, apply=True)
+            report = fix_project(project, database=db, offline=True, apply=True, python=sys.executable)
             totals.append(time.perf_counter() - t0)
             times += [r.seconds_to_verified for r in report.results if r.seconds_to_verified is not None]
             if i == 0:

@@ -6,7 +6,32 @@ import sys
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+
+
+class _AmountColumn(ProgressColumn):
+    """Bytes for downloads and imports, ``done/total unit`` for counted work (files, fixes)."""
+
+    def __init__(self, bytes_mode: bool) -> None:
+        super().__init__()
+        self._download = DownloadColumn() if bytes_mode else None
+
+    def render(self, task: Task) -> Text:
+        unit = task.fields.get("unit")
+        if self._download is not None and not unit:
+            return self._download.render(task)
+        total = "?" if task.total is None else str(int(task.total))
+        return Text(f"{int(task.completed)}/{total}" + (f" {unit}" if unit else ""))
 
 
 class RichProgress:
@@ -15,8 +40,8 @@ class RichProgress:
     def __init__(self, *, enabled: bool | None = None, bytes_mode: bool = False) -> None:
         console = Console(stderr=True)
         self.enabled = console.is_terminal if enabled is None else enabled
-        columns = [TextColumn("{task.description}"), BarColumn()]
-        columns.append(DownloadColumn() if bytes_mode else TextColumn("{task.completed}/{task.total}"))
+        columns: list[ProgressColumn] = [TextColumn("{task.description}"), BarColumn()]
+        columns.append(_AmountColumn(bytes_mode))
         columns.append(TimeElapsedColumn())
         self._progress = Progress(*columns, console=console, transient=True, disable=not self.enabled)
         self._task: TaskID | None = None
@@ -30,10 +55,10 @@ class RichProgress:
     ) -> None:
         self._progress.stop()
 
-    def start(self, description: str, total: int | None = None) -> None:
-        """Begin a new task (the previous one is finished)."""
+    def start(self, description: str, total: int | None = None, unit: str = "") -> None:
+        """Begin a new task (the previous one is finished); ``unit`` names what is counted."""
         self.finish()
-        self._task = self._progress.add_task(description, total=total)
+        self._task = self._progress.add_task(description, total=total, unit=unit)
 
     def advance(self, n: int = 1) -> None:
         """Record ``n`` more units done."""

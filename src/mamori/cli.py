@@ -12,33 +12,102 @@ import sys
 import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, get_args
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperArgument, TyperGroup
 
 from mamori import __version__
 from mamori.errors import InputError, MamoriError, ResourceUnavailable
 from mamori.model import DECISION_ORDER, SEVERITY_ORDER, Report
+from mamori.recording import NoRecordOption, should_record
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
 
+
+class _PlainArgument(TyperArgument):
+    """An argument whose help names it by its metavar alone (``TARGETS...``), not a Python type."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        """No type after the name: the metavar already says what to give."""
+        return None
+
+
+_TYPE_WORDS = {int: "INTEGER", float: "NUMBER", str: "TEXT", bool: "BOOLEAN"}
+
+
+def _metavar(param: Any) -> str:
+    """The word help shows for a value: ``PATH``, ``TEXT``, ``INTEGER``, ``[a|b]`` for choices."""
+    desc = getattr(param, "type_descriptor", None)
+    if desc is None:
+        return param.type.name.upper()
+    if desc.is_choice:
+        return "[" + "|".join(str(getattr(c, "value", c)) for c in desc.choices or ()) + "]"
+    if desc.is_file:
+        return "FILE"
+    if desc.is_path:
+        return "PATH"
+    if desc.is_datetime:
+        return "DATETIME"
+    annotation = desc.annotation
+    args = get_args(annotation)
+    if desc.is_list and args:
+        annotation = args[0]
+    return _TYPE_WORDS.get(annotation, getattr(annotation, "__name__", "VALUE").upper())
+
+
+def _tidy_help(command: Any) -> None:
+    """Give every parameter below ``command`` a plain metavar (``PATH``, not ``<list[Path]>``)."""
+    for param in command.params:
+        if param.metavar is not None or getattr(param, "is_flag", False):
+            continue
+        if isinstance(param, TyperArgument):
+            param.metavar = (param.name or "value").upper()
+            param.__class__ = _PlainArgument
+        else:
+            param.metavar = _metavar(param)
+    for sub in getattr(command, "commands", {}).values():
+        _tidy_help(sub)
+
+
+class MamoriGroup(TyperGroup):
+    """The command tree: help renders as written (no Rich markup) with plain value names.
+
+    Rich markup is off (``rich_markup_mode=None``) so ``[asset]``, ``[[ignore]]`` and
+    ``[tool.mamori]`` in help text show literally; every parameter of every command gets a
+    metavar naming what to give (``PATH``, ``TEXT``, ``[table|json]``), never a Python type.
+    """
+
+    def __init__(self, **attrs: object) -> None:
+        super().__init__(**attrs)  # type: ignore[arg-type]
+        _tidy_help(self)
+
+
+def _typer(**kwargs: object) -> typer.Typer:
+    """A sub-command group of mamori with the same help rendering as the root."""
+    return typer.Typer(cls=MamoriGroup, rich_markup_mode=None, **kwargs)  # type: ignore[arg-type]
+
+
 app = typer.Typer(
     name="mamori",
+    cls=MamoriGroup,
     help="mamori (守り): find, prioritise, fix, detect and share vulnerabilities at machine speed.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-db_app = typer.Typer(help="The advisory database: download, import, inspect.", no_args_is_help=True)
+db_app = _typer(help="The advisory database: download, import, inspect.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-hub_app = typer.Typer(help="The sharing hub's organisations and their tokens.", no_args_is_help=True)
+hub_app = _typer(help="The sharing hub's organisations and their tokens.", no_args_is_help=True)
 app.add_typer(hub_app, name="hub")
-share_app = typer.Typer(
+share_app = _typer(
     help="Share findings and alerts with a hub (TAXII 2.1), and pull peers'.", no_args_is_help=True
 )
 app.add_typer(share_app, name="share")
@@ -99,7 +168,7 @@ def _root(
 
 
 def _warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/] {message}")
+    err.print(f"[yellow]warning:[/] {escape(message)}")
 
 
 def write_output(text: str, output: Path | None) -> None:
@@ -148,7 +217,7 @@ def fails(report: Report, fail_on: str) -> bool:
 def _report_errors(report: Report) -> None:
     for e in report.errors:
         where = e.path + (f":{e.line}" if e.line else "")
-        err.print(f"[red]error:[/] {where}: {e.message}", markup=True)
+        err.print(f"[red]error:[/] {escape(where)}: {escape(e.message)}")
 
 
 @app.command()
@@ -184,6 +253,13 @@ def scan(
         list[Path] | None,
         typer.Option("--vex", help="VEX document (CycloneDX, OpenVEX, CSAF) to honour; repeatable."),
     ] = None,
+    prove: Annotated[
+        bool,
+        typer.Option(
+            "--prove",
+            help="Prove each web code finding with a real request to the app in a sandbox (see `mamori prove`).",
+        ),
+    ] = False,
     confidence: Annotated[
         Confidence,
         typer.Option(
@@ -192,6 +268,7 @@ def scan(
             "input (command line, environment).",
         ),
     ] = Confidence.medium,
+    no_record: NoRecordOption = False,
 ) -> None:
     """Find vulnerable dependencies (and weaknesses in the project's code).
 
@@ -200,8 +277,19 @@ def scan(
     missing or a day old, unless --offline), and reports each finding with the file and line it
     came from. Each finding gets an SSVC decision (act, attend, track*, track) from CISA KEV,
     EPSS, CVSS, reachability and the asset's mission ([asset] in mamori.toml), with its reasons;
-    VEX statements (--vex) and ignores ([[ignore]] with reason and expiry) are honoured. Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input, 3 no database
-    and no network.
+    VEX statements (--vex) and ignores ([[ignore]] with reason and expiry) are honoured;
+    settings may also live in pyproject.toml under [tool.mamori].
+
+    Coverage is stated, never implied: what could not be checked (a manifest with no lockfile,
+    an unpinned requirement, an ecosystem with no advisories in the database, a file that could
+    not be read) is listed, and "No vulnerabilities found" appears only when every inventory
+    item was checked. A range matches an advisory only when every version it allows is
+    affected (match: every-version).
+
+    Exit codes: 0 no finding at or above --fail-on, 1 findings at or above --fail-on, 2 bad
+    input or nothing to scan (an empty folder; every file unreadable), 3 nothing in the
+    inventory could be checked (no database and no network, no lockfile, no advisories for
+    its ecosystems).
     """
     from mamori._progress import RichProgress
     from mamori.output.interface import render
@@ -216,6 +304,8 @@ def scan(
         baseline=baseline,
         vex=tuple(vex or ()),
         min_confidence=confidence.value,
+        prove=prove,
+        record=should_record(no_record),
     )
     with RichProgress(bytes_mode=True) as progress:
         report = scan_targets(list(targets or [Path(".")]), options, progress=progress, warn=_warn)
@@ -227,9 +317,44 @@ def scan(
         text = render(report, fmt.value, components=report.inventory)
     write_output(text, output)
     _report_errors(report)
+    shown_in_table = fmt is ScanFormat.table and (output is None or str(output) == "-")
+    if not shown_in_table:
+        for message in report.database.warnings:
+            _warn(message)
+        if report.coverage.unchecked:
+            cov = report.coverage
+            _warn(f"{cov.total - cov.checked} of {cov.total} inventory items were not checked (see coverage)")
+    raise typer.Exit(scan_exit_code(report, fail_on, strict=strict))
+
+
+def scan_exit_code(report: Report, fail_on: str, *, strict: bool = False) -> int:
+    """The exit code of a scan: findings first, then whether anything could be checked at all.
+
+    2 for nothing to scan (no inventory, no readable file, no code) and for a scan where every
+    inventory item was an unreadable file; 3 when the inventory held items but none could be
+    checked; otherwise 1 for findings at or above ``fail_on``, else 0.
+    """
+    cov = report.coverage
     if strict and report.errors:
-        raise typer.Exit(EXIT_USAGE)
-    raise typer.Exit(EXIT_FINDINGS if fails(report, fail_on) else EXIT_OK)
+        return EXIT_USAGE
+    if fails(report, fail_on):
+        return EXIT_FINDINGS
+    if cov.total == 0 and cov.code_files == 0 and not report.errors:
+        err.print(
+            "[red]error:[/] nothing to scan: no lockfile, manifest, SBOM or Python file under "
+            f"{escape(report.target)}; give a project folder or a lockfile"
+        )
+        return EXIT_USAGE
+    if cov.deps and cov.total and cov.checked == 0:
+        if all(u.reason == "unreadable" for u in cov.unchecked):
+            err.print("[red]error:[/] nothing could be scanned: every file found was unreadable")
+            return EXIT_USAGE
+        err.print(
+            f"[red]error:[/] none of the {cov.total} inventory items could be checked "
+            "(listed under 'Not checked' / coverage.unchecked)"
+        )
+        return EXIT_UNREACHABLE
+    return EXIT_OK
 
 
 @app.command()
@@ -250,78 +375,6 @@ def sbom(
         err.print(f"[red]error:[/] {e.path}{':' + str(e.line) if e.line else ''}: {e.message}")
 
 
-@db_app.command("update")
-def db_update(
-    ecosystem: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--ecosystem", "-e", help="OSV ecosystem to download (repeatable), e.g. PyPI, npm, Maven."
-        ),
-    ] = None,
-) -> None:
-    """Download OSV advisories (per ecosystem), the CISA KEV catalogue and FIRST EPSS scores.
-
-    Without --ecosystem, refreshes the ecosystems already in the database (a default set for a
-    new one). The download is atomic: a failed or interrupted update leaves the old database whole.
-    URLs can be changed with MAMORI_OSV_URL (with {ecosystem}), MAMORI_KEV_URL and MAMORI_EPSS_URL.
-    """
-    from mamori._progress import RichProgress
-    from mamori.advisories.store import AdvisoryStore
-    from mamori.config import advisory_db_path
-
-    store = AdvisoryStore(advisory_db_path())
-    with RichProgress(bytes_mode=True) as progress:
-        summary = store.update(list(ecosystem or []), progress=progress)
-    typer.echo(str(summary))
-
-
-@db_app.command("import")
-def db_import(
-    paths: Annotated[
-        list[Path],
-        typer.Argument(
-            help="OSV .json/.yaml files, folders, osv.dev all.zip files, KEV .json, EPSS .csv(.gz)."
-        ),
-    ],
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Exit 2 if any file could not be imported.")
-    ] = False,
-) -> None:
-    """Import advisory data from local files (offline). Atomic: a failed import changes nothing."""
-    from mamori._progress import RichProgress
-    from mamori.advisories.store import AdvisoryStore
-    from mamori.config import advisory_db_path
-
-    for p in paths:
-        if not p.exists():
-            raise InputError("no such file or folder", path=str(p))
-    store = AdvisoryStore(advisory_db_path())
-    with RichProgress() as progress:
-        summary = store.import_paths(paths, progress=progress)
-    typer.echo(str(summary))
-    errors = getattr(summary, "errors", ())
-    for e in errors:
-        err.print(f"[red]error:[/] {e.path}{':' + str(e.line) if e.line else ''}: {e.message}")
-    if strict and errors:
-        raise typer.Exit(EXIT_USAGE)
-
-
-@db_app.command("status")
-def db_status() -> None:
-    """Show what is in the advisory database and how old it is."""
-    from mamori.advisories.store import AdvisoryStore
-    from mamori.config import advisory_db_path
-
-    store = AdvisoryStore(advisory_db_path())
-    if not store.exists:
-        err.print(
-            f"no advisory database at {store.path}: run `mamori db update` (online) "
-            "or `mamori db import PATH` (offline)"
-        )
-        raise typer.Exit(EXIT_UNREACHABLE)
-    typer.echo(str(store.status()))
-
-
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the demo's report files.")] = Path(
@@ -339,7 +392,11 @@ def _register_optional_commands() -> None:
     import importlib
 
     for module, attr, target, name in (
+        ("mamori.advisories.command", "db_update_command", db_app, "update"),
+        ("mamori.advisories.command", "db_import_command", db_app, "import"),
+        ("mamori.advisories.command", "db_status_command", db_app, "status"),
         ("mamori.fix.command", "fix_command", app, "fix"),
+        ("mamori.prove.command", "prove_command", app, "prove"),
         ("mamori.detect.command", "detect_command", app, "detect"),
         ("mamori.share.command", "serve_command", app, "serve"),
         ("mamori.share.command", "hub_add_org_command", hub_app, "add-org"),

@@ -6,8 +6,10 @@ Every error a stage raises derives from :class:`MamoriError` and may carry the l
     MamoriError                 any failure mamori reports                 (exit 2)
     ├── InputError              bad input: a file, a flag, a config value  (exit 2)
     │   └── ParseError          a file that cannot be parsed; has path/line (exit 2)
-    └── ResourceUnavailable     a network resource or server unreachable   (exit 3)
-        └── NoDatabaseError     no advisory database and no way to get one (exit 3)
+    ├── ResourceUnavailable     a network resource or server unreachable   (exit 3)
+    │   └── NoDatabaseError     no advisory database and no way to get one (exit 3)
+    └── SandboxUnavailable      no kernel sandbox for a project's own code (exit 2;
+                                ``mamori fix`` reports such fixes unverified instead)
 
 Partial failure is not an exception: parsers return :class:`mamori.model.ScanError` values so
 one bad file never hides the rest.
@@ -46,3 +48,7 @@ class ResourceUnavailable(MamoriError):
 
 class NoDatabaseError(ResourceUnavailable):
     """There is no advisory database and it cannot be downloaded."""
+
+
+class SandboxUnavailable(MamoriError):
+    """No kernel sandbox (bubblewrap) can be made here and running unsandboxed was not asked for."""

@@ -18,6 +18,9 @@ Severity = Literal["critical", "high", "medium", "low", "info", "unknown"]
 FindingKind = Literal["dependency", "code"]
 Status = Literal["open", "not_affected", "fixed"]
 Decision = Literal["act", "attend", "track*", "track"]
+ProofStatus = Literal["proven", "not_proven", "not_attempted"]
+MatchKind = Literal["exact", "every-version", "newest-allowed"]
+CoverageReason = Literal["unpinned", "no-lockfile", "no-advisories", "unreadable"]
 
 SEVERITY_ORDER: dict[str, int] = {
     "unknown": 0,
@@ -50,7 +53,10 @@ class Package:
     """OSV ecosystem name: ``PyPI``, ``npm``, ``Go``, ``crates.io``, ``Maven`` …"""
     name: str
     version: str
+    """The exact version; ``""`` for a dependency given only as a range (see ``range_spec``)."""
     purl: str
+    range_spec: str = ""
+    """The range a manifest allows (``>=0.12``) when it pins no version."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +97,27 @@ class Priority:
 
 
 @dataclass(frozen=True, slots=True)
+class Proof:
+    """A proof of vulnerability for a code finding (filled by :mod:`mamori.prove`).
+
+    ``proven``: a real request, sent to the app running in a sandbox, made the canary reach
+    the sink the way the class of weakness needs (``observed`` says what and where).
+    ``not_proven``: a request was built and sent, or could not be, and ``reason`` says why.
+    ``not_attempted``: no proof is attempted for this class or source.
+    """
+
+    status: ProofStatus
+    reason: str = ""
+    request: dict[str, object] | None = None
+    """The request sent: ``method``, ``url``, the inputs by place, and a ``curl`` line."""
+    observed: dict[str, object] | None = None
+    """What the sink saw: ``sink``, ``value`` (the canary as it arrived), ``path``/``line``."""
+
+    def __hash__(self) -> int:
+        return hash((self.status, self.reason))
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One vulnerability: a vulnerable dependency or a weakness in the project's code."""
 
@@ -116,6 +143,12 @@ class Finding:
     fingerprint_basis: str = ""
     """Text that identifies the finding independently of line numbers (normalised code for
     code findings); the stable id is computed from rule, path and this."""
+    proof: Proof | None = None
+    """The proof of vulnerability, when ``mamori prove`` or ``scan --prove`` tried one."""
+    match: MatchKind = "exact"
+    """How a dependency finding was matched: ``exact`` (the pinned version is affected),
+    ``every-version`` (the component is a range and every version it allows is affected) or
+    ``newest-allowed`` (online: the newest release the range allows is affected)."""
 
     @property
     def id(self) -> str:
@@ -127,7 +160,7 @@ class Finding:
                     self.rule_id,
                     self.package.ecosystem,
                     self.package.name.lower(),
-                    self.package.version,
+                    self.package.version or self.package.range_spec,
                     self.location.path,
                 )
             )
@@ -153,11 +186,53 @@ class ScanError:
 
 
 @dataclass(frozen=True, slots=True)
+class Unchecked:
+    """An inventory item a scan could not check, and why (``coverage.unchecked[]`` in JSON)."""
+
+    path: str
+    line: int
+    name: str
+    """The package name (``""`` for a file that could not be read)."""
+    reason: CoverageReason
+    detail: str
+    """What it allows or what went wrong, and what to do about it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """What a scan checked: ``checked`` of ``total`` inventory items, and each one it did not.
+
+    An item is a component (a pinned dependency, or a range no pinned copy covers) or a file
+    that could not be read. A report says "no vulnerabilities found" only when
+    ``checked == total``.
+    """
+
+    checked: int = 0
+    total: int = 0
+    unchecked: tuple[Unchecked, ...] = ()
+    deps: bool = True
+    """False when dependency matching was turned off (``--no-deps``)."""
+    code_files: int = 0
+    """Python files the code analysis read."""
+
+    @property
+    def complete(self) -> bool:
+        """True when every inventory item was checked."""
+        return self.deps and self.checked == self.total
+
+
+@dataclass(frozen=True, slots=True)
 class DatabaseInfo:
     """Which advisory data a report was made with."""
 
     updated: str = ""
     sources: tuple[str, ...] = ()
+    advisories_modified: str = ""
+    """The newest ``modified`` among the advisories (how current the data is)."""
+    kev_released: str = ""
+    """The KEV catalogue's own release date."""
+    warnings: tuple[str, ...] = ()
+    """Why the data may be stale (older than a week), in words."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +249,12 @@ class Report:
     """Seconds the scan took."""
     inventory: tuple[Component, ...] = ()
     """The components scanned (for SBOM-shaped outputs such as CycloneDX)."""
+    code_files: int = 0
+    """Python files of the project's own code that the scan covered."""
+    code_files_analysed: int = 0
+    """Of those, the files analysed in this run (the rest came from the cache, unchanged)."""
+    coverage: Coverage = field(default_factory=Coverage)
+    """What was and was not checked."""
 
 
 def sort_findings(findings: list[Finding] | tuple[Finding, ...]) -> tuple[Finding, ...]:

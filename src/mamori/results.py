@@ -386,6 +386,9 @@ class ResultsStore:
             con.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
+            if "dry_run" not in {row[1] for row in con.execute("PRAGMA table_info(fix_runs)")}:
+                # Added after version 1: a fix run with --dry-run is recorded and marked as such.
+                con.execute("ALTER TABLE fix_runs ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0")
             yield con
             con.commit()
         finally:
@@ -454,8 +457,12 @@ class ResultsStore:
 
     # -- fixes and alerts ------------------------------------------------------------------------
 
-    def record_fixes(self, target: Path, report: FixReport, *, recorded: datetime | None = None) -> int:
+    def record_fixes(
+        self, target: Path, report: FixReport, *, recorded: datetime | None = None, dry_run: bool = False
+    ) -> int:
         """Store one fix run of ``target`` (every result, with its diff); returns the run id.
+
+        ``dry_run`` marks a ``--dry-run`` (nothing was applied; ``fix_runs.dry_run`` is 1).
 
         A verified fix's time is the run's start plus its ``seconds_to_verified``; the run
         remembers the newest scan stored before it, so a later scan can show the fix landed.
@@ -465,8 +472,8 @@ class ResultsStore:
         with self._connect() as con:
             after = con.execute("SELECT COALESCE(MAX(id), 0) FROM scans").fetchone()[0]
             cur = con.execute(
-                "INSERT INTO fix_runs(target, started, recorded, after_scan, total_seconds, applied, method, tests)"
-                " VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO fix_runs(target, started, recorded, after_scan, total_seconds, applied, method, tests,"
+                " dry_run) VALUES (?,?,?,?,?,?,?,?,?)",
                 (
                     _key(target),
                     _iso(started),
@@ -476,6 +483,7 @@ class ResultsStore:
                     int(report.applied),
                     report.verification.method,
                     report.verification.tests,
+                    int(dry_run),
                 ),
             )
             run_id = int(cur.lastrowid or 0)

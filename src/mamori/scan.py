@@ -20,6 +20,7 @@ from typing import Any
 
 from mamori.advisories.interface import Advisory, Match
 from mamori.config import load_project_config
+from mamori.coverage import compute_coverage
 from mamori.ecosystems import normalize_name
 from mamori.errors import InputError, NoDatabaseError, ResourceUnavailable
 from mamori.inventory import Inventory, collect
@@ -62,6 +63,12 @@ class ScanOptions:
     """VEX documents (CycloneDX, OpenVEX, CSAF) whose not_affected/fixed statements are honoured."""
     prioritize: bool = True
     """Give every finding an SSVC decision with its reasons."""
+    prove: bool = False
+    """Prove each web code finding with a request to the app in a sandbox (``--prove``)."""
+    prove_python: Path | None = None
+    """The app's interpreter for proofs (``prove --python``)."""
+    prove_unsafe: bool = False
+    """Run the app without a sandbox when none can be had (explicit opt-in only)."""
     min_confidence: str = "medium"
     """Code findings below this confidence are left out (``low`` shows them all): low-confidence
     findings are flows from the operator's own input (command line, environment) into commands."""
@@ -88,7 +95,10 @@ def scan_targets(
             raise InputError("no such file or folder", path=str(p))
     base = _report_root(paths)
 
-    inventories = [collect(p) for p in paths]
+    if options.deps or options.python is not None:
+        inventories = [collect(p) for p in paths]
+    else:  # --no-deps: the inventory is not checked, so it is not walked either
+        inventories = [Inventory(root=p if p.is_dir() else p.parent) for p in paths]
     components: list[Component] = []
     errors: list[ScanError] = []
     for inv in inventories:
@@ -100,13 +110,15 @@ def scan_targets(
             errors.extend(_rebase_error(e, inv.root, base) for e in inv.errors)
     if options.python is not None:
         components.extend(_installed(options.python, errors))
+    inventory_errors = list(errors)
 
     config_root = base if base.is_dir() else base.parent
     config = load_project_config(config_root)
     findings: list[Finding] = []
     database = DatabaseInfo()
-    matchable = [c for c in components if c.version]
+    matchable = _matchable(components)
     store: Any = None
+    advised: list[str] = []
     if options.deps and matchable:
         from mamori.advisories.store import AdvisoryStore
 
@@ -114,21 +126,43 @@ def scan_targets(
         ensure_database(
             store, {c.ecosystem for c in matchable}, offline=options.offline, warn=warn, progress=progress
         )
-        database = _database_info(store)
+        database = _database_info(store)  # its stale-data warnings travel in the report
+        advised = store.ecosystems()
         findings.extend(findings_from_matches(store.lookup(matchable)))
 
+    facts = None
+    code_stats = [0, 0]
     if options.code:
+        from mamori.config import mamori_home
+        from mamori.pyfacts import FactsCache
+
+        # what the analysis learns of each file is kept for prioritisation's reachability, so
+        # that no file is parsed twice (and, through the cache, not at all on a second scan)
+        facts = FactsCache(mamori_home() / "cache" / "code")
         for p, inv in zip(paths, inventories, strict=True):
             if p.is_dir():
-                code_findings, code_errors = _scan_code(inv.root, base, options, progress, warn)
+                code_findings, code_errors, _scanned = _scan_code(
+                    inv.root, base, options, progress, warn, facts, code_stats
+                )
                 findings.extend(code_findings)
                 errors.extend(code_errors)
+    coverage = compute_coverage(
+        components,
+        inventory_errors,
+        advised=advised,
+        deps=options.deps,
+        root=config_root,
+        code_files=code_stats[0],
+    )
+
+    if options.prove and options.code:
+        findings = _prove(findings, paths, base, options, progress, warn)
 
     if options.baseline is not None:
         known = _baseline_ids(options.baseline)
         findings = [f for f in findings if f.id not in known]
 
-    findings = _understand(findings, options, config, config_root, store, warn)
+    findings = _understand(findings, options, config, config_root, store, warn, facts, progress)
 
     report = Report(
         findings=sort_findings(_dedupe(findings)),
@@ -138,6 +172,9 @@ def scan_targets(
         components=len(components),
         elapsed=time.perf_counter() - started,
         inventory=tuple(components),
+        code_files=code_stats[0],
+        code_files_analysed=code_stats[1],
+        coverage=coverage,
     )
     if options.record:
         from mamori.config import results_db_path
@@ -147,8 +184,45 @@ def scan_targets(
     return report
 
 
+def _prove(
+    findings: list[Finding], paths: list[Path], base: Path, options: ScanOptions, progress: Any, warn: Warn
+) -> list[Finding]:
+    """Attach a proof of vulnerability to each code finding (one project folder at a time)."""
+    from mamori.prove import apply_proofs, prove_findings
+
+    root = base if base.is_dir() else base.parent
+    code = [f for f in findings if f.kind == "code"]
+    rest = [f for f in findings if f.kind != "code"]
+    if not code:
+        return findings
+    proofs = prove_findings(
+        root, code, python=options.prove_python, unsafe=options.prove_unsafe, progress=progress
+    )
+    attempted = [p for p in proofs if p is not None and p.status == "not_attempted" and "sandbox" in p.reason]
+    if attempted:
+        warn(attempted[0].reason)
+    return rest + apply_proofs(code, proofs)
+
+
+def _matchable(components: Sequence[Component]) -> list[Component]:
+    """Pinned components, and ranges no pinned copy of the same package covers."""
+    pinned = {(c.ecosystem, normalize_name(c.ecosystem, c.name)) for c in components if c.version}
+    return [
+        c
+        for c in components
+        if c.version or (c.range_spec and (c.ecosystem, normalize_name(c.ecosystem, c.name)) not in pinned)
+    ]
+
+
 def _understand(
-    findings: list[Finding], options: ScanOptions, config: dict[str, Any], root: Path, store: Any, warn: Warn
+    findings: list[Finding],
+    options: ScanOptions,
+    config: dict[str, Any],
+    root: Path,
+    store: Any,
+    warn: Warn,
+    facts: Any = None,
+    progress: Any = None,
 ) -> list[Finding]:
     """VEX statements, configured ignores, then SSVC prioritisation."""
     from mamori.prioritize import (
@@ -170,9 +244,19 @@ def _understand(
     if store is None and any(f.kind == "code" for f in findings):
         store = _optional_store(options)
     enrichment = StoreEnrichment(store) if store is not None and store.exists else None
-    return prioritize(
-        findings, enrichment=enrichment, context=asset_context(config), root=root, peers=_peer_ids()
+    if progress is not None and findings:
+        progress.start("prioritising", total=len(findings), unit="findings")
+    out = prioritize(
+        findings,
+        enrichment=enrichment,
+        context=asset_context(config),
+        root=root,
+        peers=_peer_ids(),
+        facts=facts,
     )
+    if progress is not None and findings:
+        progress.finish()
+    return out
 
 
 def _peer_ids() -> dict[str, list[str]]:
@@ -207,6 +291,9 @@ def ensure_database(
 ) -> None:
     """Make sure ``store`` can answer: refresh a missing or day-old database unless offline.
 
+    Online, an ecosystem of the inventory that the database holds no advisories for is
+    downloaded too; offline it stays missing and the report's coverage lists its components.
+
     Offline, or when the download fails, a local database is used with a warning; with none at
     all this raises :class:`NoDatabaseError` (exit 3) saying how to get one.
     """
@@ -221,10 +308,13 @@ def ensure_database(
         if not exists:
             raise NoDatabaseError(f"no advisory database at {store.path}; {how}")
         return
-    if exists and fresh:
+    wanted = sorted({e.split(":", 1)[0] for e in ecosystems})
+    missing = [e for e in wanted if e not in set(store.ecosystems())] if exists else wanted
+    if exists and fresh and not missing:
         return
     try:
-        store.update(sorted({e.split(":", 1)[0] for e in ecosystems}), progress=progress)
+        # a fresh database lacking an ecosystem of the inventory fetches just that one
+        store.update(missing if exists and fresh else wanted, progress=progress)
     except ResourceUnavailable as exc:
         if not exists:
             raise NoDatabaseError(f"no advisory database and the download failed ({exc}); {how}") from exc
@@ -303,6 +393,10 @@ def _finding(component: Component, cluster: list[Match]) -> Finding:
             }
         )
     )
+    kinds = {m.kind for m in cluster}
+    match = (
+        "exact" if "exact" in kinds else ("newest-allowed" if "newest-allowed" in kinds else "every-version")
+    )
     published = min((a.published for a in advisories if a.published), default="")
     modified = max((a.modified for a in advisories if a.modified), default="")
     return Finding(
@@ -325,6 +419,7 @@ def _finding(component: Component, cluster: list[Match]) -> Finding:
             functions=functions,
         ),
         description=main.details,
+        match=match,  # type: ignore[arg-type]
     )
 
 
@@ -379,15 +474,46 @@ CONFIDENCE_ORDER = {"low": 0, "medium": 1, "high": 2}
 
 
 def _scan_code(
-    root: Path, base: Path, options: ScanOptions, progress: Any, warn: Warn
-) -> tuple[list[Finding], list[ScanError]]:
+    root: Path,
+    base: Path,
+    options: ScanOptions,
+    progress: Any,
+    warn: Warn,
+    facts: Any = None,
+    stats: list[int] | None = None,
+) -> tuple[list[Finding], list[ScanError], int]:
+    """The code findings of ``root`` with paths relative to ``base``, its errors and the number of
+    files covered; ``stats`` adds files covered and files analysed (not from the cache)."""
+    stats = stats if stats is not None else [0, 0]
     try:
         from mamori.analysis import scan_code
     except ImportError:  # the code analysis stage is optional for dependency-only installs
-        return [], []
+        return [], [], 0
     from mamori.config import mamori_home
 
-    result = scan_code(root, cache_dir=mamori_home() / "cache" / "code", model_dirs=options.model_dirs)
+    started = False
+
+    def step(done: int, total: int) -> None:
+        nonlocal started
+        if progress is None:
+            return
+        if not started:
+            progress.start("analysing code", total=total, unit="files")
+            started = True
+        if done:
+            progress.advance(1)
+
+    result = scan_code(
+        root,
+        cache_dir=mamori_home() / "cache" / "code",
+        model_dirs=options.model_dirs,
+        facts=facts,
+        progress=step,
+    )
+    if started:
+        progress.finish()
+    stats[0] += result.files_scanned
+    stats[1] += result.files_analysed
     floor = CONFIDENCE_ORDER.get(options.min_confidence, 1)
     kept = [f for f in result.findings if CONFIDENCE_ORDER.get(f.confidence, 2) >= floor]
     if len(kept) < len(result.findings):
@@ -399,7 +525,7 @@ def _scan_code(
         )
     result = replace(result, findings=tuple(kept))
     if _same_folder(root, base):
-        return list(result.findings), list(result.errors)
+        return list(result.findings), list(result.errors), result.files_scanned
     found = [
         replace(
             f,
@@ -408,21 +534,33 @@ def _scan_code(
         )
         for f in result.findings
     ]
-    return found, [_rebase_error(e, root, base) for e in result.errors]
+    return found, [_rebase_error(e, root, base) for e in result.errors], result.files_scanned
 
 
 def _installed(python: Path, errors: list[ScanError]) -> list[Component]:
     from mamori.inventory import _python
 
     result = _python.installed_environment(python)
+    if not result.components and result.errors:
+        first = result.errors[0]
+        raise InputError(f"--python: {first.message}; give the path of a Python interpreter", path=first.path)
     errors.extend(result.errors)
     return list(result.components)
 
 
 def _database_info(store: Any) -> DatabaseInfo:
+    from mamori.advisories.freshness import stale_warnings
+
     last = store.last_updated()
     sources = tuple(store.sources())
-    return DatabaseInfo(updated=last.isoformat(timespec="seconds") if last else "", sources=sources)
+    modified, kev = store.data_dates()
+    return DatabaseInfo(
+        updated=last.isoformat(timespec="seconds") if last else "",
+        sources=sources,
+        advisories_modified=modified.isoformat(timespec="seconds") if modified else "",
+        kev_released=kev.isoformat(timespec="seconds") if kev else "",
+        warnings=tuple(stale_warnings(modified, kev)),
+    )
 
 
 def _default_db() -> Path:

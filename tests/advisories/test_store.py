@@ -216,11 +216,19 @@ def test_a_killed_import_leaves_the_database_whole(tmp_path: Path, shared_data: 
     assert db.read_bytes() == before
     assert AdvisoryStore(db).status().advisories == 1
     (leftover,) = [p for p in tmp_path.iterdir() if p.name != "db.sqlite"]
+    # a copy named with a live process's pid could belong to a running import: it stays
+    alive = leftover.with_name(f".db.sqlite.{os.getpid()}-{leftover.name.split('-', 1)[1]}")
+    leftover.rename(alive)
     AdvisoryStore(db).import_paths([OSV / "withdrawn_record.json"])
-    assert leftover.exists()  # it could belong to a running import
-    os.utime(leftover, (0, 0))
+    assert alive.exists()
+    # unless it is older than any import could be
+    os.utime(alive, (0, 0))
     AdvisoryStore(db).import_paths([OSV / "withdrawn_record.json"])
-    assert not leftover.exists()
+    assert not alive.exists()
+    # the killed run's own copy (its pid is gone) is removed by the next import straight away
+    alive.with_name(leftover.name).write_bytes(b"partial")
+    AdvisoryStore(db).import_paths([OSV / "withdrawn_record.json"])
+    assert [p.name for p in tmp_path.iterdir()] == ["db.sqlite"]
 
 
 def test_reading_without_a_database(tmp_path: Path) -> None:

@@ -26,17 +26,17 @@ _ID = re.compile(r"^id:\s*['\"]?([0-9a-fA-F-]{36})", re.MULTILINE)
 
 
 class _Counter:
-    """Counts pySigma parses (``SigmaCollection.from_yaml``) and compiler calls."""
+    """Counts pySigma parses (``SigmaCollection.from_dicts``) and compiler calls."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.parses = 0
-        original = SigmaCollection.from_yaml.__func__  # type: ignore[attr-defined]
+        original = SigmaCollection.from_dicts.__func__  # type: ignore[attr-defined]
 
         def counting(cls: Any, *args: Any, **kwargs: Any) -> Any:
             self.parses += 1
             return original(cls, *args, **kwargs)
 
-        monkeypatch.setattr(SigmaCollection, "from_yaml", classmethod(counting))
+        monkeypatch.setattr(SigmaCollection, "from_dicts", classmethod(counting))
         self._compiles = _compile.compile_calls
 
     @property

@@ -46,6 +46,10 @@ def test_access_log_maps_to_sigma_webserver_fields_with_url_decoding() -> None:
 
 def test_syslog_3164_and_5424_and_bad_line_reported_with_its_line() -> None:
     events, errors = _read(LOGS / "mixed_syslog.log")
+    # the line that is not syslog is still matched, as plain text (keyword rules see it)
+    assert [e.record for e in events if "program" not in e.fields] == [4]
+    assert not next(e for e in events if e.record == 4).logsource.known
+    events = [e for e in events if "program" in e.fields]
     assert [e.fields["program"] for e in events] == ["sshd", "CRON", "myapp"]
     assert "sshd" in events[0].logsource.services and "auth" in events[0].logsource.services
     assert events[0].fields["facility"] == "4" and events[0].fields["severity"] == "2"
@@ -78,12 +82,13 @@ def test_json_lines_pretty_objects_and_arrays(tmp_path: Path) -> None:
         assert [e.record for e in events] == [1, 2, 3]
 
 
-def test_corrupt_json_record_is_skipped_and_named(tmp_path: Path) -> None:
+def test_corrupt_json_record_is_named_and_still_matched_as_text(tmp_path: Path) -> None:
     p = tmp_path / "bad.jsonl"
     p.write_text('{"a": 1}\n{"a": 2,,}\n{"a": 3}\n')
     events, errors = _read(p)
-    assert [e.fields["a"] for e in events] == ["1", "3"]
+    assert [e.fields.get("a", e.fields.get("message")) for e in events] == ["1", '{"a": 2,,}', "3"]
     assert len(errors) == 1 and errors[0].line == 2 and errors[0].path == str(p)
+    assert "matched as plain text" in errors[0].message
 
 
 def test_gzip_is_transparent(tmp_path: Path) -> None:
@@ -121,4 +126,4 @@ def test_evtx_from_gzip_and_corrupt_evtx(tmp_path: Path, shared_data: Path) -> N
 
 def test_missing_file_is_an_error_not_an_exception(tmp_path: Path) -> None:
     events, errors = _read(tmp_path / "nope.log")
-    assert events == [] and len(errors) == 1 and "cannot open" in errors[0].message
+    assert events == [] and len(errors) == 1 and "no such log file" in errors[0].message

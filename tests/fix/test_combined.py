@@ -24,7 +24,7 @@ def test_fixes_that_break_together_are_caught_and_only_a_safe_subset_is_applied(
     shutil.copytree(FIXTURE, project)
     originals = {f: (project / f).read_text() for f in FILES}
 
-    report = fix_project(project, deps=False, apply=True, workers=2)
+    report = fix_project(project, deps=False, apply=True, workers=2, python=sys.executable)
 
     results = {r.path: r for r in report.results}
     assert set(results) == set(FILES)
@@ -65,5 +65,5 @@ def test_each_fix_alone_is_verified(tmp_path: Path) -> None:
                 "hashlib.sha1(", "hashlib.blake2s(digest_size=20, data="
             )
         )
-        report = fix_project(project, deps=False, apply=False)
+        report = fix_project(project, deps=False, apply=False, python=sys.executable)
         assert [(r.path, r.status) for r in report.results] == [(keep, "verified")], report.results

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +33,7 @@ def _snapshot(root: Path) -> dict[str, str]:
 
 def test_dry_run_proves_fixes_and_changes_nothing(sample: Path, demo_db: Path) -> None:
     before = _snapshot(sample)
-    report = fix_project(sample, database=demo_db, apply=False)
+    report = fix_project(sample, database=demo_db, apply=False, python=sys.executable)
     assert _snapshot(sample) == before
     assert not report.applied
     assert report.verification.method == "tests+re-scan" and "pytest" in report.verification.tests
@@ -47,7 +48,7 @@ def test_dry_run_proves_fixes_and_changes_nothing(sample: Path, demo_db: Path) -
 
 
 def test_apply_writes_only_verified_fixes_and_the_rescan_agrees(sample: Path, demo_db: Path) -> None:
-    report = fix_project(sample, database=demo_db, apply=True)
+    report = fix_project(sample, database=demo_db, apply=True, python=sys.executable)
     assert report.applied
     applied = {r.finding_id for r in report.results if r.applied}
     assert applied == {r.finding_id for r in report.results if r.status == "verified"}
@@ -68,7 +69,9 @@ def test_branch_gets_one_commit_per_verified_fix(sample: Path, demo_db: Path) ->
     git("add", ".")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "initial")
     before = _snapshot(sample)
-    report = fix_project(sample, database=demo_db, branch="mamori/fixes", code=True, deps=False)
+    report = fix_project(
+        sample, database=demo_db, branch="mamori/fixes", code=True, deps=False, python=sys.executable
+    )
     assert report.branch == "mamori/fixes"
     assert {k: v for k, v in _snapshot(sample).items() if not k.startswith(".git")} == {
         k: v for k, v in before.items() if not k.startswith(".git")
@@ -171,7 +174,9 @@ def test_model_drafts_pass_the_same_verification(
     with _model_server(f"```python\n{draft}```", seen) as url:
         monkeypatch.setenv("MAMORI_LLM_URL", url)
         monkeypatch.setenv("MAMORI_LLM_MODEL", "tiny")
-        report = fix_project(project, database=demo_db, deps=False, llm=True, apply=True)
+        report = fix_project(
+            project, database=demo_db, deps=False, llm=True, apply=True, python=sys.executable
+        )
     assert seen, "the model was never asked: the pickle finding must go to the drafting step"
     drafted = [r for r in report.results if r.path == "app.py"]
     assert drafted
@@ -198,7 +203,9 @@ def test_command_exit_codes_and_dry_run_output(
     app = typer.Typer()
     app.command()(fix_command)
     runner = CliRunner()
-    result = runner.invoke(app, [str(sample), "--dry-run", "--offline", "--no-deps"])
+    result = runner.invoke(
+        app, [str(sample), "--dry-run", "--offline", "--no-deps", "--python", sys.executable]
+    )
     assert result.exit_code in (0, 1), result.output
     assert "+++ b/kotsu/auth.py" in result.output and "sha256" in result.output
     bad = runner.invoke(app, [str(sample), "--strategy", "sideways"])

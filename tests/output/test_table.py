@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from mamori.model import Report, ScanError
+from mamori.model import Coverage, Report, ScanError, Unchecked
 from mamori.output.table import render_table, summary_line, upgrade_for
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -78,7 +78,19 @@ def test_errors_are_listed_with_path_and_line(full_report: Report) -> None:
     assert "vendor/broken.py: cannot decode as UTF-8" in out
 
 
-def test_empty_report() -> None:
-    out = render_table(Report(errors=(ScanError("a.lock", "bad", 2),)))
-    assert "No vulnerabilities found." in out
+def test_empty_report_is_clean_only_when_everything_was_checked() -> None:
+    clean = render_table(Report(coverage=Coverage(checked=3, total=3)))
+    assert "No vulnerabilities found." in clean
+    broken = Report(
+        errors=(ScanError("a.lock", "bad", 2),),
+        coverage=Coverage(checked=3, total=4, unchecked=(Unchecked("a.lock", 2, "", "unreadable", "bad"),)),
+    )
+    out = render_table(broken)
+    assert "No vulnerabilities found." not in out
+    assert "0 found in 3 of 4 inventory items checked" in out
     assert "0 open findings" in out and "a.lock:2: bad" in out
+
+
+def test_report_with_only_errors_never_says_clean() -> None:
+    out = render_table(Report(errors=(ScanError("a.lock", "bad", 2),)))
+    assert "No vulnerabilities found." not in out and "a.lock:2: bad" in out

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from mamori.model import AdvisoryRef, Finding, Location, Package, TraceStep
+from mamori.model import AdvisoryRef, Finding, Location, Package, Proof, TraceStep
 from mamori.prioritize import AssetContext, EpssFact, KevFact, SsvcInputs, decide, prioritize
 
 # CISA's coordinator tree ("CISA Levels", SSVC 2.0.3), as published in CSV by CERT/CC:
@@ -229,10 +230,23 @@ def test_code_finding_with_web_source_is_poc_and_automatable() -> None:
             TraceStep("app.py", 9, "cursor.execute (sink)"),
         ),
     )
-    (out,) = prioritize([f], context=AssetContext(sector="finance"))
+    # only a proof of vulnerability makes a code finding a PoC; the claim of the analysis does not
+    (unproven,) = prioritize([f], context=AssetContext(sector="finance"))
+    assert unproven.priority is not None
+    assert any(
+        r.startswith("exploitation none: no proof of vulnerability") for r in unproven.priority.reasons
+    )
+    proven = replace(
+        f,
+        proof=Proof(
+            "proven", "the input changed the structure of the SQL query", {"method": "GET", "url": "/q"}
+        ),
+    )
+    (out,) = prioritize([proven], context=AssetContext(sector="finance"))
     assert out.priority is not None
-    # poc (well-known injection method) / automatable (remote input) / total (CWE-89) / high -> attend
+    # poc (proven by a request) / automatable (remote input) / total (CWE-89) / high -> attend
     assert out.priority.decision == "attend"
+    assert any(r.startswith("exploitation poc: proven by a request (GET /q)") for r in out.priority.reasons)
     local = Finding(
         kind="code",
         rule_id="PY-CMDI",
@@ -244,7 +258,7 @@ def test_code_finding_with_web_source_is_poc_and_automatable() -> None:
     )
     (out_local,) = prioritize([local], context=AssetContext(sector="finance"))
     assert out_local.priority is not None
-    assert out_local.priority.decision == "attend"  # poc/no/total/high -> attend
+    assert any("exploitation none" in r for r in out_local.priority.reasons)
     assert any("automatable no" in r for r in out_local.priority.reasons)
 
 

@@ -9,16 +9,18 @@ hostile or broken mirror cannot fill the disk, and a connection that drops befor
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Protocol
 
 from mamori.errors import ResourceUnavailable
+
+if TYPE_CHECKING:  # httpx is imported on first download: a scan that downloads nothing skips it
+    import httpx
 
 MAX_DOWNLOAD_BYTES = 2 * 1024 * 1024 * 1024
 """The largest file downloaded (osv.dev's biggest all.zip is a few hundred megabytes)."""
 
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, read=120.0)
+DEFAULT_TIMEOUT = (30.0, 120.0)
+"""Seconds to connect (and write, and wait for a pool slot) and to wait for each read."""
 
 _OFFLINE_HINT = (
     "check the network or the URL; offline, download the files elsewhere and run `mamori db import`"
@@ -52,10 +54,14 @@ def download(
     description: str,
     progress: Progress | None = None,
     max_bytes: int = MAX_DOWNLOAD_BYTES,
-    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    timeout: httpx.Timeout | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> int:
     """Stream ``url`` into ``dest``; returns the byte count. Failures raise ResourceUnavailable."""
+    import httpx
+
+    if timeout is None:
+        timeout = httpx.Timeout(DEFAULT_TIMEOUT[0], read=DEFAULT_TIMEOUT[1])
     received = 0
     try:
         with (

@@ -71,3 +71,6 @@ class Match:
     component: Component
     advisory: Advisory
     fixed: tuple[str, ...] = ()
+    kind: str = "exact"
+    """``exact`` (the component's version is affected), ``every-version`` (every version its
+    range allows is) or ``newest-allowed`` (the newest release its range allows is)."""

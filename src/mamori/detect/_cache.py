@@ -49,7 +49,7 @@ def engine_version() -> str:
     except metadata.PackageNotFoundError:  # pragma: no cover - pySigma is a dependency
         h.update(b"pysigma?")
     here = Path(__file__).resolve().parent
-    for name in ("_compile.py", "_rules.py", "_cache.py"):
+    for name in ("_compile.py", "_rules.py", "_cache.py", "_yaml.py"):
         h.update(name.encode())
         h.update((here / name).read_bytes())
     mappings = resources.files("mamori.detect").joinpath("mappings")

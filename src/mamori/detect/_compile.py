@@ -90,7 +90,34 @@ class CompiledDetection:
     recipes: tuple[tuple[str, Recipe], ...] = ()
     """The constants the expressions name, as (name, recipe) pairs."""
     code: tuple[Any, Any] | None = None
-    """The compiled code objects of (fast, generic): what the rule cache stores."""
+    """The compiled code objects of (fast, generic): what the rule cache stores. The generic
+    one is ``None`` until an event with a list field first needs it (most logs never do, so a
+    cold load compiles half as much)."""
+
+
+class _LazyMatcher:
+    """The generic evaluator, compiled from its source on first call."""
+
+    __slots__ = ("_fn", "_ns", "_source")
+
+    def __init__(self, source: str, ns: dict[str, Any]) -> None:
+        self._source = source
+        self._ns = ns
+        self._fn: Matcher | None = None
+
+    def __call__(self, o: Mapping[str, Any], l: Mapping[str, Any]) -> bool:  # noqa: E741
+        fn = self._fn
+        if fn is None:
+            try:
+                fn = eval(compile(f"lambda o, l: {self._source}", "<sigma>", "eval"), self._ns)
+            except (SyntaxError, RecursionError, MemoryError):  # the fast form compiled: cannot happen
+                fn = _never
+            self._fn = fn
+        return bool(fn(o, l))
+
+
+def _never(o: Any, l: Any) -> bool:  # noqa: E741
+    return False
 
 
 # --------------------------------------------------------------------------- runtime helpers
@@ -261,7 +288,7 @@ def rebuild_detection(
             raise ValueError(f"bad constant name {name!r}")
         ns[name] = build_const(recipe)
     fast_fn = eval(code[0], ns)
-    generic_fn = eval(code[1], ns)
+    generic_fn: Matcher = eval(code[1], ns) if code[1] is not None else _LazyMatcher(generic_source, ns)
     if not callable(fast_fn) or not callable(generic_fn):
         raise ValueError("stored code does not make functions")
     return CompiledDetection(
@@ -277,6 +304,10 @@ def rebuild_detection(
 
 
 # --------------------------------------------------------------------------- code generation
+
+
+_CHAINED_CONTAINS = 24
+"""Up to this many OR-ed ``contains`` values on one field are tested one by one."""
 
 
 class _Gen:
@@ -356,8 +387,12 @@ class _Gen:
                 out.append((f"l.get({k}, '\\x00').endswith({lits})", atoms))
             elif kind == "starts":
                 out.append((f"l.get({k}, '\\x00').startswith({lits})", atoms))
-            else:
-                out.append((f"((v := l.get({k})) is not None and any(x in v for x in {lits}))", atoms))
+            elif len(texts) <= _CHAINED_CONTAINS:  # chained ``in`` tests beat any() over a few
+                chain = " or ".join(f"{t!r} in v" for t in dict.fromkeys(texts))
+                out.append((f"((v := l.get({k})) is not None and ({chain}))", atoms))
+            else:  # a long list (hashes, emoji): one constant, not thousands of tests to compile
+                needles = self.const(("set", tuple(sorted(set(texts)))))
+                out.append((f"((v := l.get({k})) is not None and any(x in v for x in {needles}))", atoms))
         return out
 
     # ---- values
@@ -591,9 +626,7 @@ def _shape(n: Any) -> tuple[str, str, str] | None:
     core = parts[(1 if lead else 0) : (len(parts) - 1 if trail else len(parts))]
     if len(core) != 1 or not isinstance(core[0], str) or not core[0]:
         return None
-    if lead and trail:
-        return None  # chained ``in`` tests beat any() over a tuple
-    kind = "ends" if lead else "starts" if trail else "eq"
+    kind = "contains" if lead and trail else "ends" if lead else "starts" if trail else "eq"
     return kind, n.field.lower(), core[0].lower()
 
 
@@ -717,9 +750,8 @@ def compile_condition(
     compile_calls += 1
     try:
         fast_code = compile(f"lambda o, l: {fast_src}", "<sigma>", "eval")
-        generic_code = compile(f"lambda o, l: {generic_src}", "<sigma>", "eval")
         fast_fn = eval(fast_code, gen.ns)
-        generic_fn = eval(generic_code, gen.ns)
+        generic_fn = fast_fn if generic_src == fast_src else _LazyMatcher(generic_src, gen.ns)
     except (SyntaxError, RecursionError, MemoryError) as exc:
         raise UnsupportedRule(f"condition too complex to compile: {exc}") from exc
     return CompiledDetection(
@@ -730,7 +762,7 @@ def compile_condition(
         source=fast_src,
         generic_source=generic_src,
         recipes=tuple(gen.recipes),
-        code=(fast_code, generic_code),
+        code=(fast_code, None),
     )
 
 

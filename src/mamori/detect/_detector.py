@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 PEER_INDICATOR_TAG = "share.peer-indicator"
 """The tag of alerts raised by a peer's indicator."""
 PEER_INDICATOR_LEVEL = "high"
+MAX_PEER_PATTERN = 64 << 10
+"""Longest peer indicator pattern turned into a rule (characters); longer ones are refused unparsed."""
 
 
 @dataclass(slots=True)
@@ -74,6 +76,7 @@ class Detector:
         }
         self._peers_wanted = peer_indicators
         self._peer_stamp: int | None = None
+        self._peer_index: Any = None
         self.peers_active = False
         """Does the local share store hold peers' indicators to apply?"""
         self.refresh_peer_indicators()
@@ -98,13 +101,31 @@ class Detector:
         self._peer_stamp = stamp
         import sqlite3
 
-        from mamori.share import local_indicators
+        from mamori.share._local import IndicatorIndex, local_indicators
 
+        refused: list[str] = []
         try:
-            self.peers_active = bool(local_indicators())
+            indicators = local_indicators(max_pattern=MAX_PEER_PATTERN, refused=refused)
         except sqlite3.Error as exc:
             self.stats.errors.append(ScanError(path=str(local_db_path()), message=f"share store: {exc}"))
             self.peers_active = False
+            return
+        for r in refused[:20]:
+            self.stats.errors.append(
+                ScanError(
+                    path=str(local_db_path()),
+                    message=f"peer indicator {r} has a pattern over {MAX_PEER_PATTERN:,} characters; not used",
+                )
+            )
+        if len(refused) > 20:
+            self.stats.errors.append(
+                ScanError(
+                    path=str(local_db_path()),
+                    message=f"… and {len(refused) - 20} more oversized peer indicators",
+                )
+            )
+        self._peer_index = IndicatorIndex(indicators)
+        self.peers_active = bool(indicators)
 
     @property
     def unsupported(self) -> tuple[UnsupportedEntry, ...]:
@@ -196,12 +217,15 @@ class Detector:
                 for hit in self.correlator.feed(rule.id, event):
                     if hit.correlation.id not in self._silent_corr:
                         out.append(self._corr_alert(hit))
-        if self.peers_active:
-            from mamori.share import indicator_matches
-
+        if self.peers_active and self._peer_index is not None:
             fields: Mapping[str, Any] = event.fields
-            for m in indicator_matches(fields if isinstance(fields, dict) else dict(fields)):
-                out.append(self._peer_alert(m, event))
+            seen: set[tuple[str, str, str]] = set()
+            for m in self._peer_index.matches(fields if isinstance(fields, dict) else dict(fields)):
+                # peers often share the same observable under different ids: one alert for it
+                key = (m.observable.kind, m.observable.hash_name, m.observable.value.lower())
+                if key not in seen:
+                    seen.add(key)
+                    out.append(self._peer_alert(m, event))
         self.stats.alerts += len(out)
         return out
 
@@ -232,8 +256,15 @@ def resolve_rules(rules: Iterable[Path] | RuleSet | None) -> RuleSet:
     return load_rules(paths, cache=default_rule_cache())
 
 
-def expand_log_paths(paths: Iterable[str]) -> list[str]:
-    """Files as given; folders become their files (sorted, recursively); ``-`` stays stdin."""
+def expand_log_paths(paths: Iterable[str], skipped: list[ScanError] | None = None) -> list[str]:
+    """Files as given; folders become the files in them that look like logs (sorted,
+    recursively; see :func:`._readers.sniff_log`); ``-`` stays stdin.
+
+    Files of a folder that are not logs (images, ``.pyc``, ``.gitignore``, text in no log
+    shape) are left out and, when ``skipped`` is given, listed there with the reason.
+    """
+    from mamori.detect._readers import sniff_log
+
     out: list[str] = []
     for p in paths:
         if p == "-":
@@ -241,7 +272,14 @@ def expand_log_paths(paths: Iterable[str]) -> list[str]:
             continue
         path = Path(p)
         if path.is_dir():
-            out.extend(str(x) for x in sorted(path.rglob("*")) if x.is_file())
+            for x in sorted(path.rglob("*")):
+                if x.is_dir():
+                    continue
+                why = sniff_log(x)
+                if not why:
+                    out.append(str(x))
+                elif skipped is not None:
+                    skipped.append(ScanError(path=str(x), message=f"skipped: {why}"))
         else:
             out.append(p)
     return out

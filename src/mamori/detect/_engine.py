@@ -68,6 +68,8 @@ class _Bucket:
     """Literals of keyword rules, searched in every field value."""
     fast: list[Callable[[Any, Any], bool]]
     generic: list[Callable[[Any, Any], bool]]
+    used: frozenset[str] | None
+    """Lower-cased fields the bucket's rules read; ``None`` when a keyword rule reads them all."""
 
 
 def _known_categories() -> frozenset[str]:
@@ -81,16 +83,31 @@ def _known_services() -> frozenset[str]:
 def rule_applies(rule: Rule, ls: Logsource) -> bool:
     """Does ``rule``'s logsource cover events of logsource ``ls``?
 
-    An unknown event logsource is covered by every rule. A rule naming a category or service no
-    mapping can produce is applied to every event of its product (it cannot be ruled out).
+    A rule is skipped only when the event's source is known and differs. An unknown event
+    logsource (a JSON line naming no source) is covered by every rule. A known one rules out a
+    rule of another product, category or service — a database keyword rule never runs on
+    Sysmon events. One exception keeps rules that cannot be ruled out: a rule of the event's
+    own product naming a category or service no mapping produces is applied to every event of
+    that product. Syslog records may come from any service (``any_service``), and access logs
+    name no product (Apache, nginx and IIS write the same lines).
     """
     if not ls.known:
         return True
-    if rule.product and rule.product != ls.product:
+    same_product = bool(rule.product) and rule.product == ls.product
+    if rule.product and ls.product and not same_product:
         return False
-    if rule.category and rule.category not in ls.categories and rule.category in _known_categories():
+    if (
+        rule.category
+        and rule.category not in ls.categories
+        and (rule.category in _known_categories() or not same_product)
+    ):
         return False
-    return not (rule.service and rule.service not in ls.services and rule.service in _known_services())
+    return not (
+        rule.service
+        and rule.service not in ls.services
+        and not ls.any_service
+        and (rule.service in _known_services() or not same_product)
+    )
 
 
 class Engine:
@@ -138,6 +155,9 @@ class Engine:
                     anyfield = (matcher, ids)
                 continue
             index[fld] = (eq.get(fld), matcher, ids)
+        used: frozenset[str] | None = frozenset(f for r in rules for f in r.detection.fields)
+        if anyfield is not None or any("_kw" in r.detection.source for r in rules):
+            used = None  # keyword rules search every value
         return _Bucket(
             rules=rules,
             always=always,
@@ -145,6 +165,7 @@ class Engine:
             anyfield=anyfield,
             fast=[r.detection.fast for r in rules],
             generic=[r.detection.generic for r in rules],
+            used=used,
         )
 
     def match(self, event: LogEvent) -> list[Rule]:
@@ -153,14 +174,21 @@ class Engine:
         if not b.rules:
             return []
         keys = self._keys
+        used = b.used
         try:
-            o = {keys[k]: v for k, v in event.fields.items()}
+            if used is None:
+                o = {keys[k]: v for k, v in event.fields.items()}
+            else:  # only the fields some rule reads: the others cost nothing below
+                o = {lk: v for k, v in event.fields.items() if (lk := keys[k]) in used}
         except KeyError:
             if len(keys) > 100_000:  # field names from wild JSON: keep the cache bounded
                 keys.clear()
             for k in event.fields:
                 keys.setdefault(k, k.lower())
-            o = {keys[k]: v for k, v in event.fields.items()}
+            if used is None:
+                o = {keys[k]: v for k, v in event.fields.items()}
+            else:
+                o = {lk: v for k, v in event.fields.items() if (lk := keys[k]) in used}
         if event.has_lists:
             l: dict[str, Any] = {}  # noqa: E741 - the name the generated code uses
             for k, v in o.items():

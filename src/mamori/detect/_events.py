@@ -9,12 +9,13 @@ id make which Sigma category is data (``mappings/*.yaml``), not code.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
-import yaml
+from mamori.detect._yaml import load_one
 
 FieldValue = str | None | tuple[str | None, ...]
 """A flattened field: one string, JSON null, or the elements of a list."""
@@ -32,6 +33,9 @@ class Logsource:
     categories: frozenset[str] = frozenset()
     services: frozenset[str] = frozenset()
     known: bool = False
+    any_service: bool = False
+    """True when the service cannot be told from the record (syslog: any program may write
+    anything), so rules of every service of the product apply."""
 
 
 UNKNOWN_LOGSOURCE = Logsource()
@@ -55,27 +59,62 @@ class LogEvent:
     """The computer or host the event is about, when known (for the per-host summary)."""
     has_lists: bool = field(default=False, compare=False)
     """True when some field holds a list (the engine then uses its generic evaluator)."""
+    problems: tuple[str, ...] = field(default=(), compare=False)
+    """What was odd in the record (an impossible date kept as text …): the record is still
+    matched, and the reader reports each problem as ``file:line: reason``."""
 
 
 def iso_from_epoch(t: float) -> str:
-    """Format epoch seconds as ISO 8601 UTC with a ``Z``."""
-    return datetime.fromtimestamp(t, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Format epoch seconds as ISO 8601 UTC with a ``Z`` (empty when out of datetime's range)."""
+    try:
+        return datetime.fromtimestamp(t, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    except (OverflowError, OSError, ValueError):
+        return ""
+
+
+_MIN_EPOCH = -62135596800.0  # 0001-01-01T00:00:00Z
+_MAX_EPOCH = 253402300799.0  # 9999-12-31T23:59:59Z
+
+
+def epoch_or_none(t: float) -> float | None:
+    """``t`` when it is a time datetime can show (years 1-9999), else None."""
+    return t if _MIN_EPOCH <= t <= _MAX_EPOCH else None
 
 
 def parse_time(text: str) -> float | None:
-    """Parse an ISO 8601 timestamp (``Z``, offsets, space separator, or no zone = UTC)."""
+    """Parse an ISO 8601 timestamp (``Z``, offsets, space separator, or no zone = UTC).
+
+    None for anything that is not a real time (``Feb 31``, ``25:61``, year 0, offset +25:00).
+    """
     s = text.strip()
-    if not s:
+    if not s or len(s) > 64:
         return None
     if s.endswith("Z") or s.endswith("z"):
         s = s[:-1] + "+00:00"
     try:
         d = datetime.fromisoformat(s.replace(" ", "T", 1) if "T" not in s else s)
-    except ValueError:
+        if d.tzinfo is None:
+            d = d.replace(tzinfo=UTC)
+        return epoch_or_none(d.timestamp())
+    except (ValueError, OverflowError, OSError):
         return None
-    if d.tzinfo is None:
-        d = d.replace(tzinfo=UTC)
-    return d.timestamp()
+
+
+def shown_time(text: str, t: float | None) -> str:
+    """The time as the log wrote it when it carries its offset (``+09:00`` stays), else UTC ``Z``.
+
+    ``text`` is the time text of the record, ``t`` its epoch seconds (None when unreadable).
+    """
+    if t is None:
+        return ""
+    s = text.strip()
+    m = _OFFSET.search(s)
+    if m and m.group().replace(":", "")[1:] != "0000":
+        return s.replace(" ", "T", 1) if "T" not in s else s
+    return iso_from_epoch(t)
+
+
+_OFFSET = re.compile(r"[+-]\d\d:?\d\d$")
 
 
 # --------------------------------------------------------------------------- mapping data
@@ -107,7 +146,7 @@ class LinuxMap:
 
 def _load_yaml(name: str) -> dict[str, Any]:
     text = resources.files("mamori.detect").joinpath("mappings", name).read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = load_one(text)
     return data if isinstance(data, dict) else {}
 
 
@@ -175,6 +214,7 @@ def syslog_logsource(program: str) -> Logsource:
         product="linux",
         services=frozenset({m.syslog_service, *m.programs.get(program.lower(), ())}),
         known=True,
+        any_service=True,
     )
 
 
@@ -327,10 +367,16 @@ def windows_event(obj: dict[str, Any], path: str, record: int) -> LogEvent:
         fields=out,
         logsource=ls,
         time=t,
-        timestamp=ts_s if (ts_s.endswith("Z") or t is None) else iso_from_epoch(t),
+        timestamp=(ts_s if ts_s.endswith("Z") else iso_from_epoch(t)) if t is not None else "",
         host=host if isinstance(host, str) else "",
         has_lists=lists,
+        problems=(_bad_time(ts_s),) if ts_s and t is None else (),
     )
+
+
+def _bad_time(text: str) -> str:
+    shown = text if len(text) <= 80 else text[:80] + "…"
+    return f"time {shown!r} is not a real time; kept as text, the record is still matched"
 
 
 _TIME_KEYS = ("@timestamp", "timestamp", "time", "eventTime", "EventTime", "date", "datetime", "ts")
@@ -360,16 +406,19 @@ def json_event(obj: Any, path: str, record: int) -> LogEvent:
     lists = _flatten_dotted(obj, "", out) if isinstance(obj, dict) else _put(out, "message", obj)
     t: float | None = None
     ts = ""
+    problems: tuple[str, ...] = ()
     for k in _TIME_KEYS:
         v = out.get(k)
         if isinstance(v, str) and v:
             t = parse_time(v)
-            if t is None:
+            if t is None and len(v) <= 32:
                 try:
-                    t = float(v)
+                    t = epoch_or_none(float(v))
                 except ValueError:
                     t = None
-            ts = iso_from_epoch(t) if t is not None else v
+            if t is None:
+                problems = (_bad_time(v),)
+            ts = shown_time(v, t) if t is not None else ""
             break
     host = ""
     for k in _HOST_KEYS:
@@ -377,4 +426,13 @@ def json_event(obj: Any, path: str, record: int) -> LogEvent:
         if isinstance(v, str) and v:
             host = v
             break
-    return LogEvent(path=path, record=record, fields=out, time=t, timestamp=ts, host=host, has_lists=lists)
+    return LogEvent(
+        path=path,
+        record=record,
+        fields=out,
+        time=t,
+        timestamp=ts,
+        host=host,
+        has_lists=lists,
+        problems=problems,
+    )

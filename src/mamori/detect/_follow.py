@@ -1,26 +1,45 @@
 """Live detection: tail log files and raise alerts as lines are written (``--follow``).
 
-Each file is read to its end, then polled every ``interval`` seconds (0.2 s by default, well
-inside the one-second goal) for appended data; only whole lines are parsed, so a half-written
-line waits for its newline. A file that shrinks or is replaced (log rotation) is read again
-from its start. Works for line formats: access logs, syslog, auditd, JSON Lines and plain text.
+Each file is first streamed to its end (in chunks of :data:`_CHUNK`, never loaded whole), then
+polled every ``interval`` seconds (0.2 s by default, well inside the one-second goal) for
+appended data; only whole lines are parsed, so a half-written line waits for its newline (a line
+is held up to :data:`._readers.MAX_LINE` characters; the rest of a longer one is dropped and
+reported). Log rotation loses nothing that reached the disk: when the file is renamed away and
+replaced, what was appended to the old file since the last poll is read first (through the
+still-open handle), then the new file from its start; when it is truncated in place
+(``copytruncate``), the tail written before the truncation is read from the rotated copy
+(``NAME.1`` or ``NAME-*``) when one holds it, then the file again from its start. Works for
+line formats (access logs, syslog, auditd, JSON Lines, plain text) and EVTX.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from mamori.detect._alert import Alert
 from mamori.detect._detector import Detector
 from mamori.detect._events import LogEvent, json_event
-from mamori.detect._readers import LINE_PARSERS, read_evtx_after, sniff_line
+from mamori.detect._readers import (
+    LINE_PARSERS,
+    MAX_LINE,
+    TEXT_INTS,
+    not_regular,
+    parse_line,
+    parse_text,
+    read_evtx_after,
+    sniff_line,
+)
 from mamori.errors import InputError
 from mamori.model import ScanError
+
+_CHUNK = 1 << 20
 
 
 @dataclass(slots=True)
@@ -37,6 +56,8 @@ class _Tail:
     """(size, mtime in ns) when an EVTX file was last read."""
     last_id: int = 0
     """The highest EventRecordID of an EVTX file evaluated so far."""
+    overlong: bool = False
+    """The current line passed MAX_LINE: the rest up to its newline is dropped."""
 
 
 def _parse(tail: _Tail, line: str, errors: list[ScanError]) -> LogEvent | None:
@@ -44,16 +65,33 @@ def _parse(tail: _Tail, line: str, errors: list[ScanError]) -> LogEvent | None:
         tail.kind = "json" if line.lstrip().startswith("{") else sniff_line(line)
     if tail.kind == "json":
         try:
-            return json_event(json.loads(line), tail.path, tail.lineno)
-        except (ValueError, TypeError) as exc:
-            errors.append(ScanError(path=tail.path, line=tail.lineno, message=f"bad JSON: {exc}"))
+            obj: Any = json.loads(line)
+        except RecursionError:
+            errors.append(ScanError(path=tail.path, line=tail.lineno, message="JSON nested too deep to read"))
+            return parse_text(line, tail.path, tail.lineno)
+        except json.JSONDecodeError as exc:
+            errors.append(
+                ScanError(path=tail.path, line=tail.lineno, message=f"bad JSON: {exc}; matched as plain text")
+            )
+            return parse_text(line, tail.path, tail.lineno)
+        except ValueError:  # a number past Python's digit limit: kept as text
+            obj = TEXT_INTS.decode(line)
+            errors.append(
+                ScanError(
+                    path=tail.path,
+                    line=tail.lineno,
+                    message="a number of more than 4,300 digits is kept as text",
+                )
+            )
+        try:
+            ev = json_event(obj, tail.path, tail.lineno)
+        except (TypeError, ValueError, AttributeError, RecursionError) as exc:
+            errors.append(ScanError(path=tail.path, line=tail.lineno, message=f"unusable event: {exc}"))
             return None
-    ev = LINE_PARSERS[tail.kind](line, tail.path, tail.lineno)
-    if ev is None:
-        errors.append(
-            ScanError(path=tail.path, line=tail.lineno, message=f"not a {tail.kind} log line; skipped")
-        )
-    return ev
+        for p in ev.problems:
+            errors.append(ScanError(path=tail.path, line=tail.lineno, message=p))
+        return ev
+    return parse_line(LINE_PARSERS[tail.kind], tail.kind, line, tail.path, tail.lineno, errors)
 
 
 def follow(
@@ -74,6 +112,9 @@ def follow(
     for p in paths:
         if p == "-":
             raise InputError("--follow reads files; stdin is already a stream (drop --follow)")
+        why = not_regular(p)  # a FIFO would block the open, a device never ends
+        if why:
+            raise InputError(why, path=p)
         try:
             with open(p, "rb") as fh:
                 is_evtx = fh.read(8) == b"ElfFile\x00"
@@ -135,31 +176,100 @@ def _poll(t: _Tail, detector: Detector, on_alert: Callable[[Alert], None], error
     try:
         st = os.stat(t.path)
     except FileNotFoundError:
-        return  # rotated away; wait for the new file
-    if t.fh is None or st.st_ino != t.inode or st.st_size < t.offset:
-        if t.fh is not None:
-            t.fh.close()  # type: ignore[attr-defined]
+        st = None  # rotated away: drain the old handle, then wait for the new file
+    if t.fh is not None and (st is None or st.st_ino != t.inode):
+        _drain(t, detector, on_alert, errors)  # what reached the old file before the rename
+        t.fh.close()  # type: ignore[attr-defined]
+        t.fh = None
+    if st is None:
+        return
+    if t.fh is not None and st.st_size < t.offset:  # truncated in place (copytruncate)
+        _rotated_tail(t, detector, on_alert, errors)
+        t.fh.close()  # type: ignore[attr-defined]
+        t.fh = None
+    if t.fh is None:
         t.fh = open(t.path, "rb")  # noqa: SIM115 - kept open while following
-        t.inode = st.st_ino
+        t.inode = os.fstat(t.fh.fileno()).st_ino
         t.offset = 0
         t.pending = b""
         t.lineno = 0
-    if st.st_size == t.offset:
+        t.overlong = False
+    _drain(t, detector, on_alert, errors)
+
+
+def _drain(t: _Tail, detector: Detector, on_alert: Callable[[Alert], None], errors: list[ScanError]) -> None:
+    """Read the open handle from the offset to its end, a chunk at a time."""
+    fh: Any = t.fh
+    fh.seek(t.offset)
+    while data := fh.read(_CHUNK):
+        t.offset += len(data)
+        _feed(t, data, detector, on_alert, errors)
+
+
+def _rotated_tail(
+    t: _Tail, detector: Detector, on_alert: Callable[[Alert], None], errors: list[ScanError]
+) -> None:
+    """After a copytruncate, read what the copy holds past our offset (lines written just before)."""
+    candidates = [t.path + ".1", *glob.glob(glob.escape(t.path) + "-*")]
+    best: tuple[float, str] | None = None
+    for c in candidates:
+        try:
+            cst = os.stat(c)
+        except OSError:
+            continue
+        if cst.st_size >= t.offset and (best is None or cst.st_mtime > best[0]):
+            best = (cst.st_mtime, c)
+    if best is None:
         return
-    fh = t.fh
-    fh.seek(t.offset)  # type: ignore[attr-defined]
-    data = fh.read(st.st_size - t.offset)  # type: ignore[attr-defined]
-    t.offset += len(data)
-    buf = t.pending + data
-    lines = buf.split(b"\n")
-    t.pending = lines.pop()  # an unfinished line waits for its newline
+    try:
+        with open(best[1], "rb") as copy:
+            copy.seek(t.offset)
+            while data := copy.read(_CHUNK):
+                _feed(t, data, detector, on_alert, errors)
+    except OSError:
+        return
+    if t.pending:  # the copy ends with the line the writer finished before truncating
+        _feed(t, b"\n", detector, on_alert, errors)
+
+
+def _feed(
+    t: _Tail, data: bytes, detector: Detector, on_alert: Callable[[Alert], None], errors: list[ScanError]
+) -> None:
+    lines = data.split(b"\n")
+    last = lines.pop()  # an unfinished line waits for its newline
     for raw in lines:
-        t.lineno += 1
-        line = raw.decode("utf-8", errors="replace").rstrip("\r")
-        if not line.strip():
+        if t.overlong:  # the end of a line already cut at MAX_LINE
+            t.overlong = False
+            t.pending = b""
             continue
-        ev = _parse(t, line, errors)
-        if ev is None:
-            continue
-        for alert in detector.process(ev):
-            on_alert(alert)
+        buf = t.pending + raw if t.pending else raw
+        t.pending = b""
+        _line(t, buf, detector, on_alert, errors)
+    if t.overlong:
+        return
+    t.pending += last
+    if len(t.pending) > MAX_LINE:
+        _line(t, t.pending[:MAX_LINE], detector, on_alert, errors)
+        errors.append(
+            ScanError(
+                path=t.path,
+                line=t.lineno,
+                message=f"line over {MAX_LINE:,} bytes: its first {MAX_LINE:,} were matched",
+            )
+        )
+        t.pending = b""
+        t.overlong = True
+
+
+def _line(
+    t: _Tail, raw: bytes, detector: Detector, on_alert: Callable[[Alert], None], errors: list[ScanError]
+) -> None:
+    t.lineno += 1
+    line = raw.decode("utf-8", errors="replace").rstrip("\r")
+    if not line.strip():
+        return
+    ev = _parse(t, line, errors)
+    if ev is None:
+        return
+    for alert in detector.process(ev):
+        on_alert(alert)

@@ -23,6 +23,7 @@ from sigma.rule import SigmaRule
 
 from mamori.detect._cache import RuleCache
 from mamori.detect._compile import CompiledDetection, UnsupportedRule, compile_condition
+from mamori.detect._yaml import load_all, load_one
 from mamori.errors import InputError
 from mamori.model import ScanError
 
@@ -125,7 +126,7 @@ def placeholders() -> dict[str, list[str]]:
         text = resources.files("mamori.detect").joinpath("mappings", "placeholders.yaml").read_text("utf-8")
     except FileNotFoundError:
         return {}
-    data = yaml.safe_load(text) or {}
+    data = load_one(text) or {}
     return {str(k): [str(x) for x in v] for k, v in (data.get("placeholders") or {}).items()}
 
 
@@ -177,7 +178,7 @@ def load_rules(
                 results.append(hit)
                 continue
         try:
-            coll = SigmaCollection.from_yaml(text, collect_errors=True, collect_filters=True)
+            coll = SigmaCollection.from_dicts(load_all(text), collect_errors=True, collect_filters=True)
         except (SigmaError, yaml.YAMLError, ValueError, TypeError, AttributeError) as exc:
             failed.append(RuleSet((), (), (UnsupportedEntry(shown, f"{type(exc).__name__}: {exc}"),)))
             results.append(failed[-1])
@@ -209,7 +210,7 @@ def _load_together(texts: list[tuple[str, str]], failed: list[RuleSet]) -> RuleS
     unsupported = [u for r in failed for u in r.unsupported]
     for shown, text in texts:
         try:
-            coll = SigmaCollection.from_yaml(text, collect_errors=True, collect_filters=True)
+            coll = SigmaCollection.from_dicts(load_all(text), collect_errors=True, collect_filters=True)
         except (SigmaError, yaml.YAMLError, ValueError, TypeError, AttributeError):
             continue  # already listed in ``failed``
         collections.append((shown, coll))
@@ -218,7 +219,7 @@ def _load_together(texts: list[tuple[str, str]], failed: list[RuleSet]) -> RuleS
 
 def load_rules_from_text(text: str, path: str = "<rules>") -> RuleSet:
     """Load rules from YAML text (one or several documents)."""
-    coll = SigmaCollection.from_yaml(text, collect_errors=True, collect_filters=True)
+    coll = SigmaCollection.from_dicts(load_all(text), collect_errors=True, collect_filters=True)
     return _compile_collections([(path, coll)], [])
 
 

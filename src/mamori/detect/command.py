@@ -17,15 +17,16 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mamori.detect._alert import FAIL_ON_CHOICES, Alert, alerts_document, fails, summarize
 from mamori.detect._events import parse_time
+from mamori.detect._readers import not_regular
 from mamori.errors import InputError
 from mamori.model import ScanError
 
@@ -44,12 +45,40 @@ def parse_when(text: str | None, flag: str) -> float | None:
     m = _RELATIVE.match(text.strip())
     if m:
         return time.time() - float(m.group(1)) * _UNITS[m.group(2)]
-    t = parse_time(text)
+    t = parse_local_time(text)
     if t is None:
         raise InputError(
             f"{flag}: not a time: {text!r} (use ISO 8601 like 2024-05-01T10:00:00Z, or an age like 2h)"
         )
+    if not _has_zone(text.strip()):
+        shown = datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds")
+        print(
+            f"mamori detect: {flag} {text.strip()} has no offset: read in the local time zone, as {shown}",
+            file=sys.stderr,
+        )
     return t
+
+
+_HAS_ZONE = re.compile(r"[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:[Zz]|[+-]\d\d(?::?\d\d)?)$")
+
+
+def _has_zone(s: str) -> bool:
+    return bool(_HAS_ZONE.search(s))
+
+
+def parse_local_time(text: str) -> float | None:
+    """ISO 8601; without an offset the time is local (what a user typing a time means)."""
+    s = text.strip()
+    if _has_zone(s):
+        return parse_time(s)
+    try:
+        d = datetime.fromisoformat(s.replace(" ", "T", 1) if "T" not in s else s)
+    except ValueError:
+        return None
+    try:
+        return (d if d.tzinfo is not None else d.astimezone()).timestamp()
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _version() -> str:
@@ -61,25 +90,48 @@ def _version() -> str:
         return ""
 
 
+_MICROS = re.compile(r"\.\d+(?=Z$|[+-]\d\d:\d\d$)")
+
+
+def shown_timestamp(ts: str) -> str:
+    """An alert's time for people: seconds, with its offset (``Z`` for UTC, ``+09:00`` …)."""
+    return _MICROS.sub("", ts)
+
+
+def _cell(text: str) -> Any:
+    from rich.text import Text
+
+    return Text(safe_text(text))  # a Text is never read as markup: "[/x]" stays "[/x]"
+
+
 def _render_table(
-    alerts: list[Alert], errors: list[ScanError], out: IO[str], *, events: int, rules: int
+    alerts: list[Alert],
+    errors: list[ScanError],
+    out: IO[str],
+    *,
+    events: int,
+    rules: int,
+    names: Mapping[str, str] | None = None,
+    skipped: int = 0,
 ) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=out, highlight=False, width=160 if not out.isatty() else None)
+    names = names or {}
+    console = Console(file=out, highlight=False, markup=False, width=160 if not out.isatty() else None)
     if alerts:
         table = Table(title=f"{len(alerts)} alerts", show_lines=False)
-        for col in ("time", "level", "rule", "source", "host", "exploits"):
+        for col in ("time", "level", "rule", "source", "host", "targets"):
             table.add_column(col, overflow="fold")
         for a in alerts[:1000]:
+            targets = "; ".join(names.get(x, x) for x in a.exploits)
             table.add_row(
-                a.timestamp[:19],
-                a.level,
-                a.title,
-                f"{a.path}:{a.record}",
-                a.host,
-                ("ESCALATED " + ", ".join(a.exploits)) if a.escalated else "",
+                _cell(shown_timestamp(a.timestamp)),
+                _cell(a.level),
+                _cell(a.title),
+                _cell(f"{a.path}:{a.record}"),
+                _cell(a.host),
+                _cell(("ESCALATED: " + targets) if a.escalated else ""),
             )
         console.print(table)
         if len(alerts) > 1000:
@@ -89,15 +141,18 @@ def _render_table(
         for col in ("level", "rule", "alerts", "escalated"):
             by_rule.add_column(col)
         for r in summary["by_rule"]:
-            by_rule.add_row(r["level"], r["title"], str(r["alerts"]), str(r["escalated"]))
+            by_rule.add_row(_cell(r["level"]), _cell(r["title"]), str(r["alerts"]), str(r["escalated"]))
         console.print(by_rule)
         by_host = Table(title="alerts per host")
         by_host.add_column("host")
         by_host.add_column("alerts")
         for h in summary["by_host"]:
-            by_host.add_row(h["host"], str(h["alerts"]))
+            by_host.add_row(_cell(h["host"]), str(h["alerts"]))
         console.print(by_host)
-    console.print(f"{events} events, {rules} rules, {len(alerts)} alerts, {len(errors)} errors")
+    console.print(
+        f"{events} events, {rules} rules, {len(alerts)} alerts, {len(errors)} problems"
+        + (f", {skipped} files skipped (not logs)" if skipped else "")
+    )
 
 
 def detect_command(
@@ -157,6 +212,13 @@ def detect_command(
     until: Annotated[
         str | None, typer.Option("--until", help="Only events at or before this time (ISO 8601, or an age).")
     ] = None,
+    no_record: Annotated[
+        bool,
+        typer.Option(
+            "--no-record",
+            help="Do not store this run's alerts in the results database (the dashboard will not show them).",
+        ),
+    ] = False,
 ) -> None:
     """Detect attacks in logs with Sigma rules (bundled pack or your own), once or live."""
     from mamori.detect._detector import Detector, expand_log_paths, resolve_rules
@@ -172,16 +234,35 @@ def detect_command(
         raise InputError("--format stix writes one bundle at the end of a run; use jsonl with --follow")
     since_t = parse_when(since, "--since")
     until_t = parse_when(until, "--until")
-    paths = expand_log_paths(logs)
-    missing = [p for p in paths if p != "-" and not Path(p).is_file()]
-    if missing and len(missing) == len(paths):
-        raise InputError("no such log file", path=missing[0])
+    skipped: list[ScanError] = []
+    paths = expand_log_paths(logs, skipped)
+    if skipped:
+        print(
+            f"mamori detect: {len(skipped)} files in the folders given are not logs and were skipped"
+            + (" (listed in --format json)" if fmt == "json" else ""),
+            file=sys.stderr,
+        )
+        if fmt != "json":
+            _print_errors(skipped[:20])
+            if len(skipped) > 20:
+                print(f"mamori detect: … and {len(skipped) - 20} more skipped files", file=sys.stderr)
+    if not paths:
+        raise InputError("no log file found in what was given", path=logs[0])
+    unreadable = {p: not_regular(p) for p in paths if p != "-"}
+    if all(unreadable.get(p) for p in paths):  # nothing can be read: a usage error, exit 2
+        first = paths[0]
+        why = unreadable[first]
+        raise InputError(why, path=first)
     ruleset = resolve_rules(rules)
+    for u in ruleset.unsupported:  # always named, with file and reason
+        print(f"mamori detect: rule not loaded: {safe_text(u.path)}: {safe_text(u.reason)}", file=sys.stderr)
     if not ruleset.rules:
         raise InputError(
             "no usable Sigma rules"
             + (f" ({len(ruleset.unsupported)} unsupported)" if ruleset.unsupported else "")
         )
+    if not rules:
+        print(f"mamori detect: {bundled_pack_note(len(ruleset.rules))}", file=sys.stderr)
     tieback = None
     if project is not None:
         from mamori.detect._tieback import load_tieback
@@ -201,25 +282,58 @@ def detect_command(
         out = sys.stdout
     else:
         try:
-            out = open(output, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+            # following appends: a restarted follower keeps the alerts it wrote before
+            out = open(output, "a" if follow_logs else "w", encoding="utf-8")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise InputError(f"cannot write output: {exc.strerror}", path=output) from exc
         close = True
     try:
         if follow_logs:
-            code = _run_follow(paths, detector, out, fmt, fail_on, project)
+            code = _run_follow(paths, detector, out, fmt, fail_on, project, record=not no_record)
         else:
-            code = _run_once(paths, detector, out, fmt, fail_on, project)
+            code = _run_once(
+                paths, detector, out, fmt, fail_on, project, record=not no_record, skipped=skipped
+            )
     finally:
         if close:
             out.close()
     raise typer.Exit(code)
 
 
-def _print_errors(errors: list[ScanError]) -> None:
-    for e in errors:
+_SHOWN_ERRORS = 200
+"""Problems printed on stderr by a run; the rest are counted there and listed in --format json."""
+
+
+def _print_errors(errors: Sequence[ScanError], *, limit: int | None = None) -> None:
+    shown = errors if limit is None else errors[:limit]
+    for e in shown:
         where = e.path + (f":{e.line}" if e.line else "")
-        print(f"mamori detect: {where}: {e.message}", file=sys.stderr)
+        print(f"mamori detect: {safe_text(where)}: {safe_text(e.message)}", file=sys.stderr)
+    if len(shown) < len(errors):
+        print(
+            f"mamori detect: … and {len(errors) - len(shown)} more problems (all are listed with --format json)",
+            file=sys.stderr,
+        )
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_text(text: str) -> str:
+    """Text from a log made safe for a terminal: control characters (escape sequences, bidi
+    overrides, carriage returns) shown as ``\\xNN`` escapes, nothing interpreted."""
+    return _CONTROL.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text
+    )
+
+
+def bundled_pack_note(n: int) -> str:
+    """What the bundled rule pack covers (said on every run that uses it)."""
+    return (
+        f"bundled rule pack: {n} rules for web server access logs (SQL injection, XSS, path traversal, "
+        "command and template injection, JNDI, exploited CVEs); it has no Windows, Linux or cloud "
+        "rules: for those pass --rules with a SigmaHQ checkout (see README, 'Sigma rules')"
+    )
 
 
 def record_alerts(project: Path | None, alerts: Sequence[Alert]) -> None:
@@ -242,7 +356,15 @@ def _render_stix(alerts: Sequence[Alert], out: IO[str]) -> None:
 
 
 def _run_once(
-    paths: list[str], detector: Detector, out: IO[str], fmt: str, fail_on: str, project: Path | None
+    paths: list[str],
+    detector: Detector,
+    out: IO[str],
+    fmt: str,
+    fail_on: str,
+    project: Path | None,
+    *,
+    record: bool = True,
+    skipped: Sequence[ScanError] = (),
 ) -> int:
     """Read every file once. JSONL streams alerts as they come; all are recorded at the end."""
     from mamori._progress import RichProgress
@@ -264,16 +386,13 @@ def _run_once(
     with RichProgress(enabled=sys.stderr.isatty() and len(paths) > 1) as progress:
         progress.start("detect", total=len(paths))
         for p in paths:
-            if p != "-" and not Path(p).is_file():
-                detector.stats.errors.append(ScanError(path=p, message="no such log file"))
-            else:
-                for ev in read_events(p, detector.stats.errors):
-                    emit(detector.process(ev))
+            for ev in read_events(p, detector.stats.errors):  # never raises for what a file holds
+                emit(detector.process(ev))
             progress.advance()
         progress.finish()
     emit(detector.flush())
     errors = detector.stats.errors
-    _print_errors(errors)
+    _print_errors(errors, limit=_SHOWN_ERRORS)
     if fmt == "json":
         import json
 
@@ -287,12 +406,26 @@ def _run_once(
             events=detector.stats.events,
             version=_version(),
         )
+        doc["files"] = {
+            "read": len(paths),
+            "skipped": [{"path": e.path, "reason": e.message} for e in skipped],
+        }
+        doc["events_outside_window"] = detector.stats.skipped_by_time
         out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     elif fmt == "stix":
         _render_stix(alerts, out)
     elif fmt == "table":
-        _render_table(alerts, errors, out, events=detector.stats.events, rules=len(detector.ruleset.rules))
-    record_alerts(project, alerts)
+        _render_table(
+            alerts,
+            errors,
+            out,
+            events=detector.stats.events,
+            rules=len(detector.ruleset.rules),
+            names=detector.tieback.titles if detector.tieback is not None else None,
+            skipped=len(skipped),
+        )
+    if record:
+        record_alerts(project, alerts)
     return 1 if failed else 0
 
 
@@ -309,6 +442,7 @@ def _run_follow(
     project: Path | None,
     *,
     stop: threading.Event | None = None,
+    record: bool = True,
 ) -> int:
     """Follow the files until interrupted (or ``stop`` is set); alerts are written as they come
     and recorded in batches (every :data:`FOLLOW_RECORD_EVERY` seconds, and at the end)."""
@@ -323,10 +457,12 @@ def _run_follow(
         failed = failed or fails([a], fail_on)
         pending.append(a)
         if fmt == "table":
-            line = f"{a.timestamp[:19] or datetime.now(UTC).isoformat(timespec='seconds')} {a.level:<13} {a.title}  ({a.path}:{a.record})"
+            when = shown_timestamp(a.timestamp) or datetime.now(UTC).isoformat(timespec="seconds")
+            line = f"{when} {a.level:<13} {a.title}  ({a.path}:{a.record})"
             if a.escalated:
-                line += "  ESCALATED: " + ", ".join(a.exploits)
-            out.write(line + "\n")
+                names = detector.tieback.titles if detector.tieback is not None else {}
+                line += "  ESCALATED: " + "; ".join(names.get(x, x) for x in a.exploits)
+            out.write(safe_text(line) + "\n")
         else:
             out.write(a.to_json() + "\n")
         out.flush()
@@ -336,7 +472,9 @@ def _run_follow(
 
     def on_tick() -> None:
         nonlocal last_record
-        if pending and time.monotonic() - last_record >= FOLLOW_RECORD_EVERY:
+        if not record:
+            pending.clear()
+        elif pending and time.monotonic() - last_record >= FOLLOW_RECORD_EVERY:
             record_alerts(project, pending)
             pending.clear()
             last_record = time.monotonic()
@@ -347,6 +485,6 @@ def _run_follow(
     except KeyboardInterrupt:
         stop.set()
     finally:
-        if pending:
+        if pending and record:
             record_alerts(project, pending)
     return 1 if failed else 0

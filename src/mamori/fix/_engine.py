@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -27,6 +26,7 @@ from typing import Any
 from mamori.errors import InputError
 from mamori.fix._choose import VersionChooser
 from mamori.fix._code import CodeTarget, guess_paramstyle, rewrite_code
+from mamori.fix._environ import RunPolicy
 from mamori.fix._index import PackageIndex
 from mamori.fix._manifests import (
     REGENERATED,
@@ -39,10 +39,12 @@ from mamori.fix._manifests import (
     tool_installed,
 )
 from mamori.fix._verify import (
-    TestCommand,
-    TestRun,
+    OutsideRoot,
+    Runs,
+    check_inside,
     detect_tests,
-    make_env,
+    extras,
+    run_baseline,
     run_tests,
     scan_delta,
     scratch_copy,
@@ -52,6 +54,7 @@ from mamori.fix._verify import (
 from mamori.fix.interface import FileEdit, FixReport, FixResult, Patch, Verification
 from mamori.inventory.interface import Component
 from mamori.model import Finding, Report
+from mamori.sandbox import clean_stale, scratch_dir
 
 Warn = Callable[[str], None]
 
@@ -102,6 +105,9 @@ def fix_project(
     lock_tools: bool | None = None,
     workers: int = 2,
     warn: Warn | None = None,
+    python: str | None = None,
+    allow_network: bool = False,
+    unsafe_run_tests: bool = False,
 ) -> FixReport:
     """Scan ``root``, write a patch for every finding that has one, prove it, and apply the proven ones.
 
@@ -113,6 +119,15 @@ def fix_project(
     still asked (how the benchmarks run). ``lock_tools`` (default: not offline) regenerates
     lockfiles with the project's own tool (npm, uv, poetry, pdm, pipenv) when it is on PATH;
     otherwise the report names the command to run.
+
+    The project's own commands (its tests, lock tools) run in :mod:`mamori.sandbox`: a scratch
+    copy, the allow-list environment, no network unless ``allow_network``. ``python`` (or
+    ``MAMORI_FIX_PYTHON``) names the interpreter for the tests; otherwise mamori installs the
+    project's pinned packages as wheels into a cached scratch virtualenv (online only: offline
+    the fixes that need the tests are unverified, "no environment: pass --python or drop
+    --offline"). Without a sandbox they are unverified ("no sandbox: …") unless
+    ``unsafe_run_tests``. No write leaves ``root``: an edit through a symlink, a ``..`` or an
+    absolute path is refused with the reason.
     """
     from mamori.scan import ScanOptions, scan_targets
 
@@ -123,6 +138,9 @@ def fix_project(
         raise InputError("mamori fix needs a project folder", path=str(root))
     root = root.resolve()
     warn = warn or (lambda _m: None)
+    for prefix in ("mamori-fix-", "mamori-branch-"):
+        clean_stale(prefix)
+    policy = RunPolicy(network=allow_network, unsafe=unsafe_run_tests)
     started = time.perf_counter()
     options = ScanOptions(
         deps=deps, code=code, offline=offline, record=False, database=database, prioritize=False
@@ -146,23 +164,27 @@ def fix_project(
     use_index = (not offline) if index is None else index
     use_tools = (not offline) if lock_tools is None else lock_tools
     outcomes += _plan_dependencies(
-        root, [f for f in findings if f.kind == "dependency"], store, strategy, not use_index, use_tools
+        root,
+        [f for f in findings if f.kind == "dependency"],
+        store,
+        strategy,
+        not use_index,
+        use_tools,
+        policy,
     )
     outcomes += _plan_code(root, [f for f in findings if f.kind == "code"])
     if llm:
         _llm_drafts(root, outcomes, warn)
 
     errors: list[str] = []
-    python = os.environ.get("MAMORI_FIX_PYTHON") or _python()
-    tests = detect_tests(root, test_command, python) if verify else None
-    do_install = (not offline) if install is None else install
     warnings: list[str] = []
-    baseline: TestRun | None = None
-    env_baseline: TestRun | None = None
-    """The tests before any fix in a scratch virtualenv holding the original requirements."""
+    user_python = python or os.environ.get("MAMORI_FIX_PYTHON") or None
+    tests = detect_tests(root, test_command, user_python) if verify else None
+    do_install = (not offline) if install is None else install
+    runs = Runs(tests=tests, user_python=user_python, install=do_install, offline=offline, policy=policy)
     method = "none"
-    # Requirement files that upgrades rewrite: with ``install`` the tests run in scratch
-    # virtualenvs holding them, before (the old pins) and after (the new ones).
+    # With an interpreter named by the user, upgraded requirement files are installed into
+    # scratch virtualenvs made from it (the old pins for the tests before, the new ones after).
     requirement_files = sorted(
         {
             c.path
@@ -172,48 +194,26 @@ def fix_project(
             if c.path.endswith(".txt")
         }
     )
-    installing = bool(do_install and tests and requirement_files)
+    installing = bool(do_install and tests and (requirement_files or not user_python))
     if verify:
         method = ("tests+install+re-scan" if installing else "tests+re-scan") if tests else "re-scan"
         if tests is None:
             warnings.append("no tests found: fixes are verified by re-scan (and version resolution) only")
         else:
-            base_dir = scratch_copy(root)
-            try:
-                baseline = run_tests(tests, base_dir, python)
-                if installing:
-                    env_python, how = make_env(
-                        base_dir, [base_dir / r for r in requirement_files], _extra(tests)
-                    )
-                    if env_python is None:
-                        warnings.append(
-                            f"the original requirements could not be installed ({how}); "
-                            "the tests before any fix ran with the current interpreter"
-                        )
-                    else:
-                        env_baseline = run_tests(tests, base_dir, env_python)
-            finally:
-                shutil.rmtree(base_dir.parent, ignore_errors=True)
-            if not baseline.ok and not baseline.passed:
+            run_baseline(root, runs, requirement_files, warnings)
+            if runs.blocked:
+                warnings.append(f"the project's tests were not run: {runs.blocked}")
+            elif runs.baseline is not None and not runs.baseline.ok and not runs.baseline.passed:
                 warnings.append(
                     f"the tests fail before any fix ({tests.display()}); they are not used as evidence"
                 )
+    baseline = runs.baseline
 
     candidates = [o for o in outcomes if o.status != "not_possible" and o.plan]
     if verify:
 
         def check(o: _Outcome) -> None:
-            ok, why = _prove(
-                root,
-                [o.plan],
-                before,
-                rescan_options,
-                tests,
-                (baseline, env_baseline),
-                python,
-                do_install,
-                offline,
-            )
+            ok, why = _prove(root, [o.plan], before, rescan_options, runs)
             o.status = "verified" if ok else "unverified"
             o.why = why
             if ok:
@@ -224,17 +224,7 @@ def fix_project(
         verified = [o for o in candidates if o.status == "verified"]
         combined: bool | None = None
         if len(verified) > 1:
-            ok, why = _prove(
-                root,
-                [o.plan for o in verified],
-                before,
-                rescan_options,
-                tests,
-                (baseline, env_baseline),
-                python,
-                do_install,
-                offline,
-            )
+            ok, why = _prove(root, [o.plan for o in verified], before, rescan_options, runs)
             combined = ok
             if not ok:
                 warnings.append(
@@ -243,17 +233,7 @@ def fix_project(
                 )
                 kept: list[_Outcome] = []
                 for o in verified:
-                    ok2, why2 = _prove(
-                        root,
-                        [k.plan for k in kept] + [o.plan],
-                        before,
-                        rescan_options,
-                        tests,
-                        (baseline, env_baseline),
-                        python,
-                        do_install,
-                        offline,
-                    )
+                    ok2, why2 = _prove(root, [k.plan for k in kept] + [o.plan], before, rescan_options, runs)
                     if ok2:
                         kept.append(o)
                     else:
@@ -272,7 +252,7 @@ def fix_project(
     diffs: dict[int, str] = {}
     for o in outcomes:
         try:
-            edits = _render(root, [o.plan]) if o.status != "not_possible" else []
+            edits = _render(root, [o.plan], policy) if o.status != "not_possible" else []
         except (UnsupportedFile, OSError, UnicodeDecodeError):
             edits = []
         diffs[id(o)] = "".join(e.diff() for e in edits)
@@ -280,11 +260,11 @@ def fix_project(
     applied = False
     branch_name = ""
     if to_apply and branch:
-        branch_name = _commit_branch(root, branch, [o.plan for o in to_apply], errors)
+        branch_name = _commit_branch(root, branch, [o.plan for o in to_apply], errors, policy)
     elif to_apply and apply:
-        edits = _render(root, [o.plan for o in to_apply])
+        edits = _render(root, [o.plan for o in to_apply], policy)
         for edit in edits:
-            write_atomic(root / edit.path, edit.after)
+            write_atomic(root / edit.path, edit.after, root=root)
         applied = True
 
     results: list[FixResult] = []
@@ -326,17 +306,6 @@ def fix_project(
     )
 
 
-def _extra(tests: TestCommand | None) -> tuple[str, ...]:
-    """What a scratch virtualenv needs besides the requirements to run ``tests``."""
-    return ("pytest",) if tests is not None and tests.kind == "pytest" else ()
-
-
-def _python() -> str:
-    import sys
-
-    return sys.executable
-
-
 # ------------------------------------------------------------------ planning
 
 
@@ -347,9 +316,11 @@ def _plan_dependencies(
     strategy: str,
     offline: bool,
     lock_tools: bool = False,
+    policy: RunPolicy | None = None,
 ) -> list[_Outcome]:
     if not findings:
         return []
+    policy = policy or RunPolicy()
     index = PackageIndex(offline=offline, cache_dir=_cache_dir())
     chooser = VersionChooser(store, index)
     groups: dict[tuple[str, str, str, str, int], list[Finding]] = defaultdict(list)
@@ -401,7 +372,7 @@ def _plan_dependencies(
             )
         try:
             try:
-                _render(root, [plan])
+                _render(root, [plan], policy)
             except UnsupportedFile as exc:
                 if not (plan.regen and filename in ("package-lock.json", "npm-shrinkwrap.json")):
                     raise
@@ -410,7 +381,7 @@ def _plan_dependencies(
                 plan.dep_changes.insert(0, change)
                 plan.notes[:] = [n for n in plan.notes if "regenerated with" not in n]
                 plan.notes.append(f"{exc}; {path} was edited in place instead")
-                _render(root, [plan])
+                _render(root, [plan], policy)
         except (UnsupportedFile, OSError) as exc:
             out.append(
                 _Outcome(
@@ -433,6 +404,12 @@ def _plan_code(root: Path, findings: Sequence[Finding]) -> list[_Outcome]:
     out: list[_Outcome] = []
     for path, group in by_file.items():
         file = root / path
+        try:
+            check_inside(root, path)
+        except OutsideRoot as exc:
+            for f in group:
+                out.append(_Outcome(_Plan([f], f.rule_id, "code"), "not_possible", str(exc)))
+            continue
         try:
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -512,8 +489,12 @@ def _llm_drafts(root: Path, outcomes: list[_Outcome], warn: Warn) -> None:
 # ------------------------------------------------------------------ rendering and proof
 
 
-def _render(root: Path, plans: Sequence[_Plan]) -> list[FileEdit]:
-    """The file edits of ``plans`` applied together to the files under ``root``."""
+def _render(root: Path, plans: Sequence[_Plan], policy: RunPolicy | None = None) -> list[FileEdit]:
+    """The file edits of ``plans`` applied together to the files under ``root``.
+
+    Raises :class:`UnsupportedFile` for an edit that would write outside ``root`` (through a
+    symlink, ``..`` or an absolute path): it is refused, with the reason.
+    """
     dep: dict[str, list[DepChange]] = defaultdict(list)
     code: dict[str, list[CodeTarget]] = defaultdict(list)
     whole: dict[str, str] = {}
@@ -529,6 +510,11 @@ def _render(root: Path, plans: Sequence[_Plan]) -> list[FileEdit]:
             whole[path] = text
     paramstyle = _project_paramstyle(root) if code else "qmark"
     edits: list[FileEdit] = []
+    for path in sorted(set(dep) | set(code) | set(whole) | set(regen)):
+        try:
+            check_inside(root, path)
+        except OutsideRoot as exc:
+            raise UnsupportedFile(str(exc)) from exc
     for path in sorted(set(dep) | set(code) | set(whole)):
         before = (root / path).read_text(encoding="utf-8")
         after = before
@@ -546,7 +532,7 @@ def _render(root: Path, plans: Sequence[_Plan]) -> list[FileEdit]:
             edits.append(FileEdit(path, before, after))
     for lock, upgrades in sorted(regen.items()):
         before = (root / lock).read_text(encoding="utf-8")
-        after = _regenerated(root, lock, upgrades, [e for e in edits if e.path != lock])
+        after = _regenerated(root, lock, upgrades, [e for e in edits if e.path != lock], policy)
         edits = [e for e in edits if e.path != lock]
         if after != before:
             edits.append(FileEdit(lock, before, after))
@@ -557,7 +543,13 @@ _REGEN_CACHE: dict[tuple[str, ...], str] = {}
 _REGEN_LOCK = threading.Lock()
 
 
-def _regenerated(root: Path, lock: str, upgrades: list[tuple[str, str]], edits: list[FileEdit]) -> str:
+def _regenerated(
+    root: Path,
+    lock: str,
+    upgrades: list[tuple[str, str]],
+    edits: list[FileEdit],
+    policy: RunPolicy | None = None,
+) -> str:
     """The lockfile ``lock`` as its own tool writes it after ``edits`` (run in a scratch copy).
 
     Remembered per project, lockfile, command and manifest edits: a plan is rendered several
@@ -580,8 +572,8 @@ def _regenerated(root: Path, lock: str, upgrades: list[tuple[str, str]], edits: 
     workdir = scratch_copy(root)
     try:
         for e in edits:
-            write_atomic(workdir / e.path, e.after)
-        text = regenerate_lock(workdir, lock, argv)
+            write_atomic(workdir / e.path, e.after, root=workdir)
+        text = regenerate_lock(workdir, lock, argv, policy=policy)
     finally:
         shutil.rmtree(workdir.parent, ignore_errors=True)
     with _REGEN_LOCK:
@@ -594,16 +586,16 @@ def _prove(
     plans: Sequence[_Plan],
     before: Report,
     options: Any,
-    tests: TestCommand | None,
-    baselines: tuple[TestRun | None, TestRun | None],
-    python: str,
-    install: bool,
-    offline: bool,
+    runs: Runs,
 ) -> tuple[bool, str]:
+    from mamori.fix._environ import prepare_env, project_pins
     from mamori.scan import scan_targets
 
+    tests = runs.tests
+    if tests is not None and runs.blocked:
+        return False, runs.blocked
     try:
-        edits = _render(root, plans)
+        edits = _render(root, plans, runs.policy)
     except (UnsupportedFile, OSError, UnicodeDecodeError) as exc:
         return False, str(exc)
     if not edits:
@@ -611,33 +603,53 @@ def _prove(
     workdir = scratch_copy(root)
     try:
         for e in edits:
-            write_atomic(workdir / e.path, e.after)
+            write_atomic(workdir / e.path, e.after, root=workdir)
         targeted = [f for p in plans for f in p.findings]
         reasons: list[str] = []
         deps_only = all(p.kind == "dependency" for p in plans)
-        baseline = baselines[0]
-        if tests is not None and baseline is not None:
-            run_python = python
-            requirement_files = [workdir / e.path for e in edits if e.path.endswith(".txt")]
+        baseline = runs.baseline
+        if tests is not None and baseline is not None and runs.python is not None:
+            run_python = runs.python
+            compare = baseline
             installed = ""
-            if deps_only and not (install and requirement_files):
-                reasons.append(
-                    "tests not run for the upgrade ("
-                    + ("offline" if offline else "no requirements file to install")
-                    + ")"
-                )
-            else:
-                if deps_only or (install and requirement_files):
-                    env_python, how = make_env(
-                        workdir, requirement_files, ("pytest",) if tests.kind == "pytest" else ()
+            upgraded = [f"{n}=={new}" for p in plans for _e, n, _o, new in p.upgrades]
+            if runs.user_python:
+                requirement_files = [e.path for e in edits if e.path.endswith(".txt")]
+                if deps_only and not (runs.install and requirement_files):
+                    reasons.append(
+                        "tests not run for the upgrade ("
+                        + ("offline" if runs.offline else "no requirements file to install")
+                        + ")"
+                    )
+                    run_python = ""
+                elif runs.install and requirement_files:
+                    pins, _skipped = project_pins(workdir)
+                    env_python, how = prepare_env(
+                        pins, extras(tests), base=runs.user_python, offline=runs.offline, policy=runs.policy
                     )
                     if env_python is None:
                         return False, how
                     run_python = env_python
-                    pins = [f"{n}=={new}" for p in plans for _e, n, _o, new in p.upgrades]
-                    installed = f"installed {', '.join(pins) or 'the requirements'} into a scratch virtualenv"
-                after = run_tests(tests, workdir, run_python)
-                ok, why = tests_still_pass(baselines[1] if installed and baselines[1] else baseline, after)
+                    compare = runs.env_baseline or baseline
+                    installed = (
+                        f"installed {', '.join(upgraded) or 'the requirements'} into a scratch virtualenv"
+                    )
+            else:
+                pins, _skipped = project_pins(workdir)
+                if tuple(pins) != runs.pins:
+                    env_python, how = prepare_env(
+                        pins, extras(tests), offline=runs.offline, policy=runs.policy
+                    )
+                    if env_python is None:
+                        return False, how
+                    run_python = env_python
+                    installed = f"installed {', '.join(upgraded) or 'the new pins'} into a scratch virtualenv"
+                elif deps_only:
+                    reasons.append("tests not run for the upgrade (no Python pin changed)")
+                    run_python = ""
+            if run_python:
+                after = run_tests(tests, workdir, run_python, policy=runs.policy)
+                ok, why = tests_still_pass(compare, after)
                 if not ok:
                     return False, (f"{installed}: " if installed else "") + why
                 if installed:
@@ -674,13 +686,18 @@ def _cache_dir() -> Path | None:
         return None
 
 
-def _commit_branch(root: Path, branch: str, plans: Sequence[_Plan], errors: list[str]) -> str:
-    """Commit each plan as its own commit on a new branch, through a temporary git worktree."""
+def _commit_branch(
+    root: Path, branch: str, plans: Sequence[_Plan], errors: list[str], policy: RunPolicy | None = None
+) -> str:
+    """Commit each plan as its own commit on a new branch, through a temporary git worktree.
+
+    git runs with hooks, fsmonitor, filters and signing disabled (:mod:`mamori.fix._git`): the
+    repository's own configuration may be hostile.
+    """
+    from mamori.fix._git import git as safe_git
 
     def git(*args: str, cwd: Path = root) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
-        )
+        return safe_git(*args, cwd=cwd)
 
     top = git("rev-parse", "--show-toplevel")
     if top.returncode != 0:
@@ -689,7 +706,7 @@ def _commit_branch(root: Path, branch: str, plans: Sequence[_Plan], errors: list
     prefix = root.resolve().relative_to(repo.resolve())
     if git("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}").returncode == 0:
         raise InputError(f"branch {branch} exists already")
-    tmp = Path(tempfile.mkdtemp(prefix="mamori-branch-"))
+    tmp = scratch_dir("mamori-branch-")
     work = tmp / "wt"
     added = git("worktree", "add", "-b", branch, str(work), "HEAD")
     if added.returncode != 0:
@@ -698,12 +715,12 @@ def _commit_branch(root: Path, branch: str, plans: Sequence[_Plan], errors: list
         done: list[_Plan] = []
         for plan in plans:
             try:
-                edits = _render(root, [*done, plan])
+                edits = _render(root, [*done, plan], policy)
             except (UnsupportedFile, OSError) as exc:
                 errors.append(f"not committed: {plan.summary}: {exc}")
                 continue
             for e in edits:
-                write_atomic(work / prefix / e.path, e.after)
+                write_atomic(work / prefix / e.path, e.after, root=work)
                 git("add", "--", str(prefix / e.path), cwd=work)
             what = "fix(deps)" if plan.kind == "dependency" else "fix(code)"
             message = f"{what}: {plan.rule}: {plan.summary}\n\nVerified by mamori fix."

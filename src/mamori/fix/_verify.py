@@ -10,7 +10,9 @@ Tests are found the way a developer would run them: ``--test-command`` when give
 (configured in pyproject.toml/pytest.ini/setup.cfg/tox.ini, or a ``tests`` folder and pytest
 installed), unittest, tox, nox, and ``npm test`` when package.json defines one. pytest and
 unittest results are compared test by test (JUnit XML, ``-v`` output); other runners by exit
-status.
+status. Every test run goes through :mod:`mamori.sandbox` (the project's code is untrusted);
+writes into a project go through :func:`write_atomic` with ``root``, which refuses any path
+that would leave it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mamori.fix._environ import RunPolicy
 from mamori.model import Finding, Report
 
 IGNORED = (
@@ -43,6 +46,10 @@ IGNORED = (
     ".ruff_cache",
 )
 TEST_TIMEOUT = 600
+OUTPUT_LIMIT = 16 * 1024 * 1024
+"""Bytes of each output stream of a test run that mamori reads (the tail; unittest -v names every test)."""
+JUNIT_LIMIT = 64 * 1024 * 1024
+"""A JUnit report written in the sandbox is read only below this size."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +80,12 @@ class TestRun:
 
 
 def detect_tests(
-    root: Path, test_command: str | None = None, python: str = sys.executable
+    root: Path, test_command: str | None = None, python: str | None = sys.executable
 ) -> TestCommand | None:
-    """The project's test command, or None when it has no tests mamori can run."""
+    """The project's test command, or None when it has no tests mamori can run.
+
+    ``python=None``: the tests will run in a scratch virtualenv that mamori builds with pytest.
+    """
     if test_command:
         return TestCommand(tuple(shlex.split(test_command)), "custom")
     has_pytest = _has_module(python, "pytest")
@@ -105,13 +115,25 @@ def detect_tests(
     return None
 
 
-def _has_module(python: str, module: str) -> bool:
+def _has_module(python: str | None, module: str) -> bool:
+    """Whether ``python`` can import ``module``, found from its files (nothing is executed).
+
+    ``None`` stands for the scratch virtualenv mamori will build, which gets pytest installed.
+    """
+    if python is None:
+        return True
     if python == sys.executable:
         import importlib.util
 
         return importlib.util.find_spec(module) is not None
-    proc = subprocess.run([python, "-c", f"import {module}"], capture_output=True, timeout=60, check=False)
-    return proc.returncode == 0
+    from mamori.sandbox import python_mounts
+
+    for folder in python_mounts(Path(python)):
+        places = [folder, *folder.glob("lib/python*/site-packages"), *folder.glob("lib/python3*")]
+        for place in places:
+            if (place / module / "__init__.py").is_file() or (place / f"{module}.py").is_file():
+                return True
+    return False
 
 
 def _pytest_configured(root: Path) -> bool:
@@ -140,30 +162,53 @@ def _walk_py(root: Path) -> Iterable[Path]:
 
 
 def run_tests(
-    command: TestCommand, workdir: Path, python: str = sys.executable, timeout: int = TEST_TIMEOUT
+    command: TestCommand,
+    workdir: Path,
+    python: str = sys.executable,
+    timeout: int = TEST_TIMEOUT,
+    policy: RunPolicy | None = None,
 ) -> TestRun:
-    """Run the tests in ``workdir`` and collect per-test outcomes where the runner reports them."""
+    """Run the tests in the sandbox over ``workdir`` and collect per-test outcomes.
+
+    The scratch copy ``workdir`` is the only writable folder; the interpreter is mounted
+    read-only; the environment is the allow-list plus ``PYTHONPATH`` (and ``policy.env``); no
+    network unless ``policy.network``. Raises :class:`mamori.sandbox.SandboxUnavailable` when no
+    sandbox can be made and ``policy.unsafe`` is false.
+    """
+    from mamori.sandbox import run as sandboxed
+    from mamori.sandbox import tool_mounts
+
+    policy = policy or RunPolicy()
     argv = [python if a == "{python}" else a for a in command.argv]
     junit: Path | None = None
     if command.kind == "pytest":
         junit = workdir / ".mamori-junit.xml"
         argv.append(f"--junitxml={junit}")
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(workdir) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
+    readonly: tuple[Path, ...] = ()
+    path: tuple[str, ...] = ()
+    if argv and "/" not in argv[0] and argv[0] not in ("python", "python3"):
+        readonly, path = tool_mounts(argv[0])
+    box = policy.sandbox(
+        workdir,
+        python,
+        readonly=readonly,
+        path=path,
+        env={"PYTHONPATH": str(workdir), "PYTHONDONTWRITEBYTECODE": "1"},
+    )
     try:
-        proc = subprocess.run(
-            argv, cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env, check=False
-        )
+        proc = sandboxed(box, argv, cwd=workdir, timeout=timeout, max_output=OUTPUT_LIMIT)
     except subprocess.TimeoutExpired:
         return TestRun(124, frozenset(), f"the tests did not finish within {timeout} s")
     except OSError as exc:
         return TestRun(127, frozenset(), f"could not run {command.display()}: {exc}")
     output = (proc.stdout + proc.stderr)[-4000:]
     passed: frozenset[str] | None = None
-    if junit is not None and junit.is_file():
+    if (
+        junit is not None
+        and junit.is_file()
+        and not junit.is_symlink()
+        and junit.stat().st_size < JUNIT_LIMIT
+    ):
         passed = _junit_passed(junit)
         junit.unlink(missing_ok=True)
     elif command.kind == "unittest":
@@ -203,14 +248,55 @@ def tests_still_pass(before: TestRun, after: TestRun) -> tuple[bool, str]:
 
 
 def scratch_copy(root: Path, into: Path | None = None) -> Path:
-    """A copy of ``root`` in a new temporary folder (without VCS data, venvs and caches)."""
-    target = Path(tempfile.mkdtemp(prefix="mamori-fix-", dir=into)) / root.name
+    """A copy of ``root`` in a new scratch folder (without VCS data, venvs and caches).
+
+    Symlinks are copied as symlinks: one that leads outside ``root`` dangles inside the
+    sandbox, so nothing run there reaches the file it names. The folder is marked with this
+    process as its owner (:func:`mamori.sandbox.clean_stale` removes it if the run is killed).
+    """
+    from mamori.sandbox import scratch_dir
+
+    target = scratch_dir("mamori-fix-", into) / root.name
     shutil.copytree(root, target, ignore=shutil.ignore_patterns(*IGNORED), symlinks=True)
     return target
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace`` (never half-written)."""
+class OutsideRoot(ValueError):
+    """A write that would leave the project folder (a symlink, ``..`` or an absolute path)."""
+
+
+def check_inside(root: Path, rel: str) -> Path:
+    """``root / rel`` when writing there stays inside ``root``; else :class:`OutsideRoot` says why.
+
+    Refused: absolute paths, ``..`` components, and any symlink on the way — a symlinked file or
+    folder is read as the user's choice but never written through, wherever it leads.
+    """
+    pure = Path(rel)
+    if pure.is_absolute() and pure.is_relative_to(root):
+        pure = pure.relative_to(root)  # a path inside the root, named absolutely
+    if pure.is_absolute() or ".." in pure.parts:
+        raise OutsideRoot(f"{rel} is outside the project folder; mamori writes only inside it")
+    current = Path(root)
+    for part in pure.parts:
+        current = current / part
+        if current.is_symlink():
+            shown = current.relative_to(root).as_posix()
+            raise OutsideRoot(
+                f"{shown} is a symlink; mamori never writes through a symlink: "
+                "change the file it leads to by hand"
+            )
+    return current
+
+
+def write_atomic(path: Path, text: str, *, root: Path | None = None) -> None:
+    """Write ``text`` to ``path`` through a temporary file and ``os.replace`` (never half-written).
+
+    With ``root``, ``path`` (absolute or relative to ``root``) must stay inside it
+    (:func:`check_inside`): no symlink is written through.
+    """
+    if root is not None:
+        rel = Path(path).relative_to(root) if Path(path).is_absolute() else Path(path)
+        path = check_inside(root, rel.as_posix())
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".mamori", dir=path.parent)
     try:
@@ -243,26 +329,68 @@ def scan_delta(before: Report, after: Report, targeted: Iterable[Finding]) -> tu
     return True, "the re-scan no longer reports it and reports nothing new"
 
 
-def make_env(
-    workdir: Path, requirement_files: list[Path], extra: tuple[str, ...] = ("pytest",), timeout: int = 900
-) -> tuple[str | None, str]:
-    """A scratch virtualenv beside ``workdir`` with the project's requirements installed (online).
+@dataclass
+class Runs:
+    """How the project's tests run in this fix run, and what they gave before any fix."""
 
-    Beside, not inside: the re-scan of ``workdir`` must not see the installed packages.
-    """
-    env_dir = workdir.parent / f".mamori-venv-{workdir.name}"
+    tests: TestCommand | None
+    user_python: str | None
+    """The interpreter named by ``--python``/``MAMORI_FIX_PYTHON`` (None: scratch virtualenvs)."""
+    install: bool
+    offline: bool
+    policy: RunPolicy
+    python: str | None = None
+    """The interpreter the tests ran with before any fix."""
+    pins: tuple[str, ...] = ()
+    """The project's pins the baseline virtualenv holds (scratch-virtualenv mode)."""
+    baseline: TestRun | None = None
+    env_baseline: TestRun | None = None
+    """With a user interpreter: the tests before any fix in a virtualenv of the original pins."""
+    blocked: str | None = None
+    """Why the tests cannot run at all (no sandbox, no environment)."""
+
+
+def extras(tests: TestCommand) -> tuple[str, ...]:
+    return ("pytest",) if tests.kind == "pytest" else ()
+
+
+def run_baseline(root: Path, runs: Runs, requirement_files: list[str], warnings: list[str]) -> None:
+    """Run the tests once before any fix (in the sandbox), filling ``runs``."""
+    from mamori.fix._environ import prepare_env, project_pins
+
+    assert runs.tests is not None
+    runs.blocked = runs.policy.blocked()
+    if runs.blocked:
+        return
+    base_dir = scratch_copy(root)
     try:
-        subprocess.run(
-            [sys.executable, "-m", "venv", str(env_dir)], check=True, capture_output=True, timeout=300
-        )
-        python = str(env_dir / ("Scripts" if os.name == "nt" else "bin") / "python")
-        args = [python, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-        for req in requirement_files:
-            args += ["-r", str(req)]
-        args += list(extra)
-        proc = subprocess.run(args, cwd=workdir, capture_output=True, text=True, timeout=timeout, check=False)
-    except (subprocess.SubprocessError, OSError) as exc:
-        return None, f"could not build a scratch environment: {exc}"
-    if proc.returncode != 0:
-        return None, "pip could not install the requirements: " + (proc.stderr or proc.stdout)[-600:]
-    return python, "installed into a scratch virtualenv"
+        if runs.user_python:
+            runs.python = runs.user_python
+        else:
+            pins, skipped = project_pins(base_dir)
+            runs.pins = tuple(pins)
+            runs.python, how = prepare_env(pins, extras(runs.tests), offline=runs.offline, policy=runs.policy)
+            if runs.python is None:
+                runs.blocked = how
+                return
+            if skipped:
+                warnings.append(
+                    f"not installed (no exact pin): {', '.join(skipped[:6])}"
+                    + (" …" if len(skipped) > 6 else "")
+                    + "; pass --python to use an environment of your own"
+                )
+        runs.baseline = run_tests(runs.tests, base_dir, runs.python, policy=runs.policy)
+        if runs.user_python and runs.install and requirement_files:
+            pins, _skipped = project_pins(base_dir)
+            env_python, how = prepare_env(
+                pins, extras(runs.tests), base=runs.user_python, offline=runs.offline, policy=runs.policy
+            )
+            if env_python is None:
+                warnings.append(
+                    f"the original requirements could not be installed ({how}); "
+                    "the tests before any fix ran with the named interpreter"
+                )
+            else:
+                runs.env_baseline = run_tests(runs.tests, base_dir, env_python, policy=runs.policy)
+    finally:
+        shutil.rmtree(base_dir.parent, ignore_errors=True)

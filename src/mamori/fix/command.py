@@ -60,6 +60,27 @@ def fix_command(
         bool,
         typer.Option("--offline", help="Do not contact the package index or update the advisory database."),
     ] = False,
+    python: Annotated[
+        Path | None,
+        typer.Option(
+            "--python",
+            help="The interpreter (or venv's python) the project's tests run with, mounted read-only in the sandbox; default: MAMORI_FIX_PYTHON, else a cached scratch virtualenv of the project's pinned packages (wheels only, from PIP_INDEX_URL).",
+        ),
+    ] = None,
+    allow_network: Annotated[
+        bool,
+        typer.Option(
+            "--allow-network",
+            help="Let the project's tests and tools use the network (by default the sandbox has its own network namespace: loopback only).",
+        ),
+    ] = False,
+    unsafe_run_tests: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe-run-tests",
+            help="Run the project's tests without a sandbox when bubblewrap is not available (they run as you, with your files; the environment is still scrubbed).",
+        ),
+    ] = False,
     llm: Annotated[
         bool,
         typer.Option(
@@ -72,6 +93,13 @@ def fix_command(
 
     A fix is applied only when it is verified: the project's tests that passed before still pass,
     a re-scan no longer reports the finding, and no new finding appears (unless --no-verify).
+
+    The project's tests and tools are its own code: they run in a sandbox (bubblewrap) over a
+    scratch copy, with an allow-listed environment and no network (--allow-network to share it).
+    Without bubblewrap the fixes that need them are unverified and nothing is written, unless
+    --unsafe-run-tests. --dry-run runs the same verification and writes nothing outside
+    MAMORI_HOME (the run is recorded as a dry run).
+
     Exit codes: 0 every finding fixed, 1 findings left unfixed, 2 bad input, 3 a resource unreachable.
     """
     from mamori.fix import fix_project
@@ -90,20 +118,22 @@ def fix_command(
         branch=None if dry_run else branch,
         llm=llm,
         warn=lambda m: err.print(f"[yellow]warning:[/] {escape(m)}"),
+        python=str(python) if python else None,
+        allow_network=allow_network,
+        unsafe_run_tests=unsafe_run_tests,
     )
     print_report(report, console, show_diffs=dry_run)
-    if not dry_run:
-        _record(report, target, err)
+    _record(report, target, err, dry_run=dry_run)
     unfixed = [r for r in report.results if not r.applied and not (dry_run and r.status == "verified")]
     raise typer.Exit(1 if unfixed else 0)
 
 
-def _record(report: FixReport, target: Path, err: Console) -> None:
-    """Store the fix run in the results database (the dashboard's speed figures); never fatal."""
+def _record(report: FixReport, target: Path, err: Console, *, dry_run: bool = False) -> None:
+    """Store the fix run in the results database (a dry run marked as one); never fatal."""
     from mamori.results import record_quietly
 
     record_quietly(
-        lambda store: store.record_fixes(target, report),
+        lambda store: store.record_fixes(target, report, dry_run=dry_run),
         lambda msg: err.print(f"[yellow]warning:[/] {escape(msg)}"),
     )
 

@@ -26,8 +26,12 @@ def make_component(
     source: str,
     direct: bool | None = None,
     dev: bool | None = None,
+    range_spec: str = "",
 ) -> Component:
-    """A component with its name normalised for the ecosystem and its purl filled in."""
+    """A component with its name normalised for the ecosystem and its purl filled in.
+
+    ``range_spec`` is what the file allows when ``version`` is ``""`` (``"*"`` for no constraint).
+    """
     name = normalize_name(ecosystem, name)
     return Component(
         ecosystem=ecosystem,
@@ -38,6 +42,7 @@ def make_component(
         direct=direct,
         dev=dev,
         source=source,
+        range_spec="" if version else range_spec,
     )
 
 
@@ -117,6 +122,7 @@ def dedupe(components: Iterable[Component]) -> list[Component]:
                 direct,
                 dev,
                 old.source,
+                old.range_spec,
             )
     return list(merged.values())
 

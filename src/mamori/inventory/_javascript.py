@@ -1,6 +1,8 @@
 """npm, Yarn and pnpm lockfiles.
 
-The lockfile, not ``package.json``, says what is installed, so these parsers read lockfiles:
+The lockfile, not ``package.json``, says what is installed, so these parsers read lockfiles
+(a ``package.json`` is read only when no lockfile is beside it: its ranges, never matched as
+versions, let the scan say what it could not check):
 ``package-lock.json`` / ``npm-shrinkwrap.json`` (lockfile versions 1–3), ``yarn.lock`` (classic
 v1 and Berry v2+) and ``pnpm-lock.yaml`` (v5, v6 and v9 layouts). Entries that are not from a
 registry (workspace members, ``link:``/``file:`` folders, patches of another entry) are skipped:
@@ -396,6 +398,51 @@ def _reachable(
     return seen
 
 
+# --- package.json without a lockfile ----------------------------------------------------
+
+LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml")
+"""Lockfiles whose presence beside a ``package.json`` makes the manifest's ranges redundant."""
+_ANY_KEY = re.compile(r'"((?:[^"\\\n]|\\.)*)"\s*:')
+_EXACT_SEMVER = re.compile(r"^=?v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$")
+
+
+def _read_package_json(path: Path, rel: str) -> tuple[list[Component], list[ScanError]]:
+    """A ``package.json`` with no lockfile beside it: its direct dependencies, as ranges.
+
+    With a lockfile the lockfile says what is installed and the manifest adds nothing. Without
+    one, each dependency is inventoried with its range (``^4.17.0``) and no version, so that the
+    scan can say it was not checked and how to make a lockfile, instead of reporting nothing.
+    An exact version (``4.16.0``) is what npm installs for a direct dependency and is matched.
+    """
+    if any(path.with_name(lock).exists() for lock in LOCKFILES):
+        return [], []
+    text = read_text(path)
+    data = loads_json(text, rel)
+    if not isinstance(data, dict):
+        raise ParseError("not a package.json: the top level is not an object", path=rel, line=1)
+    lines = LineIndex(text).lines_of(_ANY_KEY)
+    found: list[Component] = []
+    for field in _DEP_FIELDS:
+        for name, spec in as_dict(data.get(field)).items():
+            if not isinstance(spec, str) or not name or spec.startswith(_NON_REGISTRY) or "/" in spec:
+                continue  # folders, workspaces, git and tarball URLs are not registry releases
+            exact = _EXACT_SEMVER.match(spec.strip())
+            found.append(
+                make_component(
+                    "npm",
+                    name,
+                    exact.group(1) if exact else "",
+                    rel,
+                    take_line(lines, name),
+                    source="package-json",
+                    direct=True,
+                    dev=field == "devDependencies",
+                    range_spec=spec.strip() or "*",
+                )
+            )
+    return dedupe(found), []
+
+
 PARSERS: list[Parser] = [
     FileParser(
         "package-lock",
@@ -404,5 +451,6 @@ PARSERS: list[Parser] = [
     ),
     FileParser("yarn-lock", _read_yarn_lock, filenames=frozenset({"yarn.lock"})),
     FileParser("pnpm-lock", _read_pnpm_lock, filenames=frozenset({"pnpm-lock.yaml"})),
+    FileParser("package-json", _read_package_json, filenames=frozenset({"package.json"})),
 ]
 """The JavaScript parsers, in the registry's order."""

@@ -54,9 +54,19 @@ def component(
     source: str,
     direct: bool | None = None,
     dev: bool | None = None,
+    range_spec: str = "",
 ) -> Component:
-    """A PyPI component with its PEP 503 name and purl."""
-    return make_component(ECOSYSTEM, name, version, rel, line, source=source, direct=direct, dev=dev)
+    """A PyPI component with its PEP 503 name and purl (``range_spec`` when it is not pinned)."""
+    return make_component(
+        ECOSYSTEM, name, version, rel, line, source=source, direct=direct, dev=dev, range_spec=range_spec
+    )
+
+
+def requirement_range(req: Requirement) -> str:
+    """The specifier a requirement allows, as written (``>=0.12``), or ``"*"`` for none."""
+    if req.url:
+        return ""
+    return str(req.specifier) or "*"
 
 
 def pinned_version(req: Requirement) -> str:

@@ -27,6 +27,7 @@ from mamori.inventory._py_common import (
     pinned_version,
     read_text,
     requirement_name,
+    requirement_range,
     short,
     valid_name,
 )
@@ -109,7 +110,14 @@ class _Out:
                 continue
             self.components.append(
                 component(
-                    req.name, pinned_version(req), self.rel, line, source=self.source, direct=True, dev=dev
+                    req.name,
+                    pinned_version(req),
+                    self.rel,
+                    line,
+                    source=self.source,
+                    direct=True,
+                    dev=dev,
+                    range_spec=requirement_range(req),
                 )
             )
 
@@ -129,7 +137,14 @@ class _Out:
                 continue
             self.components.append(
                 component(
-                    name, _poetry_version(spec), self.rel, line, source=self.source, direct=True, dev=dev
+                    name,
+                    _poetry_version(spec),
+                    self.rel,
+                    line,
+                    source=self.source,
+                    direct=True,
+                    dev=dev,
+                    range_spec=_poetry_range(spec),
                 )
             )
 
@@ -152,6 +167,59 @@ def _poetry_version(spec: object) -> str:
     except InvalidVersion:
         return ""
     return text
+
+
+def _poetry_range(spec: object) -> str:
+    """A Poetry constraint as PEP 440 (``^1.2`` → ``>=1.2,<2.0``), or ``""`` when it is not one.
+
+    Poetry's caret and tilde are translated to the ranges Poetry documents; anything else is kept
+    only if it is already a PEP 440 specifier.
+    """
+    if isinstance(spec, Mapping):
+        if any(k in spec for k in ("git", "path", "url", "file")):
+            return ""
+        spec = spec.get("version", "")
+    if not isinstance(spec, str):
+        return ""
+    parts = []
+    for raw in spec.replace(" ", "").split(","):
+        if raw in ("", "*"):
+            continue
+        translated = _poetry_clause(raw)
+        if translated is None:
+            return ""
+        parts.append(translated)
+    return ",".join(parts) or "*"
+
+
+def _poetry_clause(text: str) -> str | None:
+    """One Poetry clause as PEP 440 (``^``, ``~``, ``*`` wildcards and bare versions)."""
+    op = "^" if text.startswith("^") else "~" if text.startswith("~") and not text.startswith("~=") else ""
+    body = text[len(op) :]
+    if op or body[:1].isdigit():
+        nums = body.split(".")
+        if not all(n.isdigit() for n in nums) and not (op == "" and _is_version(body)):
+            return None
+        if op == "":
+            return f"=={body}"
+        ints = [int(n) for n in nums]
+        if op == "^":
+            first = next((i for i, n in enumerate(ints) if n != 0), len(ints) - 1)
+            upper = [*ints[:first], ints[first] + 1]
+        else:
+            keep = 1 if len(ints) == 1 else 2
+            upper = [*ints[: keep - 1], ints[keep - 1] + 1]
+        return f">={body},<{'.'.join(str(n) for n in upper)}"
+    req = parse_requirement("x" + text)
+    return None if isinstance(req, str) or req.url else str(req.specifier)
+
+
+def _is_version(text: str) -> bool:
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return True
 
 
 def parse_pyproject(path: Path, rel: str) -> ParseResult:
@@ -280,10 +348,32 @@ def parse_pipfile(path: Path, rel: str) -> ParseResult:
                 continue
             components.append(
                 component(
-                    name, _pipfile_version(spec), rel, line, source=PIPFILE_SOURCE, direct=True, dev=dev
+                    name,
+                    _pipfile_version(spec),
+                    rel,
+                    line,
+                    source=PIPFILE_SOURCE,
+                    direct=True,
+                    dev=dev,
+                    range_spec=_pipfile_range(spec),
                 )
             )
     return ParseResult(tuple(components), tuple(errors))
+
+
+def _pipfile_range(spec: object) -> str:
+    """A Pipfile constraint as a PEP 440 specifier (``"*"`` for any version)."""
+    if isinstance(spec, Mapping):
+        if any(k in spec for k in ("git", "path", "file", "hg", "svn", "bzr")):
+            return ""
+        spec = spec.get("version", "*")
+    if not isinstance(spec, str):
+        return ""
+    text = spec.strip()
+    if text in ("", "*"):
+        return "*"
+    req = parse_requirement("x" + text)
+    return "" if isinstance(req, str) else str(req.specifier) or "*"
 
 
 def _pipfile_version(spec: object) -> str:

@@ -31,6 +31,7 @@ from mamori.inventory._py_common import (
     parse_requirement,
     pinned_version,
     read_text,
+    requirement_range,
     short,
     valid_name,
 )
@@ -124,7 +125,9 @@ def _parse_file(path: Path, rel: str, state: _State, stack: tuple[Path, ...]) ->
         version = pinned_version(req)
         if req.url and not version:
             version = _archive_version(req.url, req.name)
-        state.components.append(component(req.name, version, rel, line, source=SOURCE))
+        state.components.append(
+            component(req.name, version, rel, line, source=SOURCE, range_spec=requirement_range(req))
+        )
 
 
 def _strip_options(content: str) -> str:

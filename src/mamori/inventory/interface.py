@@ -35,10 +35,13 @@ class Component:
     """True for a development-only dependency, None when the format does not say."""
     source: str = ""
     """The parser that found it (``requirements``, ``package-lock`` …)."""
+    range_spec: str = ""
+    """The range the file allows when it gives no exact version (``>=0.12``, ``^4.17.0``); ``""``
+    for a pin. ``"*"`` when the file names the package with no constraint at all."""
 
     def as_package(self) -> Package:
         """The package identity as findings carry it."""
-        return Package(self.ecosystem, self.name, self.version, self.purl)
+        return Package(self.ecosystem, self.name, self.version, self.purl, self.range_spec)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,18 +26,24 @@ import mamori
 from mamori.errors import ParseError
 from mamori.model import (
     AdvisoryRef,
+    Coverage,
+    CoverageReason,
     DatabaseInfo,
     Decision,
     Finding,
     FindingKind,
     Location,
+    MatchKind,
     Package,
     Priority,
+    Proof,
+    ProofStatus,
     Report,
     ScanError,
     Severity,
     Status,
     TraceStep,
+    Unchecked,
 )
 
 SCHEMA_ID = "mamori.report/1"
@@ -51,6 +57,8 @@ _KINDS: tuple[str, ...] = get_args(FindingKind)
 _STATUSES: tuple[str, ...] = get_args(Status)
 _DECISIONS: tuple[str, ...] = get_args(Decision)
 _CONFIDENCES = ("high", "medium", "low")
+_MATCHES: tuple[str, ...] = get_args(MatchKind)
+_REASONS: tuple[str, ...] = get_args(CoverageReason)
 
 
 def _location(loc: Location) -> dict[str, Any]:
@@ -74,7 +82,15 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
     if finding.kind == "dependency":
         if finding.package is not None:
             p = finding.package
-            out["package"] = {"ecosystem": p.ecosystem, "name": p.name, "version": p.version, "purl": p.purl}
+            out["package"] = {
+                "ecosystem": p.ecosystem,
+                "name": p.name,
+                "version": p.version or None,
+                "purl": p.purl,
+            }
+            if not p.version:
+                out["package"]["range"] = p.range_spec
+        out["match"] = finding.match
         adv = finding.advisory if finding.advisory is not None else AdvisoryRef(id=finding.rule_id)
         a: dict[str, Any] = {"id": adv.id, "aliases": list(adv.aliases), "fixed": list(adv.fixed)}
         for key in ("summary", "published", "modified"):
@@ -107,6 +123,46 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         out["fingerprint_basis"] = finding.fingerprint_basis
     if finding.reachability != "unknown":
         out["reachability"] = {"state": finding.reachability, "evidence": finding.reachability_evidence}
+    if finding.proof is not None:
+        out["proof"] = proof_to_dict(finding.proof)
+    return out
+
+
+def proof_to_dict(proof: Proof) -> dict[str, Any]:
+    """A proof of vulnerability as JSON (``"proof"`` of a code finding)."""
+    return {
+        "status": proof.status,
+        "reason": proof.reason,
+        "request": dict(proof.request) if proof.request is not None else None,
+        "observed": dict(proof.observed) if proof.observed is not None else None,
+    }
+
+
+def _database(db: DatabaseInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {"updated": db.updated, "sources": list(db.sources)}
+    if db.advisories_modified:
+        out["advisories_modified"] = db.advisories_modified
+    if db.kev_released:
+        out["kev_released"] = db.kev_released
+    if db.warnings:
+        out["warnings"] = list(db.warnings)
+    return out
+
+
+def coverage_to_dict(coverage: Coverage) -> dict[str, Any]:
+    """The contract's ``coverage`` object: ``checked`` of ``total`` items, and each unchecked one."""
+    out: dict[str, Any] = {
+        "checked": coverage.checked,
+        "total": coverage.total,
+        "unchecked": [
+            {"path": u.path, "line": u.line, "name": u.name, "reason": u.reason, "detail": u.detail}
+            for u in coverage.unchecked
+        ],
+    }
+    if not coverage.deps:
+        out["deps"] = False
+    if coverage.code_files:
+        out["code_files"] = coverage.code_files
     return out
 
 
@@ -115,11 +171,13 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     return {
         "schema": SCHEMA_ID,
         "tool": {"name": "mamori", "version": mamori.__version__},
-        "database": {"updated": report.database.updated, "sources": list(report.database.sources)},
+        "database": _database(report.database),
         "findings": [finding_to_dict(f) for f in report.findings],
         "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in report.errors],
+        "coverage": coverage_to_dict(report.coverage),
         "target": report.target,
         "components": report.components,
+        "stats": {"code_files": report.code_files, "code_files_analysed": report.code_files_analysed},
     }
 
 
@@ -234,11 +292,13 @@ def _read_finding(r: _Reader, value: object, where: str) -> Finding:
     if kind == "dependency":
         w = f"{where}.package"
         p = r.obj(r.get(d, "package", where), w)
+        unpinned = p.get("version") is None and "version" in p
         package = Package(
             ecosystem=r.text(p, "ecosystem", w),
             name=r.text(p, "name", w),
-            version=r.text(p, "version", w),
+            version="" if unpinned else r.text(p, "version", w),
             purl=r.text(p, "purl", w),
+            range_spec=r.text(p, "range", w, required=False),
         )
         w = f"{where}.advisory"
         a = r.obj(r.get(d, "advisory", where), w)
@@ -295,7 +355,25 @@ def _read_finding(r: _Reader, value: object, where: str) -> Finding:
         confidence=cast(Any, confidence),
         description=r.text(d, "description", where, required=False),
         fingerprint_basis=r.text(d, "fingerprint_basis", where, required=False),
+        match=cast(Any, r.choice(d, "match", where, _MATCHES) if "match" in d else "exact"),
     )
+    raw_proof = r.get(d, "proof", where, required=False)
+    if raw_proof is not None:
+        pw = f"{where}.proof"
+        pd = r.obj(raw_proof, pw)
+        request = pd.get("request")
+        observed = pd.get("observed")
+        finding = replace(
+            finding,
+            proof=Proof(
+                status=cast(
+                    ProofStatus, r.choice(pd, "status", pw, ("proven", "not_proven", "not_attempted"))
+                ),
+                reason=r.text(pd, "reason", pw, required=False),
+                request=dict(r.obj(request, f"{pw}.request")) if request is not None else None,
+                observed=dict(r.obj(observed, f"{pw}.observed")) if observed is not None else None,
+            ),
+        )
     raw_reach = r.get(d, "reachability", where, required=False)
     if raw_reach is not None:
         rw = f"{where}.reachability"
@@ -326,6 +404,34 @@ def report_from_dict(data: object, *, source: str | None = None) -> Report:
         database = DatabaseInfo(
             updated=r.text(db, "updated", "database", required=False),
             sources=r.texts(db, "sources", "database", required=False),
+            advisories_modified=r.text(db, "advisories_modified", "database", required=False),
+            kev_released=r.text(db, "kev_released", "database", required=False),
+            warnings=r.texts(db, "warnings", "database", required=False),
+        )
+    coverage = Coverage()
+    cov_raw = r.get(d, "coverage", "", required=False)
+    if cov_raw is not None:
+        cov = r.obj(cov_raw, "coverage")
+        unchecked = []
+        for i, raw in enumerate(r.items(cov, "unchecked", "coverage", required=False)):
+            w = f"coverage.unchecked[{i}]"
+            u = r.obj(raw, w)
+            unchecked.append(
+                Unchecked(
+                    path=r.text(u, "path", w),
+                    line=r.integer(u, "line", w, required=False),
+                    name=r.text(u, "name", w, required=False),
+                    reason=cast(CoverageReason, r.choice(u, "reason", w, _REASONS)),
+                    detail=r.text(u, "detail", w, required=False),
+                )
+            )
+        deps = cov.get("deps", True)
+        coverage = Coverage(
+            checked=r.integer(cov, "checked", "coverage"),
+            total=r.integer(cov, "total", "coverage"),
+            unchecked=tuple(unchecked),
+            deps=deps if isinstance(deps, bool) else True,
+            code_files=r.integer(cov, "code_files", "coverage", required=False),
         )
     findings = tuple(
         _read_finding(r, raw, f"findings[{i}]") for i, raw in enumerate(r.items(d, "findings", ""))
@@ -348,6 +454,7 @@ def report_from_dict(data: object, *, source: str | None = None) -> Report:
         database=database,
         target=target,
         components=r.integer(d, "components", "", required=False),
+        coverage=coverage,
     )
 
 

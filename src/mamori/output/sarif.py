@@ -143,6 +143,9 @@ def _result(f: Finding, rule_index: int, target_root: Path | None) -> dict[str, 
                 }
             )
         result["codeFlows"] = [{"threadFlows": [{"locations": steps}]}]
+        proof_flow = _proof_flow(f, steps, target_root)
+        if proof_flow is not None:
+            result["codeFlows"].append(proof_flow)
     if f.status != "open":
         suppression: dict[str, Any] = {"kind": "external", "status": "accepted"}
         suppression["justification"] = f.justification or f.status.replace("_", " ")
@@ -161,8 +164,30 @@ def _result(f: Finding, rule_index: int, target_root: Path | None) -> dict[str, 
             "score": f.priority.score,
             "reasons": list(f.priority.reasons),
         }
+    if f.proof is not None:
+        from mamori.output.jsonout import proof_to_dict
+
+        properties["proven"] = f.proof.status == "proven"
+        properties["proof"] = proof_to_dict(f.proof)
     result["properties"] = properties
     return result
+
+
+def _proof_flow(f: Finding, steps: list[dict[str, Any]], target_root: Path | None) -> dict[str, Any] | None:
+    """For a proven finding: the trace, then the sink call the proof request was observed at."""
+    proof = f.proof
+    if proof is None or proof.status != "proven" or proof.observed is None:
+        return None
+    path = proof.observed.get("path")
+    line = proof.observed.get("line")
+    if not isinstance(path, str) or not isinstance(line, int):
+        return None
+    request = proof.request or {}
+    text = f"observed: {proof.observed.get('sink', 'sink')} ({request.get('method', '')} {request.get('url', '')})"
+    last = {
+        "location": {"physicalLocation": _physical(path, line, 0, target_root), "message": {"text": text}}
+    }
+    return {"message": {"text": "proof of vulnerability"}, "threadFlows": [{"locations": [*steps, last]}]}
 
 
 def sarif_dict(report: Report, *, target_root: Path | None = None) -> dict[str, Any]:

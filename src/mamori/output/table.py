@@ -24,7 +24,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from mamori.model import SEVERITY_ORDER, Finding, Report, sort_findings
+from mamori.model import SEVERITY_ORDER, Finding, Report, Unchecked, sort_findings
 from mamori.output._versions import highest, lowest_fix_above
 
 SEVERITY_STYLES: dict[str, str] = {
@@ -80,22 +80,32 @@ def _where(path: str, line: int) -> str:
     return f"{path}:{line}" if line else path
 
 
-def _dependency_table(findings: Sequence[Finding], with_priority: bool) -> Table:
+def _widest(values: Iterable[str], cap: int) -> int:
+    """The width of the longest value (a path, an id), at most ``cap``: such words stay whole."""
+    return min(max((len(v) for v in values), default=1), cap)
+
+
+def _dependency_table(findings: Sequence[Finding], with_priority: bool, width: int) -> Table:
     table = Table(title="Vulnerable dependencies", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("Package", overflow="fold")
+    places_all = [_where(f.location.path, f.location.line) for f in findings]
+    names = [f.package.name for f in findings if f.package is not None]
+    # paths, names and ids are words that must stay whole: their columns are at least as wide
+    # as the longest (within a third of the width); titles wrap between words
+    table.add_column("Package", min_width=_widest(places_all + names, width // 3), overflow="fold")
     table.add_column("Version", overflow="fold")
     table.add_column("Upgrade to", overflow="fold")
-    table.add_column("Vulnerability", overflow="fold")
+    table.add_column("Vulnerability", min_width=_widest((f.rule_id for f in findings), 24), overflow="fold")
     table.add_column("Severity", no_wrap=True)
     if with_priority:
-        table.add_column("Priority", overflow="fold")
-    table.add_column("Title", overflow="fold")
+        table.add_column("Priority", no_wrap=True)
+    table.add_column("Title", ratio=1, overflow="fold")
 
     groups: dict[tuple[str, str, str], list[Finding]] = {}
     for f in findings:
         if f.package is None:
             continue
-        groups.setdefault((f.package.ecosystem, f.package.name, f.package.version), []).append(f)
+        version = f.package.version or f"range {f.package.range_spec}"
+        groups.setdefault((f.package.ecosystem, f.package.name, version), []).append(f)
 
     def group_key(item: tuple[tuple[str, str, str], list[Finding]]) -> tuple[object, ...]:
         (eco, name, version), members = item
@@ -121,6 +131,10 @@ def _dependency_table(findings: Sequence[Finding], with_priority: bool) -> Table
         for i, f in enumerate(members):
             vuln = Text(f.rule_id)
             title = Text(f.title or f.rule_id)
+            if f.match == "every-version":
+                title.append("\n(every version the range allows is affected)", style="yellow")
+            elif f.match == "newest-allowed":
+                title.append("\n(the newest version the range allows is affected)", style="yellow")
             if f.advisory is not None and f.advisory.aliases:
                 title.append("\n" + ", ".join(f.advisory.aliases), style="dim")
             row: list[RenderableType] = [
@@ -137,15 +151,20 @@ def _dependency_table(findings: Sequence[Finding], with_priority: bool) -> Table
     return table
 
 
-def _code_table(findings: Sequence[Finding], with_priority: bool) -> Table:
+def _code_table(findings: Sequence[Finding], with_priority: bool, width: int) -> Table:
     table = Table(title="Code findings", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("File", overflow="fold")
+    table.add_column(
+        "File", min_width=_widest((f.location.path for f in findings), width // 3), overflow="fold"
+    )
     table.add_column("Line", justify="right", no_wrap=True)
     table.add_column("Rule", overflow="fold")
     table.add_column("Severity", no_wrap=True)
     if with_priority:
-        table.add_column("Priority", overflow="fold")
+        table.add_column("Priority", no_wrap=True)
     table.add_column("CWE", overflow="fold")
+    with_proof = any(f.proof is not None for f in findings)
+    if with_proof:
+        table.add_column("Proof", overflow="fold")
     table.add_column("Finding", overflow="fold")
 
     by_file: dict[str, list[Finding]] = {}
@@ -166,9 +185,24 @@ def _code_table(findings: Sequence[Finding], with_priority: bool) -> Table:
             ]
             if with_priority:
                 row.append(_priority_text(f))
-            row.extend([Text(", ".join(f.cwe)), detail])
+            row.append(Text(", ".join(f.cwe)))
+            if with_proof:
+                row.append(_proof_text(f))
+                if f.proof is not None and f.proof.status == "proven" and f.proof.request:
+                    detail.append(f"\n  proof: {f.proof.request.get('curl', '')}", style="dim")
+                    detail.append(f"\n  observed: {f.proof.reason}", style="dim")
+                elif f.proof is not None and f.proof.reason:
+                    detail.append(f"\n  proof: {f.proof.reason}", style="dim")
+            row.append(detail)
             table.add_row(*row, end_section=(i == len(members) - 1 and gi < len(paths) - 1))
     return table
+
+
+def _proof_text(f: Finding) -> Text:
+    if f.proof is None:
+        return Text("-")
+    style = {"proven": "bold red", "not_proven": "yellow", "not_attempted": "dim"}[f.proof.status]
+    return Text(f.proof.status.replace("_", " "), style=style)
 
 
 def summary_line(report: Report) -> Text:
@@ -183,16 +217,88 @@ def summary_line(report: Report) -> Text:
             if i:
                 text.append(", ")
             text.append(f"{n} {sev}", style=SEVERITY_STYLES[sev])
+    proven = sum(1 for f in open_findings if f.proof is not None and f.proof.status == "proven")
+    tried = sum(1 for f in open_findings if f.proof is not None and f.proof.status != "not_attempted")
+    if tried:
+        text.append(f"; {proven} of {tried} proven by a request")
     closed = Counter(f.status for f in report.findings if f.status != "open")
     for status in ("not_affected", "fixed"):
         if closed[status]:
             text.append(f"; {closed[status]} {status.replace('_', ' ')}")
-    if report.components:
+    cov = report.coverage
+    if cov.total:
+        if cov.deps:
+            text.append(f"; {cov.checked} of {cov.total} inventory items checked")
+        else:
+            text.append(f"; {cov.total} inventory items, not checked (--no-deps)")
+    elif report.components:
         text.append(f"; {report.components} component{'s' if report.components != 1 else ''} scanned")
     if report.errors:
         n = len(report.errors)
         text.append(f"; {n} error{'s' if n != 1 else ''}", style="bold red")
     return text
+
+
+def _unchecked_block(report: Report, width: int) -> Table:
+    """What was not checked, by reason, each with what it allows and what to do about it."""
+    table = Table(title="Not checked", title_justify="left", title_style="bold yellow", box=box.SIMPLE_HEAD)
+    items = report.coverage.unchecked
+    table.add_column("Where", min_width=_widest((_where(u.path, u.line) for u in items), width // 3))
+    table.add_column("Package", overflow="fold")
+    table.add_column("Reason", no_wrap=True)
+    table.add_column("What to do", ratio=1)
+    order = ("no-lockfile", "unpinned", "no-advisories", "unreadable")
+    by_reason: dict[str, list[Unchecked]] = {}
+    for u in items:
+        by_reason.setdefault(u.reason, []).append(u)
+    reasons = [r for r in order if r in by_reason]
+    for ri, reason in enumerate(reasons):
+        group = by_reason[reason]
+        shown = group[:_MAX_LISTED]
+        for i, u in enumerate(shown):
+            table.add_row(
+                Text(_where(u.path, u.line)),
+                Text(u.name, style="bold"),
+                Text(reason, style="yellow"),
+                Text(u.detail),
+                end_section=i == len(shown) - 1 and len(group) <= _MAX_LISTED and ri < len(reasons) - 1,
+            )
+        if len(group) > _MAX_LISTED:
+            table.add_row(
+                Text(f"… {len(group) - _MAX_LISTED} more"),
+                Text(""),
+                Text(reason, style="yellow"),
+                Text("all are listed in --format json (coverage.unchecked)"),
+                end_section=ri < len(reasons) - 1,
+            )
+    return table
+
+
+_MAX_LISTED = 20
+"""Unchecked items listed per reason in the table (JSON lists them all)."""
+
+
+def _verdict(report: Report) -> Text:
+    """The one-line verdict: "No vulnerabilities found." only when everything was checked."""
+    cov = report.coverage
+    open_deps = sum(1 for f in report.findings if f.status == "open" and f.kind == "dependency")
+    if cov.total == 0 and not report.findings:
+        if report.errors:
+            return Text("Nothing could be checked: see the errors below.", style="yellow")
+        if cov.code_files:
+            return Text(f"No vulnerabilities found in {cov.code_files} Python files; no dependencies found.")
+        return Text("Nothing to scan: no lockfile, manifest, SBOM or Python file.", style="yellow")
+    if not report.findings and cov.complete:
+        return Text("No vulnerabilities found.", style="green")
+    if cov.total and not cov.complete:
+        if not cov.deps:
+            return Text("Dependencies were not checked (--no-deps).", style="yellow")
+        return Text(
+            f"{open_deps} found in {cov.checked} of {cov.total} inventory items checked "
+            f"({cov.total - cov.checked} not checked: see above).",
+            style="yellow",
+        )
+    return Text("")
 
 
 def _errors_block(report: Report) -> Text:
@@ -233,20 +339,31 @@ def render_table(
     with_priority = any(f.priority is not None for f in report.findings)
     parts: list[RenderableType] = []
     header = Text(f"mamori scan of {report.target}", style="bold")
-    if report.database.updated or report.database.sources:
+    db = report.database
+    if db.updated or db.sources:
+        dates = []
+        if db.advisories_modified:
+            dates.append(f"data as of {db.advisories_modified[:10]}")
+        if db.kev_released:
+            dates.append(f"KEV {db.kev_released[:10]}")
         header.append(
-            f" (advisories: {', '.join(report.database.sources) or 'database'}"
-            + (f", updated {report.database.updated}" if report.database.updated else "")
+            f" (advisories: {', '.join(db.sources) or 'database'}"
+            + (f"; {', '.join(dates)}" if dates else (f", updated {db.updated}" if db.updated else ""))
             + ")",
             style="dim",
         )
     parts.append(header)
+    for warning in db.warnings:
+        parts.append(Text(f"warning: {warning}", style="yellow"))
     if deps:
-        parts.extend([Text(""), _dependency_table(deps, with_priority)])
+        parts.extend([Text(""), _dependency_table(deps, with_priority, width)])
     if code:
-        parts.extend([Text(""), _code_table(code, with_priority)])
-    if not report.findings:
-        parts.extend([Text(""), Text("No vulnerabilities found.", style="green")])
+        parts.extend([Text(""), _code_table(code, with_priority, width)])
+    if report.coverage.unchecked:
+        parts.extend([Text(""), _unchecked_block(report, width)])
+    verdict = _verdict(report)
+    if verdict.plain:
+        parts.extend([Text(""), verdict])
     if report.errors:
         parts.extend([Text(""), _errors_block(report)])
     parts.extend([Text(""), summary_line(report)])

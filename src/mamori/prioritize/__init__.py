@@ -21,6 +21,7 @@ from mamori.prioritize.interface import AssetContext, EnrichmentSource, EpssFact
 from mamori.prioritize.reachability import ProjectUsage, dependency_reachability, project_usage
 from mamori.prioritize.ssvc import decide
 from mamori.prioritize.vex import VexStatement, apply_vex, read_vex
+from mamori.pyfacts import FactsCache
 from mamori.share.sectors import DEFAULT_SECTORS
 
 SECTORS = DEFAULT_SECTORS
@@ -70,13 +71,16 @@ def prioritize(
     root: Path | None = None,
     usage: ProjectUsage | None = None,
     peers: Mapping[str, Sequence[str]] | None = None,
+    facts: FactsCache | None = None,
 ) -> list[Finding]:
     """Every finding with a decision (act, attend, track*, track), a score and its reasons.
 
     ``root`` is the project folder whose Python code is read for reachability (or pass a
     precomputed ``usage``); ``enrichment`` supplies KEV and EPSS facts; ``peers`` maps advisory
     ids that organisations of the sharing hub reported to the names they gave (a finding one of
-    them names ranks higher within its decision, and says so).
+    them names ranks higher within its decision, and says so). ``facts`` is the per-file facts
+    cache the code analysis filled (:mod:`mamori.pyfacts`): reachability then parses no file
+    the analysis already read.
     """
     context = context or AssetContext()
     findings = list(findings)
@@ -85,10 +89,11 @@ def prioritize(
         prefetch({i for f in findings for i in f.all_ids if i.upper().startswith("CVE-")})
     if usage is None:
         needs_usage = root is not None and any(f.kind == "dependency" for f in findings)
-        usage = project_usage(root) if needs_usage and root is not None else ProjectUsage()
-    entries = (
-        entry_index(root) if root is not None and any(f.kind == "code" for f in findings) else EntryIndex()
-    )
+        usage = project_usage(root, facts=facts) if needs_usage and root is not None else ProjectUsage()
+    needs_entries = root is not None and any(f.kind == "code" for f in findings)
+    entries = entry_index(root, facts=facts) if needs_entries and root is not None else EntryIndex()
+    if facts is not None:
+        facts.save()
     out: list[Finding] = []
     for f in findings:
         reach = dependency_reachability(f, usage) if f.kind == "dependency" else code_reachability(f, entries)

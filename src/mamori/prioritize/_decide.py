@@ -92,12 +92,25 @@ def exploitation(
     if exploit_refs:
         reasons.append(f"exploitation poc: public exploit referenced ({exploit_refs[0]})")
         return "poc"
-    if finding.kind == "code" and finding.trace and set(finding.cwe) & WELL_KNOWN_EXPLOIT_CWES:
+    proof = finding.proof if finding.kind == "code" else None
+    if proof is not None and proof.status == "proven":
+        # only a proof of vulnerability is a PoC for a code finding: a claim of the analysis is not
+        request = proof.request or {}
         reasons.append(
-            f"exploitation poc: untrusted input reaches a {', '.join(finding.cwe)} sink, "
-            "a flaw with a well-known method of exploitation"
+            f"exploitation poc: proven by a request ({request.get('method', '')} {request.get('url', '')}): "
+            f"{proof.reason}"
         )
         return "poc"
+    if finding.kind == "code":
+        why = (
+            f" ({proof.status.replace('_', ' ')}: {proof.reason})"
+            if proof is not None and proof.reason
+            else ""
+        )
+        reasons.append(
+            f"exploitation none: no proof of vulnerability{why}, not in CISA KEV, no public exploit"
+        )
+        return "none"
     if epss is not None:
         reasons.append(f"exploitation none: EPSS {epss.score:.3f} for {epss.cve}, not in CISA KEV")
     else:

@@ -15,48 +15,20 @@ lowered on guesswork.
 
 from __future__ import annotations
 
-import ast
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mamori.model import Finding
 from mamori.prioritize.interface import Reachability
 from mamori.prioritize.reachability import _python_files
+from mamori.pyfacts import ROUTE_DECORATORS, VIEW_METHODS, FactsCache, FileFacts
 
-ROUTE_DECORATORS = frozenset(
-    {
-        "route",
-        "get",
-        "post",
-        "put",
-        "patch",
-        "delete",
-        "head",
-        "options",
-        "websocket",
-        "api_route",
-        "api_view",
-        "action",
-        "view_config",
-        "expose",
-        "command",
-        "group",
-        "callback",
-        "task",
-        "shared_task",
-        "periodic_task",
-        "receiver",
-        "on_event",
-        "middleware",
-        "errorhandler",
-        "before_request",
-        "after_request",
-    }
-)
-"""Decorator names (the last attribute: ``app.route`` → ``route``) that make a function an entry point."""
+__all__ = ["ROUTE_DECORATORS", "VIEW_METHODS", "EntryIndex", "code_reachability", "entry_index"]
 
-VIEW_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "dispatch"})
+
+MAIN_ENTRY = "called from the program's __main__"
 
 
 @dataclass(slots=True)
@@ -66,7 +38,7 @@ class _Function:
     path: str
     start: int
     end: int
-    calls: set[str] = field(default_factory=set)
+    calls: frozenset[str] = frozenset()
     entry: str = ""
     """Why this function is an entry point (empty when it is not)."""
 
@@ -78,55 +50,93 @@ class EntryIndex:
     functions: list[_Function] = field(default_factory=list)
     reachable: dict[str, str] = field(default_factory=dict)
     """qualname → the entry point it is reached from."""
+    entries: bool | None = None
+    """Whether the project shows an entry point (None: decided from ``functions``)."""
+    files: Mapping[str, FileFacts] | None = None
+    """The facts the index was made from, when ``functions`` was not built (a remembered index)."""
+    scripts: frozenset[str] = frozenset()
+    main_calls: frozenset[str] = frozenset()
+    """Names called under ``if __name__ == "__main__"`` (entry points of a remembered index)."""
+    _by_path: dict[str, list[_Function]] | None = None
 
     @property
     def has_entries(self) -> bool:
         """True when the project shows at least one entry point."""
+        if self.entries is not None:
+            return self.entries
         return any(f.entry for f in self.functions)
 
     def enclosing(self, path: str, line: int) -> _Function | None:
         """The innermost function of ``path`` containing ``line``."""
+        if self._by_path is None:
+            self._by_path = {}
+            for f in self.functions:
+                self._by_path.setdefault(f.path, []).append(f)
+        if path not in self._by_path and self.files is not None and path in self.files:
+            self._by_path[path] = _functions_of(self.files[path], self.scripts, self.main_calls)
         best: _Function | None = None
-        for f in self.functions:
-            if f.path == path and f.start <= line <= f.end and (best is None or f.start >= best.start):
+        for f in self._by_path.get(path, ()):
+            if f.start <= line <= f.end and (best is None or f.start >= best.start):
                 best = f
         return best
 
 
-def entry_index(root: Path) -> EntryIndex:
-    """Index the Python files under ``root`` (no code is run)."""
+def _functions_of(
+    ff: FileFacts, scripts: frozenset[str], main_calls: frozenset[str] = frozenset()
+) -> list[_Function]:
+    out = []
+    for fn in ff.functions:
+        entry = fn.entry
+        if not entry and f"{fn.module}:{fn.name}" in scripts:
+            entry = "console script"
+        if not entry and fn.name in main_calls:
+            entry = MAIN_ENTRY
+        out.append(_Function(fn.name, fn.qualname, fn.path, fn.start, fn.end, fn.calls, entry))
+    return out
+
+
+def entry_index(
+    root: Path, *, facts: FactsCache | None = None, files: Mapping[str, FileFacts] | None = None
+) -> EntryIndex:
+    """Index the Python files under ``root`` (no code is run).
+
+    ``files`` gives the facts of every file already (see :mod:`mamori.pyfacts`); otherwise they
+    come from ``facts`` (a cache the analysis may have filled), parsing only what it lacks.
+    """
+    if files is None and facts is not None:
+        files = facts.files_of(root)
+    if files is None:
+        cache = facts if facts is not None else FactsCache()
+        files = cache.read_all(root, sorted(_python_files(root)))
+    scripts = frozenset(_console_scripts(root))
+    # an unchanged tree's index is remembered (the facts cache keeps it with the facts), so a
+    # second scan does not walk the call graph again
+    digest = facts.digest(root, "entry_index\0" + "\0".join(sorted(scripts))) if facts else None
+    known_index = facts.recall("entry_index", digest) if facts is not None else None
+    if known_index is not None:
+        reachable, has, mains = known_index
+        return EntryIndex(reachable=reachable, entries=has, files=files, scripts=scripts, main_calls=mains)
     index = EntryIndex()
-    scripts = _console_scripts(root)
     main_calls: set[str] = set()
-    for path in sorted(_python_files(root)):
-        rel = path.relative_to(root).as_posix()
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-        except (SyntaxError, ValueError, RecursionError):
-            continue
-        module = rel[:-3].replace("/", ".")
-        _Collector(index, rel, module, scripts).visit(tree)
-        for node in tree.body:
-            if _is_main_guard(node):
-                main_calls |= _called_names(node)
-        if path.name == "__main__.py":
-            main_calls |= {
-                n for stmt in tree.body if not isinstance(stmt, ast.FunctionDef) for n in _called_names(stmt)
-            }
+    for rel in sorted(files):
+        ff = files[rel]
+        index.functions.extend(_functions_of(ff, scripts))
+        main_calls |= ff.main_calls
     by_name: dict[str, list[_Function]] = {}
     for f in index.functions:
         by_name.setdefault(f.name, []).append(f)
     for name in main_calls:
         for f in by_name.get(name, []):
-            f.entry = f.entry or "called from the program's __main__"
+            f.entry = f.entry or MAIN_ENTRY
     queue = [f for f in index.functions if f.entry]
     for f in queue:
         index.reachable[f.qualname] = f"{f.qualname} ({f.entry})"
     by_qualname = {f.qualname: f for f in index.functions}
+    known = by_name.keys()
     while queue:
         current = queue.pop()
         origin = index.reachable[current.qualname]
-        callees = [c for name in current.calls for c in by_name.get(name, [])]
+        callees = [c for name in current.calls & known for c in by_name[name]]
         # a method runs on an object that was built: its class's constructor ran too (and the
         # constructor is where dispatch tables of bound methods are usually filled)
         owner = current.qualname.rsplit(".", 1)[0]
@@ -137,98 +147,16 @@ def entry_index(root: Path) -> EntryIndex:
             if callee.qualname not in index.reachable:
                 index.reachable[callee.qualname] = origin
                 queue.append(callee)
+    if facts is not None:
+        facts.remember("entry_index", digest, (index.reachable, index.has_entries, frozenset(main_calls)))
     return index
-
-
-class _Collector(ast.NodeVisitor):
-    def __init__(self, index: EntryIndex, rel: str, module: str, scripts: set[str]) -> None:
-        self.index = index
-        self.rel = rel
-        self.module = module
-        self.scripts = scripts
-        self.stack: list[str] = []
-        self.view_class: list[bool] = []
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        bases = {_last(b) for b in node.bases}
-        self.view_class.append(any(b and ("View" in b or "Handler" in b or "Resource" in b) for b in bases))
-        self.stack.append(node.name)
-        self.generic_visit(node)
-        self.stack.pop()
-        self.view_class.pop()
-
-    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        qual = ".".join([self.module, *self.stack, node.name])
-        fn = _Function(
-            node.name, qual, self.rel, node.lineno, getattr(node, "end_lineno", node.lineno) or node.lineno
-        )
-        fn.calls = _called_names(node)
-        fn.entry = self._entry_reason(node)
-        self.index.functions.append(fn)
-        self.stack.append(node.name)
-        self.view_class.append(False)
-        self.generic_visit(node)
-        self.view_class.pop()
-        self.stack.pop()
-
-    visit_FunctionDef = _function
-    visit_AsyncFunctionDef = _function
-
-    def _entry_reason(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
-        for dec in node.decorator_list:
-            target = dec.func if isinstance(dec, ast.Call) else dec
-            name = _last(target)
-            if name in ROUTE_DECORATORS:
-                return f"@{ast.unparse(target)}"
-        params = [a.arg for a in node.args.args]
-        if params[:2] == ["environ", "start_response"] or params[1:3] == ["environ", "start_response"]:
-            return "WSGI application"
-        if params[-3:] == ["scope", "receive", "send"]:
-            return "ASGI application"
-        in_view_class = bool(self.view_class) and self.view_class[-1]
-        if in_view_class and node.name in VIEW_METHODS:
-            return "method of a view class"
-        if self.rel.endswith("views.py") and params[:1] == ["request"] and not self.stack:
-            return "Django view"
-        if f"{self.module}:{node.name}" in self.scripts:
-            return "console script"
-        return ""
-
-
-def _last(node: ast.AST) -> str:
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Name):
-        return node.id
-    return ""
-
-
-def _called_names(node: ast.AST) -> set[str]:
-    names: set[str] = set()
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Call):
-            name = _last(sub.func)
-            if name:
-                names.add(name)
-        elif isinstance(sub, ast.Attribute) and isinstance(sub.ctx, ast.Load):
-            names.add(sub.attr)  # bound methods handed on (dispatch tables, callbacks)
-        elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
-            names.add(sub.id)  # functions passed as values
-    return names
-
-
-def _is_main_guard(node: ast.stmt) -> bool:
-    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
-        return False
-    text = ast.unparse(node.test)
-    return "__name__" in text and "__main__" in text
 
 
 def _console_scripts(root: Path) -> set[str]:
     pyproject = root / "pyproject.toml"
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
         return set()
     project = data.get("project", {})
     scripts = project.get("scripts", {}) if isinstance(project, dict) else {}

@@ -11,9 +11,9 @@ Unreachable does not mean "ignore": it lowers the priority and the reasons say s
 
 from __future__ import annotations
 
-import ast
 import importlib.metadata
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +22,7 @@ from mamori.ecosystems import normalize_name
 from mamori.inventory.registry import SKIP_DIRS
 from mamori.model import Finding
 from mamori.prioritize.interface import Reachability
+from mamori.pyfacts import EMPTY, FactsCache, FileFacts
 
 # Distributions whose import name is not their normalised name (a fallback when the
 # distribution is not installed where mamori runs; installed metadata wins).
@@ -110,27 +111,44 @@ class ProjectUsage:
     python_files: int = 0
 
 
-def project_usage(root: Path) -> ProjectUsage:
-    """What the Python files under ``root`` import and reference (no code is run)."""
+def project_usage(
+    root: Path, *, facts: FactsCache | None = None, files: Mapping[str, FileFacts] | None = None
+) -> ProjectUsage:
+    """What the Python files under ``root`` import and reference (no code is run).
+
+    ``files``/``facts`` as for :func:`mamori.prioritize.entrypoints.entry_index`: facts the
+    analysis already collected are reused instead of parsing every file again.
+    """
     usage = ProjectUsage()
-    if not root.is_dir():
-        return usage
-    for path in sorted(_python_files(root)):
+    if files is None and facts is not None:
+        files = facts.files_of(root)
+    if files is None:
+        if not root.is_dir():
+            return usage
+        cache = facts if facts is not None else FactsCache()
+        paths = sorted(_python_files(root))
+        files = cache.read_all(root, paths)
+    for rel in sorted(files):
         usage.python_files += 1
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        ff = files[rel]
+        if ff == EMPTY:  # no parser read it
+            _regex_imports(root / rel, usage)
             continue
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError):
-            for m in _IMPORT_RE.finditer(text):
-                names = [m.group(1)] if m.group(1) else [n.split(" as ")[0] for n in m.group(2).split(",")]
-                for n in names:
-                    _add_module(usage, n.strip())
-            continue
-        _visit(tree, usage)
+        usage.modules |= ff.modules
+        usage.references |= ff.references
     return usage
+
+
+def _regex_imports(path: Path, usage: ProjectUsage) -> None:
+    """Imports of a file no parser reads, by pattern (a best effort)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    for m in _IMPORT_RE.finditer(text):
+        names = [m.group(1)] if m.group(1) else [n.split(" as ")[0] for n in m.group(2).split(",")]
+        for n in names:
+            _add_module(usage, n.strip())
 
 
 def _python_files(root: Path) -> list[Path]:
@@ -155,39 +173,6 @@ def _add_module(usage: ProjectUsage, module: str) -> None:
     parts = module.split(".")
     for i in range(1, len(parts) + 1):
         usage.modules.add(".".join(parts[:i]))
-
-
-def _visit(tree: ast.AST, usage: ProjectUsage) -> None:
-    aliases: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                _add_module(usage, a.name)
-                aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            _add_module(usage, node.module)
-            for a in node.names:
-                full = f"{node.module}.{a.name}"
-                aliases[a.asname or a.name] = full
-                usage.references.add(full)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute):
-            dotted = _dotted(node)
-            if dotted:
-                head, _, rest = dotted.partition(".")
-                if head in aliases:
-                    usage.references.add(aliases[head] + ("." + rest if rest else ""))
-
-
-def _dotted(node: ast.AST) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 def dependency_reachability(finding: Finding, usage: ProjectUsage) -> tuple[Reachability, str]:

@@ -170,8 +170,17 @@ def _usable(ind: Mapping[str, Any], now: str) -> bool:
     return not (isinstance(until, str) and until < now)
 
 
-def local_indicators(store: LocalStore | None = None) -> list[LocalIndicator]:
-    """Peers' indicators that can run as local detection rules (latest version, not revoked or expired)."""
+def local_indicators(
+    store: LocalStore | None = None,
+    *,
+    max_pattern: int | None = None,
+    refused: list[str] | None = None,
+) -> list[LocalIndicator]:
+    """Peers' indicators that can run as local detection rules (latest version, not revoked or expired).
+
+    With ``max_pattern``, a pattern longer than that many characters is refused before it is
+    parsed (its id goes to ``refused``): a hostile peer's 8 MB pattern costs nothing.
+    """
     own = store is None
     st = store or LocalStore()
     try:
@@ -180,6 +189,10 @@ def local_indicators(store: LocalStore | None = None) -> list[LocalIndicator]:
         for ind, source in st.latest("indicator"):
             pattern = ind.get("pattern")
             if not isinstance(pattern, str) or not _usable(ind, now):
+                continue
+            if max_pattern is not None and len(pattern) > max_pattern:
+                if refused is not None:
+                    refused.append(f"{ind.get('id', '?')} from {source}")
                 continue
             obs = pattern_observables(pattern)
             if obs is None:

@@ -366,7 +366,8 @@ def alerts_to_stix(
     b = _Builder(options, now)
     groups: dict[tuple[str, tuple[Observable, ...]], list[Mapping[str, Any]]] = {}
     for a in alerts:
-        event = a.get("event")
+        # what the attacker sent (detect leaves out User-Agent and Referer), else the whole event
+        event = a.get("attacker", a.get("event"))
         obs = tuple(observables_of(event if isinstance(event, Mapping) else {}, anonymise=options.anonymise))
         groups.setdefault((str(a.get("rule_id", "")), obs), []).append(a)
     for (rule_id, obs), members in sorted(

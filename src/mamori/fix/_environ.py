@@ -1,0 +1,255 @@
+"""Environments for a project's tests, prepared without running any of the project's code.
+
+Why not ``pip install -r requirements.txt``: a requirements file may name the project itself
+(``-e .``), a local folder or an sdist, and installing those runs their ``setup.py``; it may
+also name its own index. mamori instead reads the exact pins with its own parsers (lockfiles
+first, then requirement files, then manifests) and installs only ``name==version`` wheels
+(``--only-binary :all:``) from the configured index into a scratch virtualenv cached under
+``MAMORI_HOME/cache/venvs`` (keyed by the interpreter, the pins and the index settings). pip
+runs in the sandbox; the network is shared for that step only. ``PIP_INDEX_URL``,
+``PIP_EXTRA_INDEX_URL``, ``PIP_CONSTRAINT``, ``PIP_FIND_LINKS`` pass through to it (local
+constraint files and wheel folders are mounted read-only).
+
+With ``--python PATH`` (or ``MAMORI_FIX_PYTHON``) the user names the interpreter instead, and it
+is mounted read-only. Offline, without one, there is no environment: fixes that need the tests
+are ``unverified`` with :data:`NO_ENVIRONMENT`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mamori import sandbox
+from mamori.sandbox import Sandbox, SandboxUnavailable
+
+NO_ENVIRONMENT = "no environment: pass --python or drop --offline"
+PASS_THROUGH = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT", "PIP_FIND_LINKS")
+"""Variables of mamori's environment that reach the install step (and nothing else)."""
+NPM_PASS_THROUGH = ("npm_config_registry",)
+LOCK_TOOL_PASS_THROUGH = ("UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "UV_PYTHON_DOWNLOADS")
+"""Registry settings of the lock tools, passed to lock regeneration only."""
+TRUST_PASS_THROUGH = (
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "PIP_CERT",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "NODE_EXTRA_CA_CERTS",
+    "UV_NATIVE_TLS",
+)
+"""Which certificate authorities to trust (an organisation's TLS-inspecting proxy): passed to
+the steps that use the network, so that they reach the index the user's own pip reaches. They
+name files, not secrets; the files are mounted read-only."""
+INSTALL_TIMEOUT = 900
+_LOCK_SOURCES = ("uv-lock", "poetry-lock", "pdm-lock", "pylock", "pipfile-lock")
+_COMPLETE = ".mamori-complete"
+
+
+@dataclass(frozen=True, slots=True)
+class RunPolicy:
+    """How project commands run: in the sandbox (default), with or without the network."""
+
+    network: bool = False
+    """``--allow-network``: the project's tests and tools share the host's network."""
+    unsafe: bool = False
+    """``--unsafe-run-tests``: run without a sandbox (still with the scrubbed environment)."""
+    readonly: tuple[Path, ...] = ()
+    """Extra read-only folders for every project command (a harness, coverage's files)."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Extra variables for every project command."""
+
+    def blocked(self) -> str | None:
+        """Why project commands cannot run here (no sandbox and not unsafe), or None."""
+        return None if self.unsafe else sandbox.unavailable_reason()
+
+    def sandbox(
+        self,
+        root: Path,
+        python: str | Path | None = None,
+        *,
+        network: bool | None = None,
+        readonly: tuple[Path, ...] = (),
+        env: Mapping[str, str] | None = None,
+        path: tuple[str, ...] = (),
+    ) -> Sandbox:
+        """The sandbox for one command with its scratch ``root`` as the writable folder."""
+        return Sandbox(
+            root=Path(root),
+            network=self.network if network is None else network,
+            python=Path(python) if python else None,
+            readonly=(*self.readonly, *readonly),
+            env={**self.env, **(env or {})},
+            unsafe=self.unsafe,
+            path=path,
+        )
+
+
+def project_pins(root: Path) -> tuple[list[str], list[str]]:
+    """The exact ``name==version`` pins of the project's Python dependencies, and what was skipped.
+
+    Lockfiles win over requirement files, which win over manifests; for each package the first
+    source in that order decides. Ranges and local or VCS requirements are skipped (named in the
+    second list): nothing is ever built from the project's own files.
+    """
+    from mamori.inventory import collect
+
+    inventory = collect(root)
+    order = {s: i for i, s in enumerate((*_LOCK_SOURCES, "requirements", "pyproject", "pipfile"))}
+    ranked = sorted(
+        (c for c in inventory.components if c.ecosystem == "PyPI"),
+        key=lambda c: (order.get(c.source, len(order)), c.location.path, c.location.line),
+    )
+    pins: dict[str, str] = {}
+    skipped: list[str] = []
+    for c in ranked:
+        if c.name in pins:
+            continue
+        if not c.version or any(ch in c.version for ch in " ;@/<>=!~*,"):
+            if c.name not in skipped:
+                skipped.append(c.name)
+            continue
+        pins[c.name] = c.version
+    skipped = [s for s in skipped if s not in pins]
+    return [f"{n}=={v}" for n, v in sorted(pins.items())], skipped
+
+
+def _venvs_dir() -> Path:
+    from mamori.config import mamori_home
+
+    path = mamori_home() / "cache" / "venvs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _pass_through(*, lock_tools: bool = False) -> dict[str, str]:
+    names = (
+        *PASS_THROUGH,
+        *NPM_PASS_THROUGH,
+        *TRUST_PASS_THROUGH,
+        *(LOCK_TOOL_PASS_THROUGH if lock_tools else ()),
+    )
+    return {k: v for k in names if (v := os.environ.get(k))}
+
+
+def _local_inputs(env: Mapping[str, str]) -> tuple[Path, ...]:
+    """Local files and folders the pip settings name (mounted read-only for the install)."""
+    out: list[Path] = []
+    for key in ("PIP_CONSTRAINT", "PIP_FIND_LINKS", *TRUST_PASS_THROUGH):
+        for part in env.get(key, "").split():
+            value = part[len("file://") :] if part.startswith("file://") else part
+            if "://" not in value and os.path.isabs(value) and os.path.exists(value):
+                out.append(Path(value))
+    return tuple(out)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def venv_python(folder: Path) -> Path:
+    """The interpreter of the virtualenv ``folder``."""
+    return folder / ("Scripts" if os.name == "nt" else "bin") / "python"
+
+
+def prepare_env(
+    pins: list[str],
+    extra: tuple[str, ...] = ("pytest",),
+    *,
+    base: str | None = None,
+    offline: bool,
+    policy: RunPolicy,
+    timeout: int = INSTALL_TIMEOUT,
+) -> tuple[str | None, str]:
+    """A cached scratch virtualenv holding ``pins`` and ``extra``: (its interpreter, how), or (None, why not).
+
+    ``base`` is the interpreter the virtualenv is made from (default: mamori's own). Nothing is
+    built from source; pip runs in the sandbox with the network shared for this step only.
+    """
+    base = base or sys.executable
+    settings = _pass_through()
+    key = hashlib.sha256(
+        json.dumps(
+            [os.path.realpath(base), sorted(pins), sorted(extra), sorted(settings.items())],
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()[:24]
+    where = _venvs_dir()
+    folder = where / key
+    shown = ", ".join(pins[:4]) + (f" and {len(pins) - 4} more" if len(pins) > 4 else "")
+    what = f"{shown or 'no pinned packages'}{' + ' + ', '.join(extra) if extra else ''}"
+    with _locked(where / f"{key}.lock"):
+        python = venv_python(folder)
+        if (folder / _COMPLETE).is_file() and python.exists():
+            return str(python), f"a cached scratch virtualenv with {what}"
+        if offline:
+            return None, NO_ENVIRONMENT
+        blocked = policy.blocked()
+        if blocked:
+            return None, blocked
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        base_mounts = tuple(sandbox.python_mounts(Path(base)))
+        try:
+            made = sandbox.run(
+                policy.sandbox(folder, network=False, readonly=base_mounts),
+                [base, "-m", "venv", str(folder)],
+                timeout=300,
+            )
+            if made.returncode != 0:
+                shutil.rmtree(folder, ignore_errors=True)
+                return None, f"could not make a scratch virtualenv: {(made.stderr or made.stdout)[-400:]}"
+            if pins or extra:
+                argv = [
+                    str(python),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--only-binary",
+                    ":all:",
+                    "--disable-pip-version-check",
+                    "--no-input",
+                    "-q",
+                    *pins,
+                    *extra,
+                ]
+                proc = sandbox.run(
+                    policy.sandbox(
+                        folder,
+                        network=True,
+                        readonly=(*base_mounts, *_local_inputs(settings)),
+                        env=settings,
+                    ),
+                    argv,
+                    timeout=timeout,
+                )
+                if proc.returncode != 0:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    tail = (proc.stderr or proc.stdout).strip()[-600:]
+                    return None, (
+                        "pip could not install the pinned packages as wheels (mamori never builds "
+                        f"a package from source outside the sandbox): {tail}"
+                    )
+        except subprocess.TimeoutExpired:
+            shutil.rmtree(folder, ignore_errors=True)
+            return None, f"installing {what} did not finish within {timeout} s"
+        except (SandboxUnavailable, OSError) as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            return None, f"could not build a scratch environment: {exc}"
+        (folder / _COMPLETE).write_text(json.dumps({"pins": pins, "extra": list(extra)}), encoding="utf-8")
+        return str(python), f"installed {what} into a scratch virtualenv"

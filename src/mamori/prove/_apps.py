@@ -1,0 +1,147 @@
+"""How users start the project's app, read from its files without running them.
+
+For each framework, the candidates the harness tries in order: Flask's ``app = Flask(...)``
+modules and ``create_app()`` factories (as ``flask run`` finds them), Django's settings module
+named in ``manage.py``, ASGI apps (``FastAPI(...)``, ``Starlette(...)``), aiohttp
+``web.Application()``, Tornado ``Application([...])`` and plain WSGI callables.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_SKIP_DIRS = {
+    ".git",
+    ".venv",
+    "venv",
+    "env",
+    "node_modules",
+    "__pycache__",
+    "site-packages",
+    ".tox",
+    "build",
+    "dist",
+}
+_PREFERRED = (
+    "app.py",
+    "wsgi.py",
+    "main.py",
+    "run.py",
+    "application.py",
+    "server.py",
+    "__init__.py",
+    "asgi.py",
+)
+_CONSTRUCTORS = {
+    "flask": ("Flask",),
+    "asgi": ("FastAPI", "Starlette"),
+    "aiohttp": ("Application",),
+    "tornado": ("Application",),
+}
+_FACTORIES = ("create_app", "make_app", "get_app", "init_app", "build_app")
+_SETTINGS = re.compile(r"DJANGO_SETTINGS_MODULE['\"]\s*,\s*['\"]([\w.]+)['\"]")
+
+
+@dataclass(frozen=True, slots=True)
+class AppSpec:
+    """One way the app may be started."""
+
+    framework: str
+    module: str
+    attr: str = ""
+    cwd: str = ""
+    """Folder (relative to the root) to start from, when not the root (Django's manage.py)."""
+
+
+def _module_name(root: Path, path: Path, base: Path) -> str:
+    rel = path.relative_to(base).with_suffix("")
+    parts = list(rel.parts)
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _python_files(root: Path, limit: int = 4000) -> list[Path]:
+    out: list[Path] = []
+    for path in sorted(root.rglob("*.py")):
+        if any(part in _SKIP_DIRS or part.startswith(".") for part in path.relative_to(root).parts[:-1]):
+            continue
+        out.append(path)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _framework_of_imports(tree: ast.Module) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        for n in names:
+            top = n.split(".")[0]
+            if top == "flask":
+                found.add("flask")
+            elif top == "django":
+                found.add("django")
+            elif top in ("fastapi", "starlette"):
+                found.add("asgi")
+            elif top == "aiohttp":
+                found.add("aiohttp")
+            elif top == "tornado":
+                found.add("tornado")
+    return found
+
+
+def framework_of_file(path: Path) -> set[str]:
+    """The frameworks a source file imports."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    return _framework_of_imports(tree)
+
+
+def find_apps(root: Path) -> list[AppSpec]:
+    """Every app of the project the harness could start, most likely first."""
+    specs: list[tuple[int, AppSpec]] = []
+    for path in _python_files(root):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if path.name == "manage.py":
+            m = _SETTINGS.search(text)
+            if m:
+                cwd = str(path.parent.relative_to(root)) if path.parent != root else ""
+                specs.append((0, AppSpec("django", m.group(1), "", cwd)))
+            continue
+        if not any(c in text for c in ("Flask(", "FastAPI(", "Starlette(", "Application(", *_FACTORIES)):
+            continue
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        frameworks = _framework_of_imports(tree)
+        module = _module_name(root, path, root)
+        rank = _PREFERRED.index(path.name) if path.name in _PREFERRED else len(_PREFERRED)
+        rank += 10 * len(path.relative_to(root).parts)
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                func = node.value.func
+                ctor = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                for fw, names in _CONSTRUCTORS.items():
+                    if ctor in names and fw in frameworks:
+                        for target in node.targets:
+                            if isinstance(target, ast.Name):
+                                specs.append((rank, AppSpec(fw, module, target.id)))
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in _FACTORIES:
+                for fw in sorted(frameworks & {"flask", "asgi", "aiohttp", "tornado"}):
+                    specs.append((rank + 1, AppSpec(fw, module, node.name)))
+    specs.sort(key=lambda item: item[0])
+    return [s for _, s in specs]

@@ -1,0 +1,191 @@
+"""Running the harness: a scratch copy of the project, the app's interpreter, the sandbox.
+
+The app runs in a child process under :mod:`mamori.sandbox` (own network namespace, scrubbed
+environment, writes confined to the scratch copy and a private /tmp), never in mamori's own
+process. The harness files are mounted read-only. One process serves every request of a
+framework's findings; if it dies, the remaining requests go to a fresh one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mamori import sandbox as _sandbox
+from mamori.prove._apps import AppSpec
+
+HARNESS = Path(__file__).with_name("harness")
+_IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", "*.pyc", ".mypy_cache"
+)
+
+
+@dataclass
+class Batch:
+    """What one harness run returned."""
+
+    start_error: str = ""
+    results: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    crashed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    startup: float = 0.0
+
+
+def sandbox_reason(unsafe: bool) -> str | None:
+    """None when the app can be run (a sandbox works, or the caller accepted running it unsafe)."""
+    if unsafe:
+        return None
+    return _sandbox.unavailable_reason()
+
+
+def interpreter(python: Path | None) -> Path:
+    """The app's interpreter: ``--python``, else ``MAMORI_FIX_PYTHON``, else mamori's own."""
+    if python is not None:
+        return Path(python)
+    named = os.environ.get("MAMORI_FIX_PYTHON")
+    if named:
+        return Path(named)
+    return Path(sys.executable)
+
+
+def scratch_copy(root: Path) -> Path:
+    """A copy of the project the app may write to (removed by the caller)."""
+    base = _sandbox.scratch_dir("mamori-prove-")
+    dest = base / "app"
+    shutil.copytree(root, dest, ignore=_IGNORE, symlinks=True)
+    return dest
+
+
+def run_batch(
+    scratch: Path,
+    framework: str,
+    apps: list[AppSpec],
+    requests: list[dict[str, Any]],
+    *,
+    files: dict[str, str],
+    python: Path,
+    unsafe: bool,
+    timeout: float,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+) -> Batch:
+    """Send ``requests`` to the app (restarting it when it dies) and collect the observations."""
+    batch = Batch()
+    started = time.perf_counter()
+    pending = list(requests)
+    for _ in range(4):
+        if not pending:
+            break
+        done_ids, error, in_flight = _one_process(
+            scratch, framework, apps, pending, files, python, unsafe, timeout, batch, on_result
+        )
+        if error:
+            batch.start_error = error
+            break
+        if in_flight is not None:
+            batch.crashed[in_flight["id"]] = "the app's process died while handling the request"
+            done_ids.add((in_flight["id"], in_flight.get("attempt", 0)))
+        pending = [r for r in pending if (r["id"], r.get("attempt", 0)) not in done_ids]
+        if in_flight is None:
+            break
+    batch.seconds = time.perf_counter() - started
+    return batch
+
+
+def _one_process(
+    scratch: Path,
+    framework: str,
+    apps: list[AppSpec],
+    requests: list[dict[str, Any]],
+    files: dict[str, str],
+    python: Path,
+    unsafe: bool,
+    timeout: float,
+    batch: Batch,
+    on_result: Callable[[dict[str, Any]], None] | None,
+) -> tuple[set[tuple[str, int]], str, dict[str, Any] | None]:
+    spec = next((a for a in apps if a.cwd), None)
+    job = {
+        "root": str(scratch),
+        "cwd": str(scratch / spec.cwd) if spec and spec.cwd else "",
+        "framework": framework,
+        "apps": [{"module": a.module, "attr": a.attr} for a in apps],
+        "requests": requests,
+        "files": files,
+        "timeout": timeout,
+    }
+    sb = _sandbox.Sandbox(root=scratch, network=False, python=python, readonly=(HARNESS,), unsafe=unsafe)
+    argv = [str(python), str(HARNESS / "pov_main.py")]
+    try:
+        proc = _sandbox.popen(
+            sb, argv, cwd=scratch, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+    except Exception as exc:
+        return set(), f"the app could not be started: {exc}", None
+    tail: list[str] = []
+
+    def drain() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            tail.append(line)
+            del tail[:-40]
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 120 + timeout * 2 * len(requests)
+    killer = threading.Timer(max(1.0, deadline - time.monotonic()), proc.kill)
+    killer.daemon = True
+    killer.start()
+    done: set[tuple[str, int]] = set()
+    error = ""
+    finished = False
+    by_key = {(r["id"], r.get("attempt", 0)): r for r in requests}
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(json.dumps(job))
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        for line in proc.stdout:
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            kind = msg.get("type")
+            if kind == "error":
+                error = str(msg.get("error", "app would not start"))
+            elif kind == "ready":
+                batch.startup = float(msg.get("seconds", 0.0))
+            elif kind == "result":
+                key = (str(msg.get("id")), int(msg.get("attempt", 0)))
+                done.add(key)
+                batch.results.setdefault(key[0], []).append(msg)
+                if on_result is not None:
+                    on_result(msg)
+            elif kind == "done":
+                finished = True
+        proc.wait()
+    finally:
+        killer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        reader.join(timeout=2)
+    if error:
+        return done, error, None
+    if finished:
+        return done, "", None
+    rest = [k for k in by_key if k not in done]
+    if not done and not batch.startup and rest:
+        detail = "".join(tail).strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
+        return done, f"app would not start: {detail[0][:500]}", None
+    return done, "", by_key[rest[0]] if rest else None
