@@ -73,8 +73,8 @@ def list_orgs(hub: Hub) -> list[OrgInfo]:
     now = now_us()
     with hub.engine.connect() as conn:
         orgs = conn.execute(select(g.id, g.name, g.sector, g.created).order_by(g.name)).all()
-        tokens = dict(conn.execute(select(t.org_id, func.count()).group_by(t.org_id)).all())
-        sessions = dict(
+        tokens: dict[int, int] = dict(conn.execute(select(t.org_id, func.count()).group_by(t.org_id)).all())
+        sessions: dict[int, int] = dict(
             conn.execute(
                 select(s.org_id, func.count()).where(s.revoked.is_(False), s.expires > now).group_by(s.org_id)
             ).all()
