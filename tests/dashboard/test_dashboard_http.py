@@ -56,6 +56,12 @@ def test_basic_and_bearer_work_like_the_apis(client: TestClient, demo: Any) -> N
     assert data["posture"]["open"] == sum(data["posture"]["by_decision"].values())
 
 
+def demo_org() -> str:
+    from mamori.demo import DEMO_ORG
+
+    return DEMO_ORG
+
+
 def test_a_non_admin_sees_only_sharing_and_only_what_tlp_lets_it_read(
     client: TestClient, hub: Hub, demo: Any
 ) -> None:
@@ -66,12 +72,16 @@ def test_a_non_admin_sees_only_sharing_and_only_what_tlp_lets_it_read(
     assert client.get("/findings", headers=headers).status_code == 403
     data = client.get("/api/dashboard", headers=headers).json()
     assert data["admin"] is False and "posture" not in data
-    # the demo shared its findings AMBER (no recipients): the reader may not see them, the GREEN
-    # cross-sector alerts it may
+    # the demo shared its findings AMBER to its sector's collection without --to: for railways'
+    # members, so this railways reader sees them; the GREEN cross-sector alerts it sees too
     admin = client.get("/api/dashboard", headers={"Authorization": f"Bearer {demo.token}"}).json()
     assert admin["sharing"]["received"]["railways"]["amber"] > 0
-    assert "railways" not in data["sharing"]["received"]
+    assert data["sharing"]["received"]["railways"] == admin["sharing"]["received"]["railways"]
     assert data["sharing"]["received"]["cross-sector"] == admin["sharing"]["received"]["cross-sector"]
+    # the demo shared its alerts anonymised: no page or API names it to another organisation
+    for path in ("/api/dashboard", "/sharing", "/sharing/objects?direction=received&sector=cross-sector"):
+        assert f">{demo_org()}<" not in client.get(path, headers=headers).text
+        assert f'"{demo_org()}"' not in client.get(path, headers=headers).text
     # another sector's org sees nothing of railways even when shared CLEAR there
     writer = hub.add_org("rail-writer", "railways", "writer")
     org = hub.authenticate(writer)
