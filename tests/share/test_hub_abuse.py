@@ -515,3 +515,47 @@ def test_a_peers_huge_pattern_is_not_stored_or_compiled(tmp_path: Path) -> None:
         assert [i.id for i in local_indicators(store)] == [fine["id"]]
     finally:
         store.close()
+
+
+def test_audit_log_keeps_its_retention_and_sharing_never_scans_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import event, insert, select, text
+
+    from mamori.dashboard._sharing import sharing_stats, viewer_of
+    from mamori.share import _db
+    from mamori.share._hub import Hub, now_us
+
+    url = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    monkeypatch.setenv("MAMORI_HUB_AUDIT_DAYS", "2")
+    hub = Hub.open(url)
+    token = hub.add_org("Alpha Bank", "finance", "writer")
+    day = 86_400_000_000
+    with hub.engine.begin() as conn:
+        conn.execute(insert(_db.audit).values(at=now_us() - 5 * day, org="old", action="read", detail=""))
+        conn.execute(insert(_db.audit).values(at=now_us() - day, org="young", action="read", detail=""))
+    hub.close()
+    hub = Hub.open(url)  # opening prunes what is past the retention
+    try:
+        with hub.engine.connect() as conn:
+            kept = set(conn.execute(select(_db.audit.c.org)).scalars())
+        assert "old" not in kept and "young" in kept
+        with pytest.raises(Exception, match="append-only"), hub.engine.begin() as conn:
+            conn.execute(text("DELETE FROM audit WHERE org = 'young'"))
+        org = hub.authenticate(token)
+        assert org is not None
+        statements: list[str] = []
+        event.listen(hub.engine, "before_cursor_execute", lambda *a: statements.append(str(a[2])))
+        sharing_stats(hub, viewer_of(hub, org))
+        assert statements and not any("FROM audit" in s for s in statements)
+    finally:
+        hub.close()
+    monkeypatch.setenv("MAMORI_HUB_AUDIT_DAYS", "soon")
+    with pytest.raises(InputError, match="MAMORI_HUB_AUDIT_DAYS"):
+        Hub.open(url)
+
+
+def test_the_dashboard_serves_its_favicon(served: Served) -> None:
+    r = httpx.get(served.url + "/favicon.ico")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
+    assert "<svg" in r.text
