@@ -559,3 +559,30 @@ def test_the_dashboard_serves_its_favicon(served: Served) -> None:
     r = httpx.get(served.url + "/favicon.ico")
     assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
     assert "<svg" in r.text
+
+
+def test_a_body_under_its_cap_cannot_blow_up_when_parsed(served: Served) -> None:
+    """10 MiB of ``{},{},…`` would be ~250 MB of Python objects: JSON values are counted first."""
+    url = served.objects_url("finance")
+    alpha = {**served.bearer("Alpha Bank"), "Content-Type": TAXII}
+    before = served.rss_peak_kib()
+    room = TAXII_BODY_BYTES - 100
+    for item in ("{}", '"ab"', "1.5", "[]"):
+        n = room // (len(item) + 1)
+        bomb = '{"objects":[{"type":"x","id":"x","a":[' + ",".join([item] * n) + "]}]}"
+        assert len(bomb) <= TAXII_BODY_BYTES
+        r = httpx.post(url, content=bomb, headers=alpha, timeout=60)
+        assert r.status_code == 413 and "JSON values" in r.json()["description"], item
+    grants = '{"org": [' + ",".join(["{}"] * (FORM_BODY_BYTES // 3 - 10)) + "]}"
+    r = httpx.post(
+        served.url + "/api/grants", content=grants, headers={**alpha, "Content-Type": "application/json"}
+    )
+    assert r.status_code in (400, 413, 422)
+    # the largest envelope a peer may legitimately send is stored whole
+    full = [_indicator(20_000 + i, description="d" * 600) for i in range(10_000)]
+    body = json.dumps({"objects": full})
+    assert len(body) <= TAXII_BODY_BYTES
+    r = httpx.post(url, content=body, headers=alpha, timeout=300)
+    assert r.status_code == 202 and r.json()["success_count"] == 10_000
+    grown_mib = (served.rss_peak_kib() - before) / 1024
+    assert grown_mib < 100, f"the server grew by {grown_mib:.0f} MiB"

@@ -116,6 +116,8 @@ ROLES: tuple[str, ...] = ("reader", "writer", "admin")
 
 MAX_PAGE = 1000
 """The most objects one response holds, whatever ``limit`` asks."""
+INSERT_BATCH = 500
+"""Object versions stored per INSERT (one statement for a whole envelope cost ~40 MB more)."""
 AUTH_CACHE_SECONDS = 5.0
 """How long a token's organisation, and an organisation's role on a collection, are remembered."""
 
@@ -473,11 +475,14 @@ class Hub:
                     new_names.append(recips)
                 result.successes.append({"id": row["stix_id"], "version": row["version_text"] or stamp})
             if new:
-                pks = (
-                    conn.execute(insert(_db.objects).returning(o.pk, sort_by_parameter_order=True), new)
-                    .scalars()
-                    .all()
-                )
+                pks: list[int] = []
+                for i in range(0, len(new), INSERT_BATCH):  # a bounded statement, not 10,000 rows
+                    pks.extend(
+                        conn.execute(
+                            insert(_db.objects).returning(o.pk, sort_by_parameter_order=True),
+                            new[i : i + INSERT_BATCH],
+                        ).scalars()
+                    )
                 links = [
                     {"object_pk": pk, "org_name": n}
                     for pk, rs in zip(pks, new_names, strict=True)

@@ -11,6 +11,7 @@ connection is closed after a 413 (the rest of the body is never read).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -26,6 +27,11 @@ MAX_FAILURES_LISTED = 100
 """A status resource lists this many failures and counts the rest."""
 MAX_JSON_DEPTH = 64
 """The deepest nesting of a stored STIX object (a real one nests a handful of levels)."""
+MAX_JSON_VALUES = 600_000
+"""The most JSON values (objects, arrays, strings, numbers…) one request body may hold. Parsed,
+a value costs up to ~70 bytes (an empty ``{}`` is 3 bytes of JSON and 64 of Python object), so
+a 10 MiB body of ``{},{},…`` would grow the server by some 250 MB; counted before parsing, it is a
+413. A real envelope of 10,000 objects holds a few hundred thousand."""
 MAX_PATTERN_CHARS = 16 * 1024
 """The longest indicator pattern the hub stores and ``share pull`` compiles."""
 
@@ -141,11 +147,43 @@ def json_depth_exceeds(value: object, limit: int) -> bool:
     return False
 
 
-def loads_bounded(raw: bytes | str) -> Any:
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+class TooManyValues(ValueError):
+    """A JSON body with more values than :data:`MAX_JSON_VALUES` (answered 413)."""
+
+
+def json_values(text: str) -> int:
+    """An upper bound of the values a JSON text holds, counted without parsing it: separators
+    and openers outside strings, plus one (C-speed: a regex and ``str.count``)."""
+    bare = _JSON_STRING.sub('""', text)
+    return sum(bare.count(c) for c in ",:[{") + 1
+
+
+async def read_body(request: Any) -> bytearray:
+    """A request's body, read once into one buffer (Starlette's ``request.body()`` keeps the
+    chunks and their join, and caches the result for the request's life: twice the body, held
+    while the handler parses and stores it)."""
+    buf = bytearray()
+    async for chunk in request.stream():
+        buf += chunk
+    return buf
+
+
+def loads_bounded(raw: bytes | bytearray | str, *, max_values: int = MAX_JSON_VALUES) -> Any:
     """JSON from a request body; ``ValueError`` for anything that is not (deep nesting included:
-    the parser's own recursion limit is a 400, never a 500)."""
+    the parser's own recursion limit is a 400, never a 500), :class:`TooManyValues` for a body
+    of more than ``max_values`` values (refused before a Python object is built)."""
     try:
-        return json.loads(raw)
+        text = raw if isinstance(raw, str) else raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"the body is not UTF-8: {exc}") from exc
+    count = json_values(text)
+    if count > max_values:
+        raise TooManyValues(f"the body holds about {count:,} JSON values; at most {max_values:,}")
+    try:
+        return json.loads(text)
     except RecursionError as exc:
         raise ValueError("the JSON nests too deeply") from exc
     except UnicodeDecodeError as exc:

@@ -7,7 +7,8 @@ message resources with the status the standard names: 400 bad filters or a bad `
 401 no or bad credentials, 403 no role, 404 not found (including objects the reader's TLP
 does not cover), 406 an Accept the server cannot serve, 413 a body over its cap (answered by
 :class:`~mamori.share._limits.BodyLimit` before more is read, with or without Content-Length) or
-an envelope of more than :data:`~mamori.share._limits.MAX_ENVELOPE_OBJECTS` objects, 415 a
+an envelope of more than :data:`~mamori.share._limits.MAX_ENVELOPE_OBJECTS` objects or a body
+of more than :data:`~mamori.share._limits.MAX_JSON_VALUES` JSON values, 415 a
 Content-Type that is not TAXII 2.1, 422 a body that is not an envelope. JSON too deep to parse
 is a 400. Credentials that are not ASCII (or not UTF-8 in HTTP Basic) are simply wrong: 401.
 
@@ -30,7 +31,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mamori import __version__
 from mamori.dashboard import create_router
 from mamori.share._hub import Filters, Hub, Org, Page, TaxiiError, format_timestamp, parse_timestamp
-from mamori.share._limits import MAX_ENVELOPE_OBJECTS, TAXII_BODY_BYTES, BodyLimit, loads_bounded
+from mamori.share._limits import (
+    MAX_ENVELOPE_OBJECTS,
+    TAXII_BODY_BYTES,
+    BodyLimit,
+    TooManyValues,
+    loads_bounded,
+    read_body,
+)
 from mamori.share._orgs import authenticate_header
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
@@ -263,9 +271,11 @@ def create_app(hub: Hub, *, title: str = "mamori hub", results: Path | None = No
         if not _is_taxii_body(request.headers.get("content-type")):
             raise TaxiiError(415, "Unsupported media type", f"POST a TAXII envelope as {TAXII_MEDIA_TYPE}")
         ident = await run_in_threadpool(_collection, org, cid, write=True)
-        raw = await request.body()  # BodyLimit has answered 413 before this grows past its cap
+        raw = await read_body(request)  # BodyLimit has answered 413 before this grows past its cap
         try:
             envelope = await run_in_threadpool(loads_bounded, raw)
+        except TooManyValues as exc:
+            raise TaxiiError(413, "Request too large", str(exc)) from exc
         except ValueError as exc:
             raise TaxiiError(400, "Malformed JSON", f"the body is not JSON: {str(exc)[:200]}") from exc
         del raw
@@ -348,7 +358,9 @@ def create_app(hub: Hub, *, title: str = "mamori hub", results: Path | None = No
     async def grant(request: Request) -> Response:
         org = await run_in_threadpool(_authenticate, request)
         try:
-            body = loads_bounded(await request.body())
+            body = loads_bounded(await read_body(request))
+        except TooManyValues as exc:
+            raise TaxiiError(413, "Request too large", str(exc)) from exc
         except ValueError as exc:
             raise TaxiiError(400, "Malformed JSON", str(exc)[:200]) from exc
         if not isinstance(body, dict) or not all(
