@@ -116,6 +116,7 @@ def vbars(bars: Sequence[Bar], *, label: str, y_label: str, width: int = 560, he
         f'<text class="axis-label" x="4" y="{top - 12}">{escape(y_label)}</text>',
     ]
     every = label_step(slot, [_clip(b.label, 14) for b in bars])
+    centers: list[tuple[float, str]] = []
     for i, bar in enumerate(bars):
         x = left + i * slot + (slot - bw) / 2
         y = float(top + plot_h)
@@ -132,10 +133,8 @@ def vbars(bars: Sequence[Bar], *, label: str, y_label: str, width: int = 560, he
                 )
             )
         if i % every == 0:
-            parts.append(
-                f'<text class="axis-label" x="{x + bw / 2:.1f}" y="{top + plot_h + 16}" '
-                f'text-anchor="middle">{escape(_clip(bar.label, 14))}</text>'
-            )
+            centers.append((x + bw / 2, _clip(bar.label, 14)))
+    parts.extend(x_labels(centers, left, width - 2, top + plot_h + 16))
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -178,12 +177,10 @@ def lines(
             )
     labels = series[0][2] if series else ()
     every = label_step(slot, [_clip(p.label, 16) for p in labels])
-    for i, p in enumerate(labels):
-        if i % every == 0:
-            parts.append(
-                f'<text class="axis-label" x="{left + i * slot + slot / 2:.1f}" y="{top + plot_h + 16}" '
-                f'text-anchor="middle">{escape(_clip(p.label, 16))}</text>'
-            )
+    centers = [
+        (left + i * slot + slot / 2, _clip(p.label, 16)) for i, p in enumerate(labels) if i % every == 0
+    ]
+    parts.extend(x_labels(centers, left, width - 2, top + plot_h + 16))
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -212,6 +209,24 @@ def label_step(slot: float, labels: Sequence[str]) -> int:
     label and a gap."""
     widest = max((len(t) for t in labels), default=0) * CHAR_WIDTH + LABEL_GAP
     return max(1, math.ceil(widest / max(slot, 1.0)))
+
+
+def x_labels(centers: Sequence[tuple[float, str]], lo: float, hi: float, y: float) -> list[str]:
+    """The x-axis labels (centre, text) that fit: each is centred under its point but kept inside
+    ``lo``..``hi`` (the plot, clear of the value axis' labels), and one that would come closer
+    than :data:`LABEL_GAP` to the last label shown is left out (its point keeps its tooltip)."""
+    out: list[str] = []
+    last = -math.inf
+    for cx, text in centers:
+        w = len(text) * CHAR_WIDTH
+        start = min(max(cx - w / 2, lo), hi - w)
+        if start < lo or start < last + LABEL_GAP:
+            continue
+        last = start + w
+        out.append(
+            f'<text class="axis-label" x="{start + w / 2:.1f}" y="{y}" text-anchor="middle">{escape(text)}</text>'
+        )
+    return out
 
 
 def _num(value: float) -> str:
