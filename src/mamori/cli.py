@@ -401,6 +401,9 @@ def _register_optional_commands() -> None:
         ("mamori.detect.command", "detect_command", app, "detect"),
         ("mamori.share.command", "serve_command", app, "serve"),
         ("mamori.share.command", "hub_add_org_command", hub_app, "add-org"),
+        ("mamori.share.command", "hub_list_command", hub_app, "list"),
+        ("mamori.share.command", "hub_rotate_token_command", hub_app, "rotate-token"),
+        ("mamori.share.command", "hub_revoke_command", hub_app, "revoke"),
         ("mamori.share.command", "share_push_command", share_app, "push"),
         ("mamori.share.command", "share_pull_command", share_app, "pull"),
     ):

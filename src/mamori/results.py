@@ -227,6 +227,9 @@ class SpeedFigure:
     key: str
     title: str
     samples: tuple[SpeedSample, ...]
+    baseline: int = 0
+    """Findings left out because the first scan of their project found them: the time since
+    their advisory was published says how old the advisory is, not how fast mamori is."""
 
     @property
     def mean(self) -> float | None:
@@ -626,11 +629,14 @@ class ResultsStore:
         exposure: list[SpeedSample] = []
         to_fix: list[SpeedSample] = []
         to_seen: list[SpeedSample] = []
+        baseline = 0
         with self._connect() as con:
             first: dict[tuple[str, str], str] = {}
+            first_scan: dict[str, int] = {}
             for scan_id, target, started, text in con.execute(
                 "SELECT id, target, started, report FROM scans ORDER BY id"
             ):
+                first_scan.setdefault(target, scan_id)
                 for f in _report_findings(text):
                     key = (target, str(f.get("id", "")))
                     if key in first:
@@ -638,18 +644,22 @@ class ResultsStore:
                     first[key] = started
                     advisory = f.get("advisory") or {}
                     published = advisory.get("published") if isinstance(advisory, Mapping) else None
-                    if f.get("kind") == "dependency" and published and _parse(str(published)):
-                        exposure.append(
-                            SpeedSample(
-                                key[1],
-                                target,
-                                str(published),
-                                started,
-                                max(0.0, _seconds(str(published), started)),
-                                f"scan {scan_id}",
-                                _label(f),
-                            )
+                    if f.get("kind") != "dependency" or not published or not _parse(str(published)):
+                        continue
+                    if first_scan[target] == scan_id:
+                        baseline += 1  # the first look at a project: no speed to measure
+                        continue
+                    exposure.append(
+                        SpeedSample(
+                            key[1],
+                            target,
+                            str(published),
+                            started,
+                            max(0.0, _seconds(str(published), started)),
+                            f"scan {scan_id}",
+                            _label(f),
                         )
+                    )
             fixes = con.execute(
                 "SELECT x.run_id, r.target, r.started, r.after_scan, x.finding_id, x.rule, x.path, x.line,"
                 " x.verified_at, x.applied FROM fixes x JOIN fix_runs r ON r.id = x.run_id"
@@ -691,7 +701,10 @@ class ResultsStore:
                     )
         return (
             SpeedFigure(
-                "published-to-detected", "Advisory published → detected in our assets", tuple(exposure)
+                "published-to-detected",
+                "Advisory published → detected in our assets",
+                tuple(exposure),
+                baseline,
             ),
             SpeedFigure("detected-to-fixed", "Detected → verified fix", tuple(to_fix)),
             SpeedFigure("fixed-to-seen", "Verified fix → fixed version seen in a later scan", tuple(to_seen)),
@@ -705,6 +718,12 @@ class ResultsStore:
                 (limit,),
             ).fetchall()
         return tuple(_alert(r) for r in rows)
+
+    def alert_counts(self) -> tuple[int, int]:
+        """How many alerts are stored, and how many of them are escalated (all, not one page)."""
+        with self._connect() as con:
+            row = con.execute("SELECT COUNT(*), COALESCE(SUM(escalated <> 0), 0) FROM alerts").fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     def alert(self, ref: str) -> AlertRecord | None:
         """One stored alert by its :attr:`AlertRecord.ref`, or None."""

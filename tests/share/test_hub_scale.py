@@ -1,5 +1,7 @@
 """What the throughput work must not break: the cached, parameterised queries return exactly the
-versions the TLP rule and the TAXII filters allow (a Python model of both is the oracle); audit
+versions the TLP rule and the TAXII filters allow (a Python model of both is the oracle, with
+the fail-closed rules: unrecognised and upper-case marking ids, recipient sectors, and the first
+publisher owning an id); audit
 records written in batches are all there, in order; roles and collections are cached but a grant
 takes effect at once; ``mamori serve`` with two workers on PostgreSQL serves and audits."""
 
@@ -22,9 +24,11 @@ from tests.share.conftest import free_port
 
 from mamori.share._hub import Filters, Hub, Org, TaxiiError, format_timestamp
 from mamori.share.sectors import collection_id
-from mamori.share.tlp import TLP2_MARKINGS, Tlp, may_read
+from mamori.share.tlp import TLP2_MARKINGS, Tlp
 
-ORGS = ("Alpha Bank", "Beta Bank", "Gamma Bank")
+ORGS = ("Alpha Bank", "Beta Bank", "Gamma Power")
+SECTOR = {"Alpha Bank": "finance", "Beta Bank": "finance", "Gamma Power": "electric-power"}
+UNKNOWN_MARKING = "marking-definition--00000000-0000-4000-8000-000000000000"
 TAXII = "application/taxii+json;version=2.1"
 _IDS = [f"indicator--{uuid.UUID(int=i)}" for i in range(1, 6)]
 _TYPES = {i: "indicator" for i in _IDS} | {f"malware--{uuid.UUID(int=9)}": "malware"}
@@ -36,6 +40,9 @@ version_st = st.fixed_dictionaries(
         "producer": st.sampled_from(ORGS),
         "tlp": st.sampled_from(list(Tlp)),
         "to": st.lists(st.sampled_from(ORGS), max_size=2, unique=True),
+        # a second marking: none, one the hub does not know, RED's id in upper case
+        "extra": st.sampled_from([None, "unknown", "RED"]),
+        "sectors": st.booleans(),  # x_mamori_recipient_sectors: ["finance"] (AMBER only)
     }
 )
 filters_st = st.fixed_dictionaries(
@@ -63,6 +70,13 @@ def _obj(v: dict[str, Any]) -> dict[str, Any]:
         "object_marking_refs": [TLP2_MARKINGS[v["tlp"]]],
         "x_mamori_recipients": v["to"],
     }
+    extra = v.get("extra")
+    if extra == "unknown":
+        obj["object_marking_refs"].append(UNKNOWN_MARKING)
+    elif extra == "RED":
+        obj["object_marking_refs"].append(TLP2_MARKINGS[Tlp.RED].upper())
+    if v.get("sectors") and v["tlp"] is Tlp.AMBER:
+        obj["x_mamori_recipient_sectors"] = ["finance"]
     if obj["type"] == "indicator":
         obj |= {"pattern": "[ipv4-addr:value = '45.1.2.3']", "pattern_type": "stix", "valid_from": stamp}
     else:
@@ -86,16 +100,34 @@ def test_queries_return_exactly_what_tlp_and_filters_allow(
             hub.close()
 
 
+def _model_may_read(v: dict[str, Any], reader: str) -> bool:
+    """The contract's TLP rule written out independently of the hub's code."""
+    if v["extra"] in ("unknown", "RED"):  # unrecognised: producer and named recipients; RED wins
+        return reader == v["producer"] or reader in v["to"]
+    if v["tlp"] in (Tlp.CLEAR, Tlp.GREEN) or reader == v["producer"]:
+        return True
+    if v["tlp"] is Tlp.AMBER_STRICT:
+        return False
+    if reader in v["to"]:
+        return True
+    return v["tlp"] is Tlp.AMBER and v["sectors"] and SECTOR[reader] == "finance"
+
+
 def _check(hub: Hub, versions: list[dict[str, Any]], queries: list[dict[str, Any]]) -> None:
-    orgs = {name: hub.add_org(name, "finance", "writer") for name in ORGS}
+    orgs = {name: hub.add_org(name, SECTOR[name], "writer") for name in ORGS}
     who = {name: hub.authenticate(token) for name, token in orgs.items()}
-    cid = collection_id("finance")
+    cid = collection_id("cross-sector")
     stored: dict[tuple[str, str], dict[str, Any]] = {}  # (id, version) -> what the hub kept
+    owner: dict[str, str] = {}
     added: list[int] = []
     for v in versions:
         org = who[v["producer"]]
         assert org is not None
         status = hub.add_objects(org, cid, [_obj(v)])
+        first = owner.setdefault(v["id"], v["producer"])
+        if first != v["producer"]:  # the id belongs to its first publisher
+            assert status["success_count"] == 0 and status["failure_count"] == 1
+            continue
         assert status["success_count"] == 1
         key = (v["id"], f"2024-01-01T00:00:0{v['second']}.000Z")
         if key not in stored:  # a version already there is not stored again
@@ -105,9 +137,7 @@ def _check(hub: Hub, versions: list[dict[str, Any]], queries: list[dict[str, Any
     for q in queries:
         reader = who[q["reader"]]
         assert reader is not None
-        readable = [
-            (k, v) for k, v in stored.items() if may_read(v["tlp"], v["producer"], v["to"], q["reader"])
-        ]
+        readable = [(k, v) for k, v in stored.items() if _model_may_read(v, q["reader"])]
         if q["spec"] == ("2.0",):
             readable = []
         stamps: tuple[str, ...] = ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from mamori.share.stix import (
     to_stix,
     validate_bundle,
 )
-from mamori.share.tlp import TLP2_MARKINGS, Tlp, may_read, parse_tlp, tlp_of
+from mamori.share.tlp import TLP2_MARKINGS, Tlp, may_read, parse_tlp, redact, tlp_of
 
 REPORT = FIXTURES / "report_jinja2_flask.json"
 ALERTS = FIXTURES / "alerts_log4shell_web.jsonl"
@@ -156,33 +157,103 @@ def test_bad_alert_file_names_the_line(tmp_path: Path) -> None:
     assert info.value.line == 2 and info.value.path == str(bad)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     st.lists(
-        st.sampled_from(
-            [*TLP2_MARKINGS.values(), "marking-definition--00000000-0000-4000-8000-000000000000"]
+        st.tuples(
+            st.sampled_from(
+                [*TLP2_MARKINGS.values(), "marking-definition--00000000-0000-4000-8000-000000000000"]
+            ),
+            st.booleans(),
         ),
         max_size=5,
     )
 )
-def test_tlp_of_is_the_most_restrictive_marking_whatever_the_order(refs: list[str]) -> None:
-    known = [lvl for lvl, mid in TLP2_MARKINGS.items() if mid in refs]
-    expected = max(known, key=lambda t: t.rank) if known else Tlp.AMBER
+def test_tlp_of_fails_closed_whatever_the_order_and_case(marks: list[tuple[str, bool]]) -> None:
+    refs = [m.upper() if upper else m for m, upper in marks]
+    known = [lvl for lvl, mid in TLP2_MARKINGS.items() if any(m == mid for m, _u in marks)]
+    unknown = any(m not in TLP2_MARKINGS.values() for m, _u in marks)
+    # any unrecognised marking: producer and named recipients only (the RED rule)
+    expected = Tlp.RED if unknown else (max(known, key=lambda t: t.rank) if known else Tlp.AMBER)
     assert tlp_of({"object_marking_refs": refs}) == expected
     assert tlp_of({"object_marking_refs": list(reversed(refs))}) == expected
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.sampled_from(list(Tlp)), st.sampled_from(["P", "R", "O"]), st.sets(st.sampled_from(["R", "O"])))
-def test_may_read_rules(level: Tlp, reader: str, recipients: set[str]) -> None:
-    allowed = may_read(level, "P", recipients, reader)
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sampled_from(list(Tlp)),
+    st.sampled_from(["P", "R", "O", "S"]),
+    st.sets(st.sampled_from(["R", "O"])),
+    st.booleans(),
+)
+def test_may_read_rules(level: Tlp, reader: str, recipients: set[str], sector_named: bool) -> None:
+    # "S" is in sector "finance", the others in "water"; the object may name "finance"
+    sector = "finance" if reader == "S" else "water"
+    sectors = ["finance"] if sector_named else []
+    allowed = may_read(level, "P", recipients, reader, reader_sector=sector, sectors=sectors)
     if reader == "P" or level in (Tlp.CLEAR, Tlp.GREEN):
         assert allowed
     elif level is Tlp.AMBER_STRICT:
         assert not allowed
+    elif level is Tlp.AMBER:
+        assert allowed == (reader in recipients or (sector_named and reader == "S"))
     else:
         assert allowed == (reader in recipients)
     assert parse_tlp(level.value) is level
+
+
+_FIELDS = ("description", "labels", "external_references", "name", "pattern")
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sampled_from([Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER]),
+    st.lists(
+        st.tuples(
+            st.sampled_from([*Tlp, None]),  # None: a marking the hub does not know
+            st.lists(st.sampled_from([*_FIELDS, "id", "external_references.[0]", "[0]", ""]), max_size=3),
+        ),
+        max_size=3,
+    ),
+    st.sampled_from(["P", "R", "O"]),
+)
+def test_granular_markings_take_away_what_the_reader_may_not_see(
+    level: Tlp, granular: list[tuple[Tlp | None, list[str]]], reader: str
+) -> None:
+    obj = {
+        "type": "indicator",
+        "id": "indicator--" + str(uuid.UUID(int=1)),
+        "name": "n",
+        "description": "secret",
+        "labels": ["x"],
+        "external_references": [{"source_name": "s"}],
+        "pattern": "[ipv4-addr:value = '45.1.2.3']",
+        "object_marking_refs": [level.marking_id],
+        "x_mamori_recipients": ["R"],
+        "granular_markings": [
+            {
+                "marking_ref": lvl.marking_id if lvl else "marking-definition--" + str(uuid.UUID(int=7)),
+                "selectors": sel,
+            }
+            for lvl, sel in granular
+        ],
+    }
+    whole = tlp_of(obj)
+    shown = redact(obj, "P", reader)
+    if may_read(whole, "P", ["R"], reader):
+        for lvl, sel in granular:
+            strict = lvl or Tlp.RED
+            tops = {s.split(".")[0] for s in sel}
+            fields_only = tops & set(_FIELDS) and not (tops & {"id", "[0]", "", "pattern"})
+            if fields_only and not may_read(strict, "P", ["R"], reader):
+                for top in tops:
+                    assert top not in shown  # the marked field is gone for this reader
+            if not sel or tops & {"id", "[0]", "", "pattern"}:
+                # a marking on what the object cannot lose (or no selector) marks it all
+                assert whole.rank >= strict.rank
+        if reader == "P":
+            assert shown == obj
+    assert {k for k in shown} <= set(obj)
 
 
 def test_observables_ignore_noise() -> None:
@@ -270,6 +341,7 @@ def test_cli_add_org_push_pull_and_local_detection(
         monkeypatch.setenv("MAMORI_HOME", str(tmp_path / who))
         (tmp_path / who).mkdir()
         args = ["share", "pull", "--server", live_hub.url, "--collection", "finance", "--token", token]
+        args += ["--format", "json"]
         pulled = runner.invoke(app, [*args, *(["--user", user] if user else [])])
         assert pulled.exit_code == 0, pulled.output
         summary = json.loads(pulled.output.strip().splitlines()[-1])

@@ -80,7 +80,7 @@ def hbars(bars: Sequence[Bar], *, label: str, width: int = 560, dark: bool = Fal
     for i, bar in enumerate(bars):
         y = 5 + i * row
         parts.append(
-            f'<text class="axis-label" x="{left - 8}" y="{y + 18}" text-anchor="end">{escape(_clip(bar.label))}</text>'
+            f'<text class="axis-label" x="{left - 8}" y="{y + 18}" text-anchor="end">{escape(_clip(bar.label, int((left - 8) // CHAR_WIDTH)))}</text>'
         )
         x = float(left)
         for seg in bar.segments:
@@ -115,7 +115,8 @@ def vbars(bars: Sequence[Bar], *, label: str, y_label: str, width: int = 560, he
         *_y_axis(left, top, plot_h, width - right, top_value, _num),
         f'<text class="axis-label" x="4" y="{top - 12}">{escape(y_label)}</text>',
     ]
-    every = max(1, math.ceil(n / 8))
+    every = label_step(slot, [_clip(b.label, 14) for b in bars])
+    centers: list[tuple[float, str]] = []
     for i, bar in enumerate(bars):
         x = left + i * slot + (slot - bw) / 2
         y = float(top + plot_h)
@@ -132,10 +133,8 @@ def vbars(bars: Sequence[Bar], *, label: str, y_label: str, width: int = 560, he
                 )
             )
         if i % every == 0:
-            parts.append(
-                f'<text class="axis-label" x="{x + bw / 2:.1f}" y="{top + plot_h + 16}" '
-                f'text-anchor="middle">{escape(_clip(bar.label, 14))}</text>'
-            )
+            centers.append((x + bw / 2, _clip(bar.label, 14)))
+    parts.extend(x_labels(centers, left, width - 2, top + plot_h + 16))
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -177,13 +176,11 @@ def lines(
                 )
             )
     labels = series[0][2] if series else ()
-    every = max(1, math.ceil(len(labels) / 6))
-    for i, p in enumerate(labels):
-        if i % every == 0:
-            parts.append(
-                f'<text class="axis-label" x="{left + i * slot + slot / 2:.1f}" y="{top + plot_h + 16}" '
-                f'text-anchor="middle">{escape(_clip(p.label, 16))}</text>'
-            )
+    every = label_step(slot, [_clip(p.label, 16) for p in labels])
+    centers = [
+        (left + i * slot + slot / 2, _clip(p.label, 16)) for i, p in enumerate(labels) if i % every == 0
+    ]
+    parts.extend(x_labels(centers, left, width - 2, top + plot_h + 16))
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -197,6 +194,37 @@ def _y_axis(left: int, top: int, plot_h: int, right: float, top_value: float, fm
         out.append(f'<line class="grid" x1="{left}" x2="{right:.1f}" y1="{y:.1f}" y2="{y:.1f}"/>')
         out.append(
             f'<text class="axis-label" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(str(format_value(value)))}</text>'
+        )
+    return out
+
+
+CHAR_WIDTH = 7.2
+"""An upper bound of one character's width in an axis label (12 px sans-serif), in px."""
+LABEL_GAP = 8.0
+"""The least space between two axis labels, in px."""
+
+
+def label_step(slot: float, labels: Sequence[str]) -> int:
+    """Label every n-th slot so that no two shown labels overlap: n slots must hold the widest
+    label and a gap."""
+    widest = max((len(t) for t in labels), default=0) * CHAR_WIDTH + LABEL_GAP
+    return max(1, math.ceil(widest / max(slot, 1.0)))
+
+
+def x_labels(centers: Sequence[tuple[float, str]], lo: float, hi: float, y: float) -> list[str]:
+    """The x-axis labels (centre, text) that fit: each is centred under its point but kept inside
+    ``lo``..``hi`` (the plot, clear of the value axis' labels), and one that would come closer
+    than :data:`LABEL_GAP` to the last label shown is left out (its point keeps its tooltip)."""
+    out: list[str] = []
+    last = -math.inf
+    for cx, text in centers:
+        w = len(text) * CHAR_WIDTH
+        start = min(max(cx - w / 2, lo), hi - w)
+        if start < lo or start < last + LABEL_GAP:
+            continue
+        last = start + w
+        out.append(
+            f'<text class="axis-label" x="{start + w / 2:.1f}" y="{y}" text-anchor="middle">{escape(text)}</text>'
         )
     return out
 

@@ -1,30 +1,30 @@
 """What the hub received and sent, by sector and TLP: the sharing side of the dashboard.
 
 Received is what organisations wrote into a collection (the ``objects`` table); sent is what
-the hub handed out to readers (every ``read`` of objects in the append-only audit log names the
-objects it returned; the hub writes its audit log in batches, so a read shows a moment later). Both are counted per collection (a sector, or cross-sector) and TLP level. An admin
-organisation sees every collection; any other organisation sees the collections it holds a role
-on, and only the objects TLP 2.0 lets it read, so the counts never reveal what it may not see.
-Reading these statistics is not itself audited: it returns counts and object metadata, never
-an object's content.
+the hub handed out to readers (the ``deliveries`` counts the audit writer keeps as it appends
+read records, in batches, so a read shows a moment later; the audit log itself is never
+scanned). Both are counted per collection (a sector, or cross-sector) and TLP level. Every
+organisation, admin or not, sees only the collections it holds a role on and only the objects
+TLP 2.0 lets it read there (the hub's own SQL rule), so the counts never reveal what it may not
+see; an organisation that shares anonymously is shown to others as ``anonymous``. Reading these
+statistics is not itself audited: it returns counts and object metadata, never an object's
+content.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 
 from mamori.share import _db
 from mamori.share._hub import Hub, Org, format_timestamp
 from mamori.share.sectors import CROSS_SECTOR
-from mamori.share.tlp import Tlp, may_read
+from mamori.share.tlp import Tlp
 
-_CONTENT_ENDPOINTS = ("objects", "object")
-"""Reads that hand out objects' content (a manifest or a version list names them only)."""
+ANONYMOUS = "anonymous"
+"""How an organisation that shares anonymously is named to the others."""
 
 TLP_LEVELS: tuple[str, ...] = tuple(t.value for t in Tlp)
 """TLP levels, least restrictive first."""
@@ -36,7 +36,8 @@ class Viewer:
 
     org: Org
     admin: bool
-    """Admin on the cross-sector collection: sees every page and every collection."""
+    """Admin on the cross-sector collection: sees the hub operator's own results (posture,
+    speed, attacks); its sharing figures are still those of its own collections and TLP."""
     collections: frozenset[str]
     """Aliases (sector names, ``cross-sector``) of the collections it holds a role on."""
 
@@ -84,43 +85,32 @@ class SharingStats:
         return counts
 
 
-def _visible(viewer: Viewer, alias: str, tlp: str, producer: str, recipients: Iterable[str]) -> bool:
-    if viewer.admin:
-        return True
-    if alias not in viewer.collections:
-        return False
-    try:
-        level = Tlp(tlp)
-    except ValueError:
-        level = Tlp.AMBER
-    return may_read(level, producer, recipients, viewer.org.name)
-
-
 def _rows(hub: Hub, viewer: Viewer) -> list[tuple[str, int, str, str, str, str, int, int]]:
-    """(alias, pk, stix_id, type, producer, tlp, date_added, times sent) of every visible object."""
-    o, c, r, a = _db.objects.c, _db.collections.c, _db.recipients.c, _db.audit.c
+    """(alias, pk, stix_id, type, producer, tlp, date_added, times sent) of every object
+    ``viewer`` may see: in a collection it holds a role on, readable under TLP 2.0."""
+    o, c, d = _db.objects.c, _db.collections.c, _db.deliveries.c
     with hub.engine.connect() as conn:
         aliases = dict(conn.execute(select(c.id, c.alias)).all())
-        recips: dict[int, list[str]] = {}
-        for pk, name in conn.execute(select(r.object_pk, r.org_name)):
-            recips.setdefault(pk, []).append(name)
-        sent: Counter[tuple[str, str]] = Counter()
-        for cid, detail in conn.execute(
-            select(a.collection_id, a.detail).where(a.action == "read").order_by(a.id)
-        ):
-            try:
-                read = json.loads(detail)
-                ids = read.get("ids", []) if read.get("endpoint") in _CONTENT_ENDPOINTS else []
-            except (ValueError, AttributeError):
-                continue
-            for ident in ids if isinstance(ids, list) else []:
-                if isinstance(ident, str):
-                    sent[(cid, ident)] += 1
+        mine = [cid for cid, alias in aliases.items() if alias in viewer.collections]
+        if not mine:
+            return []
         objects = conn.execute(
             select(
-                o.collection_id, o.pk, o.stix_id, o.stix_type, o.producer, o.tlp, o.date_added, o.version
-            ).order_by(o.date_added, o.pk)
+                o.collection_id,
+                o.pk,
+                o.stix_id,
+                o.stix_type,
+                o.producer,
+                o.tlp,
+                o.date_added,
+                o.version,
+                func.coalesce(d.count, 0).label("sent"),
+            )
+            .outerjoin(_db.deliveries, and_(d.collection_id == o.collection_id, d.stix_id == o.stix_id))
+            .where(o.collection_id.in_(mine), hub.readable_clause(viewer.org))
+            .order_by(o.date_added, o.pk)
         ).all()
+    hidden = hub.anonymous_names() - {viewer.org.name}
     newest: dict[tuple[str, str], int] = {}
     for row in objects:
         key = (row.collection_id, row.stix_id)
@@ -128,15 +118,10 @@ def _rows(hub: Hub, viewer: Viewer) -> list[tuple[str, int, str, str, str, str, 
     out = []
     for row in objects:
         alias = aliases.get(row.collection_id, row.collection_id)
-        if not _visible(viewer, alias, row.tlp, row.producer, recips.get(row.pk, ())):
-            continue
         # a read names object ids, not versions: count the sending against the newest version
-        times = (
-            sent[(row.collection_id, row.stix_id)]
-            if newest[(row.collection_id, row.stix_id)] == row.version
-            else 0
-        )
-        out.append((alias, row.pk, row.stix_id, row.stix_type, row.producer, row.tlp, row.date_added, times))
+        times = int(row.sent) if newest[(row.collection_id, row.stix_id)] == row.version else 0
+        producer = ANONYMOUS if row.producer in hidden else row.producer
+        out.append((alias, row.pk, row.stix_id, row.stix_type, producer, row.tlp, row.date_added, times))
     return out
 
 
@@ -148,7 +133,7 @@ def sharing_stats(hub: Hub, viewer: Viewer) -> SharingStats:
         received[(alias, tlp)] += 1
         if times:
             sent[(alias, tlp)] += times
-    sectors = sorted(a for a in _all_aliases(hub) if viewer.admin or a in viewer.collections)
+    sectors = sorted(a for a in _all_aliases(hub) if a in viewer.collections)
     return SharingStats(tuple(sectors), dict(received), dict(sent))
 
 

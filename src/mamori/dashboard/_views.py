@@ -1,24 +1,26 @@
 """The dashboard's pages and its JSON, as a FastAPI router mounted by ``mamori serve`` at ``/``.
 
 Login is the hub's: an organisation's API token, sent as ``Authorization: Bearer``, as HTTP
-Basic (organisation name and token), or once through the login form, which keeps the token in a
-``HttpOnly``, ``SameSite=Strict`` session cookie. Posture, speed and attacks are the hub
+Basic (organisation name and token) on every page and API call, or once through the login form,
+which starts a session (:mod:`mamori.share._orgs`): the ``HttpOnly``, ``SameSite=Strict``
+cookie holds a random session id, never the token; sessions expire and logging out (or the
+operator's ``mamori hub rotate-token``/``revoke``) ends them. Login and logout refuse a request
+whose ``Origin`` (or ``Referer``) is another site (CSRF). Posture, speed and attacks are the hub
 operator's own results, so only an admin organisation (admin of the cross-sector collection)
-sees them; every organisation sees the sharing figures of its own collections. Pages are
+sees them, and any other organisation lands on its sharing page; every organisation sees the
+sharing figures of its own collections only. Pages are
 rendered on the server with Jinja2 (autoescaped) from the same values as ``/api/dashboard``,
 so the numbers a browser shows are the numbers the API returns.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -34,10 +36,13 @@ from mamori.dashboard._sharing import (
     viewer_of,
 )
 from mamori.results import DECISIONS, AlertRecord, Posture, ResultsStore, SpeedFigure
+from mamori.share import _orgs
 from mamori.share._hub import Hub, Org
 
 COOKIE = "mamori_session"
-"""The session cookie: the organisation's API token (HttpOnly, SameSite=Strict)."""
+"""The session cookie: a random session id (HttpOnly, SameSite=Strict), never the API token."""
+ALERTS_SHOWN = 1000
+"""The most alerts the attacks page lists (the figures count all of them)."""
 
 DECISION_NAMES = {
     "act": "Act",
@@ -52,7 +57,11 @@ _CSP = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+_STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
 
 
 def _package_dir(name: str) -> Path:
@@ -102,19 +111,10 @@ def create_router(hub: Hub, results: Path | None = None) -> APIRouter:
 
     def authenticate(request: Request) -> Org | None:
         header = request.headers.get("authorization", "")
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() == "bearer":
-            return hub.authenticate(value.strip())
-        if scheme.lower() == "basic":
-            try:
-                user, _, password = (
-                    base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
-                )
-            except (binascii.Error, UnicodeDecodeError):
-                return None
-            return hub.authenticate(password, user)
-        token = request.cookies.get(COOKIE, "")
-        return hub.authenticate(token) if token else None
+        if header:
+            return _orgs.authenticate_header(hub, header)[0]
+        sid = request.cookies.get(COOKIE, "")
+        return _orgs.session_org(hub, sid) if sid else None
 
     def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = env.get_template(template).render(request_path=request.url.path, **context)
@@ -152,6 +152,8 @@ def create_router(hub: Hub, results: Path | None = None) -> APIRouter:
 
     @router.post("/login")
     async def login(request: Request) -> Response:
+        if not _same_origin(request):
+            return _cross_site(request)
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
         name = (form.get("org") or [""])[0].strip()
         token = (form.get("token") or [""])[0].strip()
@@ -168,10 +170,12 @@ def create_router(hub: Hub, results: Path | None = None) -> APIRouter:
                 error="That organisation name and token do not match.",
                 org=name,
             )
+        sid = await run_in_threadpool(_orgs.create_session, hub, org)
         response = RedirectResponse(nxt, status_code=303)
         response.set_cookie(
             COOKIE,
-            token,
+            sid,
+            max_age=_orgs.session_seconds(),
             httponly=True,
             samesite="strict",
             secure=request.url.scheme == "https",
@@ -180,10 +184,17 @@ def create_router(hub: Hub, results: Path | None = None) -> APIRouter:
         return response
 
     @router.post("/logout")
-    def logout() -> Response:
+    def logout(request: Request) -> Response:
+        if not _same_origin(request):
+            return _cross_site(request)
+        _orgs.end_session(hub, request.cookies.get(COOKIE, ""))
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
+
+    @router.get("/favicon.ico")
+    def favicon() -> Response:
+        return static("favicon.svg")
 
     @router.get("/static/{name}")
     def static(name: str) -> Response:
@@ -199,6 +210,8 @@ def create_router(hub: Hub, results: Path | None = None) -> APIRouter:
     # -- pages ----------------------------------------------------------------------------------
 
     def overview(request: Request, viewer: Viewer) -> Response:
+        if not viewer.admin:  # a writer's or reader's landing page is its sharing page
+            return RedirectResponse("/sharing", status_code=303)
         posture = store.posture()
         trend = store.trend()
         counts = posture.by_decision()
@@ -248,7 +261,8 @@ def create_router(hub: Hub, results: Path | None = None) -> APIRouter:
         )
 
     def attacks(request: Request, viewer: Viewer) -> Response:
-        alerts = store.alerts()
+        alerts = store.alerts(limit=ALERTS_SHOWN)
+        counts = store.alert_counts()
         bucket = request.query_params.get("bucket")
         escalated_only = request.query_params.get("escalated") == "1"
         buckets = _buckets(alerts)
@@ -265,8 +279,9 @@ def create_router(hub: Hub, results: Path | None = None) -> APIRouter:
             title="Attacks",
             viewer=viewer,
             alerts=shown,
-            total=len(alerts),
-            escalated=sum(1 for a in alerts if a.escalated),
+            total=counts[0],
+            escalated=counts[1],
+            listed=len(alerts),
             bucket=bucket,
             escalated_only=escalated_only,
             chart=_alert_chart(buckets),
@@ -345,7 +360,7 @@ def create_router(hub: Hub, results: Path | None = None) -> APIRouter:
         }
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
-    router.add_api_route("/", guarded(overview), methods=["GET"], include_in_schema=False)
+    router.add_api_route("/", guarded(overview, admin=False), methods=["GET"], include_in_schema=False)
     router.add_api_route("/speed", guarded(speed), methods=["GET"], include_in_schema=False)
     router.add_api_route("/speed/samples", guarded(speed_samples), methods=["GET"], include_in_schema=False)
     router.add_api_route("/attacks", guarded(attacks), methods=["GET"], include_in_schema=False)
@@ -377,7 +392,7 @@ def dashboard_data(store: ResultsStore) -> dict[str, Any]:
     posture = store.posture()
     oldest = posture.oldest("act")
     figures = store.speed()
-    alerts = store.alerts()
+    total, escalated = store.alert_counts()
     return {
         "posture": {
             "open": len(posture.findings),
@@ -412,8 +427,8 @@ def dashboard_data(store: ResultsStore) -> dict[str, Any]:
             for f in figures
         },
         "alerts": {
-            "total": len(alerts),
-            "escalated": sum(1 for a in alerts if a.escalated),
+            "total": total,
+            "escalated": escalated,
         },
     }
 
@@ -422,9 +437,38 @@ def _headers() -> dict[str, str]:
     return {
         "Content-Security-Policy": _CSP,
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
+        # same-origin: the hub's own form posts carry their Origin (no-referrer would make it
+        # "null", indistinguishable from a cross-site post); other sites get no referrer at all
+        "Referrer-Policy": "same-origin",
         "Cache-Control": "no-store",
     }
+
+
+def _same_origin(request: Request) -> bool:
+    """Whether a state-changing request comes from this site: its ``Origin`` (or, without one,
+    its ``Referer``) names this host. A request with neither is not from a browser page (a
+    browser sends ``Origin`` with every cross-site POST). A browser's own ``Sec-Fetch-Site``
+    decides first when it is there."""
+    fetch_site = request.headers.get("sec-fetch-site", "").strip().lower()
+    if fetch_site:
+        return fetch_site in ("same-origin", "none")
+    claimed = request.headers.get("origin") or request.headers.get("referer")
+    if not claimed:
+        return True
+    if claimed == "null":
+        return False
+    parts = urlsplit(claimed)
+    host = request.headers.get("host", "")
+    return bool(parts.scheme in ("http", "https") and parts.netloc and parts.netloc.lower() == host.lower())
+
+
+def _cross_site(request: Request) -> Response:
+    return Response(
+        "refused: this form was sent from another site (Origin does not match this hub)",
+        status_code=403,
+        media_type="text/plain; charset=utf-8",
+        headers=_headers(),
+    )
 
 
 def _safe_next(value: str | None) -> str:

@@ -153,8 +153,9 @@ def _demo_hub(report: Report, alerts: list[Any]) -> tuple[str, int]:
     asset) and the demo's findings (TLP:AMBER) and alerts (TLP:GREEN) shared with the hub."""
     from mamori.errors import InputError
     from mamori.share._hub import Hub
+    from mamori.share._local import anonymise_namespace
     from mamori.share.sectors import CROSS_SECTOR
-    from mamori.share.stix import ShareOptions, alerts_to_stix, report_to_stix
+    from mamori.share.stix import ShareOptions, address_to_sector, alerts_to_stix, report_to_stix
     from mamori.share.tlp import Tlp
 
     hub = Hub.open()
@@ -168,14 +169,22 @@ def _demo_hub(report: Report, alerts: list[Any]) -> tuple[str, int]:
         if org is None:
             raise ValueError("the demo organisation's new token does not authenticate")
         shared = 0
-        findings = report_to_stix(report, ShareOptions(tlp=Tlp.AMBER, producer=DEMO_ORG))
+        # AMBER to its own sector's collection: for that sector's members (as `share push` does)
+        findings = address_to_sector(
+            report_to_stix(report, ShareOptions(tlp=Tlp.AMBER, producer=DEMO_ORG)), sector
+        )
         status = hub.add_objects(org, hub.resolve_collection(org.sector), findings["objects"])
         shared += int(status.get("success_count", 0))
         if alerts:
             bundle = alerts_to_stix(
-                [a.to_dict() for a in alerts], ShareOptions(tlp=Tlp.GREEN, anonymise=True, producer=DEMO_ORG)
+                [a.to_dict() for a in alerts],
+                ShareOptions(
+                    tlp=Tlp.GREEN, anonymise=True, producer=DEMO_ORG, namespace=anonymise_namespace()
+                ),
             )
-            status = hub.add_objects(org, hub.resolve_collection(CROSS_SECTOR), bundle["objects"])
+            status = hub.add_objects(
+                org, hub.resolve_collection(CROSS_SECTOR), bundle["objects"], anonymous=True
+            )
             shared += int(status.get("success_count", 0))
         return token, shared
     finally:

@@ -19,6 +19,8 @@ import httpx
 from mamori.errors import InputError, ResourceUnavailable
 
 TAXII = "application/taxii+json;version=2.1"
+ANONYMISE_HEADER = "X-Mamori-Anonymise"
+"""The header of a push made with ``--anonymise`` (a mamori hub then never names its sender)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,20 +108,28 @@ class TaxiiClient:
             f"{self.server}: no TAXII 2.1 discovery or API root there (or the token was refused)"
         )
 
-    def collection_url(self, ident: str) -> str:
-        """The URL of a collection named by id, title or alias."""
+    def collection(self, ident: str) -> dict[str, Any]:
+        """The collection resource named by id, title or alias (a mamori hub's sector name)."""
         root = self.api_root()
         data = self._json("GET", root + "collections/")
         for c in data.get("collections", []):
             if isinstance(c, dict) and ident in (c.get("id"), c.get("title"), c.get("alias")):
-                return f"{root}collections/{c['id']}/"
+                return {**c, "url": f"{root}collections/{c['id']}/"}
         raise InputError(f"no collection {ident!r} you may use on {root}")
 
-    def push(self, collection: str, objects: list[Mapping[str, Any]]) -> dict[str, Any]:
-        """POST objects to a collection; returns the status resource."""
+    def collection_url(self, ident: str) -> str:
+        """The URL of a collection named by id, title or alias."""
+        return str(self.collection(ident)["url"])
+
+    def push(
+        self, collection: str, objects: list[Mapping[str, Any]], *, anonymise: bool = False
+    ) -> dict[str, Any]:
+        """POST objects to a collection; returns the status resource. ``anonymise`` tells a
+        mamori hub (``X-Mamori-Anonymise: 1``) to name the organisation to no other one."""
         url = self.collection_url(collection) + "objects/"
         body = json.dumps({"objects": objects}).encode("utf-8")
-        return self._json("POST", url, content=body, headers={"Content-Type": TAXII})
+        headers = {"Content-Type": TAXII, **({ANONYMISE_HEADER: "1"} if anonymise else {})}
+        return self._json("POST", url, content=body, headers=headers)
 
     def pages(
         self, collection: str, *, added_after: str | None = None, limit: int = 500

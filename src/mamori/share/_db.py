@@ -3,7 +3,12 @@
 SQLite is the default (``MAMORI_HOME/hub.sqlite``) and PostgreSQL is for hubs with many
 writers; both run the same statements. Times are integers (microseconds since the epoch) so that
 ordering and ``added_after`` comparisons are exact on both. The audit log is append-only: the
-database itself refuses UPDATE and DELETE on it (a trigger on SQLite, rules on PostgreSQL).
+database itself refuses UPDATE on it and DELETE of any record younger than the retention period
+in ``audit_policy`` (a trigger on SQLite and on PostgreSQL), so pruning old records
+(:mod:`mamori.share._audit`) is the only deletion it allows.
+
+Tables added after the first release (owners, sessions, deliveries, …) are created on open in
+existing databases too, with their indexes; no existing table changes shape.
 """
 
 from __future__ import annotations
@@ -117,6 +122,59 @@ page_tokens = Table(
     Column("used", Boolean, nullable=False, default=False),
 )
 
+owners = Table(
+    "owners",
+    metadata,
+    Column("stix_id", String(300), primary_key=True),
+    Column("org_id", Integer, nullable=False),
+)
+"""Who first published each object id: the only organisation that may add versions of it."""
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("org_id", Integer, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("expires", BigInteger, nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+    Index("ix_sessions_org", "org_id"),
+)
+"""Dashboard sessions: the cookie holds a random session id (its SHA-256 is kept), never a token."""
+
+anonymous_orgs = Table(
+    "anonymous_orgs",
+    metadata,
+    Column("org_id", Integer, primary_key=True),
+)
+"""Organisations that pushed with ``--anonymise``: the hub never names them to another one."""
+
+revoked_orgs = Table(
+    "revoked_orgs",
+    metadata,
+    Column("org_id", Integer, primary_key=True),
+    Column("at", BigInteger, nullable=False),
+)
+"""Organisations whose tokens and sessions were revoked by the operator (``mamori hub revoke``)."""
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("collection_id", String(64), primary_key=True),
+    Column("stix_id", String(300), primary_key=True),
+    Column("count", BigInteger, nullable=False, default=0),
+)
+"""How often the hub handed out each object's content: the dashboard's "sent", kept as counts
+when reads are audited so that it never scans the audit log."""
+
+audit_policy = Table(
+    "audit_policy",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("days", Integer, nullable=False),
+)
+"""The audit log's retention in days (one row); the database refuses to delete younger records."""
+
 audit = Table(
     "audit",
     metadata,
@@ -128,15 +186,34 @@ audit = Table(
     Column("detail", Text, nullable=False, default=""),
 )
 
+EXTRA_INDEXES = (
+    Index("ix_objects_stix_id", objects.c.stix_id),
+    Index("ix_recipients_name", recipients.c.org_name),
+    Index("ix_audit_at", audit.c.at),
+    Index("ix_audit_org", audit.c.org, audit.c.at),
+)
+"""Indexes of tables that existed before them (created on open when missing)."""
+
+_CUTOFF_SQLITE = (
+    "(CAST(strftime('%s','now') AS INTEGER) - "
+    "COALESCE((SELECT days FROM audit_policy WHERE id = 1), 36500) * 86400) * 1000000"
+)
 _SQLITE_APPEND_ONLY = (
     "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit "
     "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "DROP TRIGGER IF EXISTS audit_no_delete",
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+    f"WHEN OLD.at >= {_CUTOFF_SQLITE} "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only (records within the retention period)'); END",
 )
 _PG_APPEND_ONLY = (
     "CREATE OR REPLACE FUNCTION mamori_audit_append_only() RETURNS trigger AS $$ "
-    "BEGIN RAISE EXCEPTION 'the audit log is append-only'; END; $$ LANGUAGE plpgsql",
+    "BEGIN "
+    "IF TG_OP = 'DELETE' AND OLD.at < (EXTRACT(EPOCH FROM now())::bigint - "
+    "COALESCE((SELECT days FROM audit_policy WHERE id = 1), 36500) * 86400) * 1000000 "
+    "THEN RETURN OLD; END IF; "
+    "RAISE EXCEPTION 'the audit log is append-only (records within the retention period)'; END; "
+    "$$ LANGUAGE plpgsql",
     "DROP TRIGGER IF EXISTS audit_append_only ON audit",
     "CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit "
     "FOR EACH ROW EXECUTE FUNCTION mamori_audit_append_only()",
@@ -206,6 +283,8 @@ def open_engine(url: str | None, *, create: bool = True) -> Engine:
     try:
         if create:
             metadata.create_all(engine)
+            for index in EXTRA_INDEXES:
+                index.create(engine, checkfirst=True)
             with engine.begin() as conn:
                 for stmt in _SQLITE_APPEND_ONLY if engine.dialect.name == "sqlite" else _PG_APPEND_ONLY:
                     conn.execute(text(stmt))

@@ -15,16 +15,24 @@ filters that produced them, expire after an hour and work once: a forged, foreig
 replayed token is a TAXII 400 error.
 
 Under load (100 pollers, 10 writers) what dominates is the database's one writer, so reads never
-write synchronously: a read's audit record goes to :class:`AuditWriter`, which appends the
-records of many requests in one transaction every :data:`AUDIT_FLUSH_SECONDS`; a write's audit
-record stays in the write's own transaction. Tokens' organisations and organisations' roles are
+write synchronously: a read's audit record goes to :class:`~mamori.share._audit.AuditWriter`,
+which appends the records of many requests in one transaction; a write's audit record stays in
+the write's own transaction.
+
+Under abuse (issue 11): an object id belongs to the organisation that first published it (the
+``owners`` table): nobody else may add a version of it, revoke it or shadow it; envelopes,
+status resources and pages are bounded (:mod:`mamori.share._limits`); objects deeper than
+:data:`~mamori.share._limits.MAX_JSON_DEPTH` or indicators with a pattern over
+:data:`~mamori.share._limits.MAX_PATTERN_CHARS` are refused; recipients must be organisations of
+the hub. Organisations management for the operator (list, rotate, revoke) and dashboard
+sessions live in :mod:`mamori.share._orgs`; the values, object checks and the SQL TLP rule in
+:mod:`mamori.share._records`. Tokens' organisations and organisations' roles are
 remembered for :data:`AUTH_CACHE_SECONDS` (a grant made through this hub forgets them at once).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import re
@@ -34,8 +42,6 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -48,7 +54,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
-    exists,
     func,
     insert,
     or_,
@@ -58,252 +63,67 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from mamori.errors import InputError
-from mamori.share import _db
+from mamori.share import _audit, _db
+from mamori.share._audit import AuditWriter
+from mamori.share._limits import MAX_FAILURES_LISTED, MAX_PAGE_BYTES
+from mamori.share._records import (
+    SECTOR_RECIPIENT,
+    AddResult,
+    Filters,
+    Org,
+    Page,
+    Row,
+    TaxiiError,
+    Who,
+    bodies_of,
+    check_object,
+    claim_ids,
+    format_timestamp,
+    hash_token,
+    now_us,
+    owners_of,
+    parse_timestamp,
+    readable_sql,
+    redeem_token,
+    served_body,
+    unknown_recipients,
+    version_of,
+)
 from mamori.share.sectors import CollectionSpec, collections_for
-from mamori.share.tlp import Tlp, recipients_of, tlp_of
+from mamori.share.tlp import (
+    recipient_sectors_of,
+    recipients_of,
+    tlp_of,
+)
+
+__all__ = [
+    "AddResult",
+    "Filters",
+    "Hub",
+    "Org",
+    "Page",
+    "Row",
+    "TaxiiError",
+    "check_object",
+    "format_timestamp",
+    "hash_token",
+    "now_us",
+    "parse_timestamp",
+]
 
 ROLES: tuple[str, ...] = ("reader", "writer", "admin")
 """Roles on a collection, least powerful first."""
 
 MAX_PAGE = 1000
 """The most objects one response holds, whatever ``limit`` asks."""
-TOKEN_LIFETIME_US = 3600 * 1_000_000
-"""How long a ``next`` token stays valid."""
+INSERT_BATCH = 500
+"""Object versions stored per INSERT (one statement for a whole envelope cost ~40 MB more)."""
 AUTH_CACHE_SECONDS = 5.0
 """How long a token's organisation, and an organisation's role on a collection, are remembered."""
-AUDIT_FLUSH_SECONDS = 0.2
-"""How often the read audit records of many requests are appended in one transaction."""
-AUDIT_BATCH = 500
-"""A buffer of this many read audit records is appended at once, without waiting."""
 
 _log = logging.getLogger(__name__)
 
-_TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$")
-_STIX_ID = re.compile(
-    r"^([a-z0-9][a-z0-9-]{1,248}[a-z0-9])--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-)
 _ORG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@&()'-]{0,199}$")
-_SCO_TYPES = frozenset(
-    {
-        "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message",
-        "file", "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process",
-        "software", "url", "user-account", "windows-registry-key", "x509-certificate",
-    }
-)  # fmt: skip
-
-
-class TaxiiError(Exception):
-    """A request the TAXII standard answers with an error message resource."""
-
-    def __init__(self, status: int, title: str, description: str = "") -> None:
-        super().__init__(f"{status} {title}: {description}")
-        self.status = status
-        self.title = title
-        self.description = description
-
-
-@dataclass(frozen=True, slots=True)
-class Org:
-    """An organisation of the hub."""
-
-    id: int
-    name: str
-    sector: str
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """The TAXII filters of one request (``limit`` and ``next`` apart)."""
-
-    added_after: int | None = None
-    ids: tuple[str, ...] = ()
-    types: tuple[str, ...] = ()
-    versions: tuple[str, ...] = ("last",)
-    spec_versions: tuple[str, ...] = ()
-
-    def scope(self, endpoint: str) -> str:
-        """What a ``next`` token is bound to: the endpoint and every filter."""
-        return json.dumps(
-            [endpoint, self.added_after, self.ids, self.types, self.versions, self.spec_versions]
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One stored object version as a query returns it."""
-
-    pk: int
-    stix_id: str
-    version: str
-    date_added: int
-    spec_version: str
-    body: str
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of a query: rows, whether more follow, and the token to get them."""
-
-    rows: tuple[Row, ...]
-    more: bool
-    next: str | None = None
-
-    @property
-    def first_added(self) -> int | None:
-        """The earliest ``date_added`` on the page."""
-        return min((r.date_added for r in self.rows), default=None)
-
-    @property
-    def last_added(self) -> int | None:
-        """The latest ``date_added`` on the page."""
-        return max((r.date_added for r in self.rows), default=None)
-
-
-@dataclass(slots=True)
-class AddResult:
-    """What became of the objects of one POST (the body of its status resource)."""
-
-    successes: list[dict[str, str]] = field(default_factory=list)
-    failures: list[dict[str, str]] = field(default_factory=list)
-
-
-def now_us() -> int:
-    """Now, in microseconds since the epoch."""
-    return time.time_ns() // 1000
-
-
-def parse_timestamp(text: str) -> int | None:
-    """A STIX/TAXII timestamp (``2024-01-02T03:04:05.123Z``) in microseconds, or None if malformed."""
-    m = _TIMESTAMP.match(text)
-    if not m:
-        return None
-    try:
-        y, mo, d, h, mi, sec = (int(m.group(i)) for i in range(1, 7))
-        dt = datetime(y, mo, d, h, mi, sec, tzinfo=UTC)
-    except ValueError:
-        return None
-    frac = (m.group(7) or "0")[:6].ljust(6, "0")
-    return int(dt.timestamp()) * 1_000_000 + int(frac)
-
-
-def format_timestamp(us: int) -> str:
-    """Microseconds since the epoch as a TAXII timestamp with microsecond precision."""
-    dt = datetime.fromtimestamp(us // 1_000_000, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{us % 1_000_000:06d}Z"
-
-
-def hash_token(token: str) -> str:
-    """Tokens are stored as their SHA-256 (they are 256-bit random, so no salt or stretching is needed)."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def check_object(obj: object) -> str:
-    """Why a STIX object cannot be stored, or ``""`` when it can (structure only; no half-checks)."""
-    if not isinstance(obj, dict):
-        return "not a JSON object"
-    stix_id, stix_type = obj.get("id"), obj.get("type")
-    if not isinstance(stix_type, str) or not isinstance(stix_id, str):
-        return "'type' and 'id' are required strings"
-    m = _STIX_ID.match(stix_id)
-    if not m or m.group(1) != stix_type:
-        return f"'id' {stix_id[:80]!r} is not '{stix_type}--<uuid>'"
-    spec = obj.get("spec_version", "2.1" if stix_type in _SCO_TYPES else None)
-    if spec != "2.1":
-        return "'spec_version' must be '2.1'"
-    for key in ("created", "modified"):
-        if key in obj and (not isinstance(obj[key], str) or parse_timestamp(obj[key]) is None):
-            return f"{key!r} is not a STIX timestamp"
-    if stix_type not in _SCO_TYPES and "created" not in obj:
-        return "'created' is required"
-    refs = obj.get("object_marking_refs", [])
-    if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
-        return "'object_marking_refs' must be a list of identifiers"
-    recips = obj.get("x_mamori_recipients", [])
-    if not isinstance(recips, list) or not all(isinstance(r, str) for r in recips):
-        return "'x_mamori_recipients' must be a list of organisation names"
-    return ""
-
-
-class AuditWriter:
-    """Appends audit records in batches from a background thread.
-
-    One transaction per batch instead of one per request: on SQLite every transaction that
-    writes takes the database's one write lock, so an audit write per GET serialised all
-    pollers behind the writers. A batch that fails (database busy) is kept and tried again;
-    :meth:`flush` writes what is buffered now, :meth:`close` stops the thread after a last flush.
-    """
-
-    def __init__(
-        self,
-        engine: Engine,
-        interval: float = AUDIT_FLUSH_SECONDS,
-        writing: AbstractContextManager[Any] | None = None,
-    ) -> None:
-        """Buffer for ``engine``; the thread starts with the first record. ``writing``: held
-        around each batch (the hub's write lock on SQLite)."""
-        self._engine = engine
-        self._writing = writing if writing is not None else contextlib.nullcontext()
-        self._interval = interval
-        self._rows: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self._flushing = threading.Lock()
-        self._wake = threading.Event()
-        self._stopping = False
-        self._thread: threading.Thread | None = None
-
-    def add(self, org: str, action: str, collection_id: str, detail: str) -> None:
-        """Buffer one record (its time is now, not when it is written)."""
-        row = {"at": now_us(), "org": org, "action": action, "collection_id": collection_id, "detail": detail}
-        with self._lock:
-            self._rows.append(row)
-            full = len(self._rows) >= AUDIT_BATCH
-            if self._thread is None and not self._stopping:
-                self._thread = threading.Thread(target=self._run, name="mamori-audit", daemon=True)
-                self._thread.start()
-        if full:
-            self._wake.set()
-
-    def flush(self) -> None:
-        """Append every buffered record now (in one transaction)."""
-        with self._flushing:  # one batch at a time keeps the records in order
-            with self._lock:
-                rows, self._rows = self._rows, []
-            if not rows:
-                return
-            try:
-                with self._writing, self._engine.begin() as conn:
-                    conn.execute(insert(_db.audit), rows)
-            except SQLAlchemyError:
-                with self._lock:
-                    self._rows[:0] = rows
-                raise
-
-    def _run(self) -> None:
-        while not self._stopping:
-            self._wake.wait(self._interval)
-            self._wake.clear()
-            try:
-                self.flush()
-            except SQLAlchemyError as exc:  # kept; the next round tries again
-                _log.warning("audit records not written yet: %s", exc)
-
-    def close(self) -> None:
-        """Stop the thread and write what is left."""
-        self._stopping = True
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-        self.flush()
-
-
-def _version_of(obj: dict[str, Any]) -> tuple[int, str]:
-    for key in ("modified", "created"):
-        value = obj.get(key)
-        if isinstance(value, str):
-            us = parse_timestamp(value)
-            if us is not None:
-                return us, value
-    return 0, ""
 
 
 class Hub:
@@ -326,13 +146,35 @@ class Hub:
         self._init_collections(collections_for(tuple(sectors or configured_sectors())))
         with engine.connect() as conn:  # collections are never dropped
             self._known = frozenset(str(c) for c in conn.execute(select(_db.collections.c.id)).scalars())
+        self._aliases: dict[str, str] = {}
         self.audit_writer = AuditWriter(engine, writing=self._write_lock)
+        days = _audit.retention_days()
+        try:
+            with self._write() as conn:
+                _audit.set_retention(conn, days)
+                _audit.backfill_deliveries(conn)
+            _audit.prune(engine, self._write_lock)
+        except SQLAlchemyError as exc:  # a read-only replica, a busy database: serve anyway
+            _log.warning("audit retention not applied now: %s", exc)
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
         """A write transaction (under the write lock on SQLite)."""
         with self._write_lock, self.engine.begin() as conn:
             yield conn
+
+    def write(self) -> contextlib.AbstractContextManager[Connection]:
+        """A write transaction (for :mod:`mamori.share._orgs`)."""
+        return self._write()
+
+    def audit_in(self, conn: Connection, org: str, action: str, collection_id: str, detail: str) -> None:
+        """Append an audit record inside the write transaction ``conn``."""
+        self._audit(conn, org, action, collection_id, detail)
+
+    def forget_credentials(self) -> None:
+        """Drop the cached tokens and roles (after a rotation or revocation)."""
+        self._auth_cache.clear()
+        self._role_cache.clear()
 
     @classmethod
     def open(
@@ -464,7 +306,10 @@ class Hub:
         )
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
-        if row is None or (org_name is not None and not secrets.compare_digest(row.name, org_name)):
+        if row is None or (
+            org_name is not None
+            and not secrets.compare_digest(row.name.encode("utf-8"), org_name.encode("utf-8", "replace"))
+        ):
             return None
         return Org(row.id, row.name, row.sector)
 
@@ -530,26 +375,35 @@ class Hub:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def add_objects(self, org: Org, collection_id: str, objects: Sequence[object]) -> dict[str, Any]:
+    def add_objects(
+        self, org: Org, collection_id: str, objects: Sequence[object], *, anonymous: bool = False
+    ) -> dict[str, Any]:
         """Store a POSTed envelope's objects (each whole or not at all); returns the status resource.
 
         Everything that does not need the collection's lock (checks, serialising the bodies once,
         TLP and recipients) happens before taking it; inside it, one query finds the versions
-        already stored and one multi-row INSERT stores the rest.
+        already stored and one multi-row INSERT stores the rest. An id another organisation
+        published first is refused (a version of it already stored by the same organisation is
+        a success that stores nothing). ``anonymous``: the organisation shares anonymously from
+        now on (it is named to no other organisation anywhere).
         """
         self.access(org, collection_id, write=True)
         result = AddResult()
         prepared: list[dict[str, Any]] = []
         names: list[Sequence[str]] = []
         batch: set[tuple[str, int]] = set()
+        known_orgs = self._org_names()
+        known_sectors = set(self.sectors())
         for obj in objects:
             problem = check_object(obj)
             ident = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else ""
+            if not problem and isinstance(obj, dict):
+                problem = unknown_recipients(obj, known_orgs, known_sectors)
             if problem:
                 result.failures.append({"id": str(ident)[:300], "message": problem})
                 continue
             assert isinstance(obj, dict)
-            version, version_text = _version_of(obj)
+            version, version_text = version_of(obj)
             dup = (str(ident), version) in batch
             batch.add((str(ident), version))
             prepared.append(
@@ -563,10 +417,15 @@ class Hub:
                     "date_added": 0,
                     "producer": org.name,
                     "tlp": tlp_of(obj).value,
-                    "body": "" if dup else json.dumps(obj, separators=(",", ":"), ensure_ascii=False),
+                    # ASCII-only: a body's length is its size in bytes (pages are capped in bytes)
+                    "body": "" if dup else json.dumps(obj, separators=(",", ":")),
                 }
             )
-            names.append([] if dup else recipients_of(obj))
+            names.append(
+                []
+                if dup
+                else [*recipients_of(obj), *(SECTOR_RECIPIENT + x for x in recipient_sectors_of(obj))]
+            )
         requested = now_us()
         status_id = str(uuid.uuid4())
         with self._write() as conn:
@@ -581,19 +440,31 @@ class Hub:
             added = max(now_us(), int(last) + 1)
             stored: set[tuple[str, int]] = set()
             ids = sorted({p["stix_id"] for p in prepared})
+            owners = owners_of(conn, ids)
             for i in range(0, len(ids), 500):
                 stored.update(
                     (str(r.stix_id), int(r.version))
                     for r in conn.execute(
                         select(o.stix_id, o.version).where(
-                            o.collection_id == collection_id, o.stix_id.in_(ids[i : i + 500])
+                            o.collection_id == collection_id,
+                            o.stix_id.in_(ids[i : i + 500]),
+                            o.producer == org.name,
                         )
                     )
                 )
+            claims = sorted(i for i in ids if i not in owners)
+            if claims:  # a concurrent writer (another collection) may claim one first: it wins
+                owners.update(claim_ids(conn, claims, org.id))
             new: list[dict[str, Any]] = []
             new_names: list[Sequence[str]] = []
             for row, recips in zip(prepared, names, strict=True):
                 key = (row["stix_id"], row["version"])
+                if owners.get(row["stix_id"]) != org.id:
+                    # never say whose it is: the owner may have shared anonymously
+                    result.failures.append(
+                        {"id": row["stix_id"], "message": "this id belongs to another organisation"}
+                    )
+                    continue
                 stamp = ""
                 if key not in stored:
                     stored.add(key)
@@ -604,11 +475,14 @@ class Hub:
                     new_names.append(recips)
                 result.successes.append({"id": row["stix_id"], "version": row["version_text"] or stamp})
             if new:
-                pks = (
-                    conn.execute(insert(_db.objects).returning(o.pk, sort_by_parameter_order=True), new)
-                    .scalars()
-                    .all()
-                )
+                pks: list[int] = []
+                for i in range(0, len(new), INSERT_BATCH):  # a bounded statement, not 10,000 rows
+                    pks.extend(
+                        conn.execute(
+                            insert(_db.objects).returning(o.pk, sort_by_parameter_order=True),
+                            new[i : i + INSERT_BATCH],
+                        ).scalars()
+                    )
                 links = [
                     {"object_pk": pk, "org_name": n}
                     for pk, rs in zip(pks, new_names, strict=True)
@@ -627,10 +501,14 @@ class Hub:
                 "success_count": len(result.successes),
                 "successes": result.successes,
                 "failure_count": len(result.failures),
-                "failures": result.failures,
+                "failures": result.failures[:MAX_FAILURES_LISTED],
                 "pending_count": 0,
                 "pendings": [],
             }
+            if len(result.failures) > MAX_FAILURES_LISTED:
+                status["x_mamori_failures_not_listed"] = len(result.failures) - MAX_FAILURES_LISTED
+            if anonymous:
+                self._mark_anonymous(conn, org)
             conn.execute(insert(_db.statuses).values(id=status_id, org_id=org.id, body=json.dumps(status)))
             self._audit(
                 conn,
@@ -641,19 +519,47 @@ class Hub:
             )
         return status
 
+    def _org_names(self) -> frozenset[str]:
+        with self.engine.connect() as conn:
+            return frozenset(str(n) for n in conn.execute(select(_db.orgs.c.name)).scalars())
+
+    def _mark_anonymous(self, conn: Any, org: Org) -> None:
+        a = _db.anonymous_orgs.c
+        if conn.execute(select(a.org_id).where(a.org_id == org.id)).scalar() is None:
+            conn.execute(insert(_db.anonymous_orgs).values(org_id=org.id))
+            self._audit(conn, org.name, "anonymous", "", "")
+
+    def anonymous_names(self) -> frozenset[str]:
+        """The organisations that shared anonymously (never named to another organisation)."""
+        a, g = _db.anonymous_orgs.c, _db.orgs.c
+        with self.engine.connect() as conn:
+            return frozenset(
+                str(n)
+                for n in conn.execute(select(g.name).join(_db.anonymous_orgs, a.org_id == g.id)).scalars()
+            )
+
     def delete_object(self, org: Org, collection_id: str, stix_id: str, filters: Filters) -> int:
         """Delete the versions of an object ``org`` produced (any version for a collection admin)."""
         role = self.access(org, collection_id, write=True)
         o = _db.objects.c
         with self._write() as conn:
-            cond = [o.collection_id == collection_id, o.stix_id == stix_id, self._readable(org.name)]
+            cond = [
+                o.collection_id == collection_id,
+                o.stix_id == stix_id,
+                readable_sql((org.name, SECTOR_RECIPIENT + org.sector)),
+            ]
             if role != "admin":
                 cond.append(o.producer == org.name)
             if filters.versions != ("all",) or filters.spec_versions:
                 words = {v for v in filters.versions if v in ("all", "last", "first")}
                 stamps = self._stamps(filters)
                 cond.append(
-                    self._version_clause(org.name, words, stamps or None, list(filters.spec_versions) or None)
+                    self._version_clause(
+                        (org.name, SECTOR_RECIPIENT + org.sector),
+                        words,
+                        stamps or None,
+                        list(filters.spec_versions) or None,
+                    )
                 )
             pks = conn.execute(select(o.pk).where(*cond)).scalars().all()
             if not pks:
@@ -677,22 +583,13 @@ class Hub:
 
     # -- reading ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _readable(who: str | BindParameter[str], table: Any = None) -> ColumnElement[bool]:
-        """The TLP rule of :func:`mamori.share.tlp.may_read` as SQL, for the organisation named
-        ``who`` (a name, or a bound parameter in a cached statement)."""
-        o = (table if table is not None else _db.objects).c
-        r = _db.recipients.c
-        named = exists().where(r.object_pk == o.pk, r.org_name == who)
-        return or_(
-            o.tlp.in_([Tlp.CLEAR.value, Tlp.GREEN.value]),
-            o.producer == who,
-            and_(o.tlp.in_([Tlp.AMBER.value, Tlp.RED.value]), named),
-        )
+    def readable_clause(self, org: Org) -> ColumnElement[bool]:
+        """The TLP rule for ``org`` as a SQL condition on the ``objects`` table."""
+        return readable_sql((org.name, SECTOR_RECIPIENT + org.sector))
 
     def _version_clause(
         self,
-        who: str | BindParameter[str],
+        who: Who,
         words: Iterable[str],
         stamps: Sequence[int] | BindParameter[Any] | None,
         spec_versions: Sequence[str] | BindParameter[Any] | None,
@@ -711,7 +608,7 @@ class Hub:
                     .where(
                         o2.c.collection_id == o.collection_id,
                         o2.c.stix_id == o.stix_id,
-                        self._readable(who, o2),
+                        readable_sql(who, o2),
                         *([o2.c.spec_version.in_(spec_versions)] if spec_versions is not None else []),
                     )
                     .scalar_subquery()
@@ -740,8 +637,8 @@ class Hub:
             return cached
         endpoint, by_id, ids, types, words, stamps, specs, after, cursor = shape
         o = _db.objects.c
-        who = bindparam("org_name", type_=String)
-        cond: list[ColumnElement[bool]] = [o.collection_id == bindparam("cid"), self._readable(who)]
+        who = (bindparam("org_name", type_=String), bindparam("org_sector", type_=String))
+        cond: list[ColumnElement[bool]] = [o.collection_id == bindparam("cid"), readable_sql(who)]
         if by_id:
             cond.append(o.stix_id == bindparam("object_id"))
         if ids:
@@ -764,7 +661,16 @@ class Hub:
                 )
             )
         stmt = (
-            select(o.pk, o.stix_id, o.version, o.version_text, o.date_added, o.spec_version, o.body)
+            select(
+                o.pk,
+                o.stix_id,
+                o.version,
+                o.version_text,
+                o.date_added,
+                o.spec_version,
+                o.producer,
+                func.length(o.body).label("size"),
+            )
             .where(*cond)
             .order_by(o.date_added, o.pk)
             .limit(bindparam("size"))
@@ -792,6 +698,7 @@ class Hub:
         words = tuple(sorted({v for v in filters.versions if v in ("all", "last", "first")}))
         params: dict[str, Any] = {
             "org_name": org.name,
+            "org_sector": SECTOR_RECIPIENT + org.sector,
             "cid": collection_id,
             "object_id": object_id,
             "ids": list(filters.ids),
@@ -803,7 +710,7 @@ class Hub:
         }
         if next_token is not None:
             with self._write() as conn:
-                params["cursor_added"], params["cursor_pk"] = self._redeem(conn, org, scope, next_token)
+                params["cursor_added"], params["cursor_pk"] = redeem_token(conn, org, scope, next_token)
         shape = (
             endpoint,
             object_id is not None,
@@ -818,7 +725,19 @@ class Hub:
         stmt = self._select(shape)
         with self.engine.connect() as conn:  # reading writes nothing (its audit record is batched)
             result = conn.execute(stmt, params).all()
-        more = len(result) > size
+            more = len(result) > size
+            chosen = result[:size]
+            if endpoint in _audit.CONTENT_ENDPOINTS:
+                # a page stops before its bodies pass MAX_PAGE_BYTES (one object always fits)
+                total = 0
+                for n, r in enumerate(chosen):
+                    total += int(r.size or 0)
+                    if n and total > MAX_PAGE_BYTES:
+                        chosen, more = chosen[:n], True
+                        break
+                bodies = bodies_of(conn, [r.pk for r in chosen])
+            else:
+                bodies = {}
         rows = tuple(
             Row(
                 r.pk,
@@ -826,9 +745,9 @@ class Hub:
                 r.version_text or format_timestamp(r.date_added),
                 r.date_added,
                 r.spec_version,
-                r.body,
+                served_body(bodies.get(r.pk, ""), r.producer, org),
             )
-            for r in result[:size]
+            for r in chosen
         )
         token = None
         if more:
@@ -852,37 +771,6 @@ class Hub:
             json.dumps({"endpoint": endpoint, "ids": sorted({r.stix_id for r in rows})}),
         )
         return Page(rows, more, token)
-
-    def _redeem(self, conn: Any, org: Org, scope: str, token: str) -> tuple[int, int]:
-        """Use up a ``next`` token; claiming it is the transaction's first statement (a write), so
-        SQLite takes its write lock at once instead of failing to upgrade a read snapshot."""
-        t = _db.page_tokens.c
-        hashed = hash_token(token)
-        claimed = conn.execute(
-            update(_db.page_tokens)
-            .where(
-                t.token_hash == hashed,
-                t.used.is_(False),
-                t.org_id == org.id,
-                t.scope == scope,
-                t.created + TOKEN_LIFETIME_US >= now_us(),
-            )
-            .values(used=True)
-        ).rowcount
-        row = conn.execute(
-            select(t.org_id, t.scope, t.cursor_added, t.cursor_pk, t.created).where(t.token_hash == hashed)
-        ).first()
-        if row is None or row.org_id != org.id:
-            raise TaxiiError(400, "Invalid next", "the 'next' token was not issued to you by this server")
-        if row.scope != scope:
-            raise TaxiiError(
-                400, "Invalid next", "the 'next' token belongs to another request (endpoint or filters)"
-            )
-        if row.created + TOKEN_LIFETIME_US < now_us():
-            raise TaxiiError(400, "Expired next", "the 'next' token has expired; start again")
-        if claimed != 1:
-            raise TaxiiError(400, "Replayed next", "the 'next' token was already used")
-        return int(row.cursor_added), int(row.cursor_pk)
 
     # -- audit --------------------------------------------------------------------------------
 

@@ -12,15 +12,18 @@ peer's sighting becomes a local alert. Vulnerabilities peers shared are looked u
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mamori.errors import InputError
 from mamori.share.stix import Observable, observables_of
 
 _SCHEMA = (
@@ -65,6 +68,35 @@ class IndicatorMatch:
     observable: Observable
 
 
+MAX_PEER_PATTERN_CHARS = 64 << 10
+"""The longest peer indicator pattern ``share pull`` stores and detection compiles: a hostile
+peer's 8 MB pattern is refused unread instead of slowing every organisation's ``detect``."""
+
+
+def anonymise_namespace() -> uuid.UUID:
+    """This organisation's random UUID v5 namespace for ``share push --anonymise`` ids, made once
+    and kept in ``MAMORI_HOME/anonymise-namespace`` (mode 0600): another organisation cannot
+    recompute an anonymised object's id from a guess at who sent it."""
+    from mamori.config import mamori_home
+
+    path = mamori_home() / "anonymise-namespace"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ns = uuid.uuid4()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # made before (or by a push running now): keep it
+        try:
+            return uuid.UUID(path.read_text(encoding="ascii").strip())
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise InputError(
+                "is not a UUID: remove it to make a new one (ids of earlier anonymised pushes then change)",
+                path=str(path),
+            ) from exc
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(f"{ns}\n")
+    return ns
+
+
 def local_db_path() -> Path:
     """``MAMORI_HOME/share.sqlite``."""
     from mamori.config import mamori_home
@@ -87,14 +119,28 @@ class LocalStore:
         """Close the database."""
         self._conn.close()
 
-    def add(self, objects: Iterable[Mapping[str, Any]], *, server: str, collection: str) -> int:
-        """Store pulled objects (each version once); returns how many were new."""
+    def add(
+        self,
+        objects: Iterable[Mapping[str, Any]],
+        *,
+        server: str,
+        collection: str,
+        refused: list[str] | None = None,
+    ) -> int:
+        """Store pulled objects (each version once); returns how many were new. An indicator
+        whose pattern is over :data:`MAX_PEER_PATTERN_CHARS` is not stored (its id goes to
+        ``refused``)."""
         now = datetime.now(UTC).isoformat()
         new = 0
         with self._conn:
             for o in objects:
                 sid, typ = o.get("id"), o.get("type")
                 if not isinstance(sid, str) or not isinstance(typ, str):
+                    continue
+                pattern = o.get("pattern")
+                if isinstance(pattern, str) and len(pattern) > MAX_PEER_PATTERN_CHARS:
+                    if refused is not None:
+                        refused.append(sid[:200])
                     continue
                 version = str(o.get("modified") or o.get("created") or "")
                 cur = self._conn.execute(
@@ -173,13 +219,14 @@ def _usable(ind: Mapping[str, Any], now: str) -> bool:
 def local_indicators(
     store: LocalStore | None = None,
     *,
-    max_pattern: int | None = None,
+    max_pattern: int | None = MAX_PEER_PATTERN_CHARS,
     refused: list[str] | None = None,
 ) -> list[LocalIndicator]:
     """Peers' indicators that can run as local detection rules (latest version, not revoked or expired).
 
-    With ``max_pattern``, a pattern longer than that many characters is refused before it is
-    parsed (its id goes to ``refused``): a hostile peer's 8 MB pattern costs nothing.
+    A pattern longer than ``max_pattern`` characters (default :data:`MAX_PEER_PATTERN_CHARS`) is
+    refused before it is parsed (its id goes to ``refused``): a hostile peer's 8 MB pattern
+    costs nothing.
     """
     own = store is None
     st = store or LocalStore()

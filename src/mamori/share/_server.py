@@ -5,15 +5,19 @@ authentication headers, query filters, error message resources. Every rule (role
 pagination tokens) lives in the hub, so a route cannot forget one. Errors are TAXII error
 message resources with the status the standard names: 400 bad filters or a bad ``next``,
 401 no or bad credentials, 403 no role, 404 not found (including objects the reader's TLP
-does not cover), 406 an Accept the server cannot serve, 413 a body over
-``max_content_length``, 415 a Content-Type that is not TAXII 2.1, 422 a body that is not an
-envelope.
+does not cover), 406 an Accept the server cannot serve, 413 a body over its cap (answered by
+:class:`~mamori.share._limits.BodyLimit` before more is read, with or without Content-Length) or
+an envelope of more than :data:`~mamori.share._limits.MAX_ENVELOPE_OBJECTS` objects or a body
+of more than :data:`~mamori.share._limits.MAX_JSON_VALUES` JSON values, 415 a
+Content-Type that is not TAXII 2.1, 422 a body that is not an envelope. JSON too deep to parse
+is a 400. Credentials that are not ASCII (or not UTF-8 in HTTP Basic) are simply wrong: 401.
+
+A push made with ``share push --anonymise`` says so in the ``X-Mamori-Anonymise: 1`` header:
+from then on the hub names that organisation to no other one (dashboard, sharing figures).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from pathlib import Path
 from typing import Any
@@ -27,6 +31,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mamori import __version__
 from mamori.dashboard import create_router
 from mamori.share._hub import Filters, Hub, Org, Page, TaxiiError, format_timestamp, parse_timestamp
+from mamori.share._limits import (
+    MAX_ENVELOPE_OBJECTS,
+    TAXII_BODY_BYTES,
+    BodyLimit,
+    TooManyValues,
+    loads_bounded,
+    read_body,
+)
+from mamori.share._orgs import authenticate_header
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 """The one media type of TAXII 2.1 responses and POST bodies."""
@@ -34,8 +47,10 @@ STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
 """The media type of the STIX objects the hub stores."""
 API_ROOT = "hub"
 """The name of the hub's one API root (``/taxii2/hub/``)."""
-MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+MAX_CONTENT_LENGTH = TAXII_BODY_BYTES
 """The largest POST body accepted (advertised in the API root)."""
+ANONYMISE_HEADER = "x-mamori-anonymise"
+"""The request header of an anonymised push."""
 
 
 class TaxiiResponse(Response):
@@ -147,6 +162,7 @@ def create_app(hub: Hub, *, title: str = "mamori hub", results: Path | None = No
     ``results``: the results database the dashboard shows (default: under ``MAMORI_HOME``).
     """
     app = FastAPI(title=title, version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(BodyLimit)
 
     @app.exception_handler(TaxiiError)
     async def _taxii_error(_request: Request, exc: TaxiiError) -> Response:
@@ -163,21 +179,7 @@ def create_app(hub: Hub, *, title: str = "mamori hub", results: Path | None = No
         return _error(400, "Bad request", str(exc.errors())[:500])
 
     def _authenticate(request: Request) -> Org:
-        header = request.headers.get("authorization", "")
-        scheme, _, value = header.partition(" ")
-        org: Org | None = None
-        who = "(anonymous)"
-        if scheme.lower() == "bearer":
-            org = hub.authenticate(value.strip())
-        elif scheme.lower() == "basic":
-            try:
-                user, _, password = (
-                    base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
-                )
-            except (binascii.Error, UnicodeDecodeError):
-                user, password = "", ""
-            who = user or who
-            org = hub.authenticate(password, user)
+        org, who = authenticate_header(hub, request.headers.get("authorization", ""))
         if org is None:
             hub.audit_denied(who, "auth-failed", "", request.url.path)
             raise TaxiiError(401, "Unauthorized", "send an API token: Authorization: Bearer TOKEN")
@@ -268,24 +270,25 @@ def create_app(hub: Hub, *, title: str = "mamori hub", results: Path | None = No
         org = await run_in_threadpool(_prepare, request)
         if not _is_taxii_body(request.headers.get("content-type")):
             raise TaxiiError(415, "Unsupported media type", f"POST a TAXII envelope as {TAXII_MEDIA_TYPE}")
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_CONTENT_LENGTH:
-            raise TaxiiError(413, "Request too large", f"the body exceeds {MAX_CONTENT_LENGTH} bytes")
         ident = await run_in_threadpool(_collection, org, cid, write=True)
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_CONTENT_LENGTH:
-                raise TaxiiError(413, "Request too large", f"the body exceeds {MAX_CONTENT_LENGTH} bytes")
-            chunks.append(chunk)
+        raw = await read_body(request)  # BodyLimit has answered 413 before this grows past its cap
         try:
-            envelope = json.loads(b"".join(chunks))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise TaxiiError(400, "Malformed JSON", f"the body is not JSON: {exc}") from exc
+            envelope = await run_in_threadpool(loads_bounded, raw)
+        except TooManyValues as exc:
+            raise TaxiiError(413, "Request too large", str(exc)) from exc
+        except ValueError as exc:
+            raise TaxiiError(400, "Malformed JSON", f"the body is not JSON: {str(exc)[:200]}") from exc
+        del raw
         if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
             raise TaxiiError(422, "Not an envelope", 'POST a TAXII envelope: {"objects": [...]}')
-        status = await run_in_threadpool(hub.add_objects, org, ident, envelope["objects"])
+        if len(envelope["objects"]) > MAX_ENVELOPE_OBJECTS:
+            raise TaxiiError(
+                413, "Request too large", f"an envelope holds at most {MAX_ENVELOPE_OBJECTS} objects"
+            )
+        anonymous = request.headers.get(ANONYMISE_HEADER, "").strip() == "1"
+        status = await run_in_threadpool(
+            lambda: hub.add_objects(org, ident, envelope["objects"], anonymous=anonymous)
+        )
         return _json(status, status=202)
 
     @app.get(f"/taxii2/{API_ROOT}/collections/{{cid}}/objects/{{object_id}}/")
@@ -355,9 +358,11 @@ def create_app(hub: Hub, *, title: str = "mamori hub", results: Path | None = No
     async def grant(request: Request) -> Response:
         org = await run_in_threadpool(_authenticate, request)
         try:
-            body = json.loads(await request.body())
+            body = loads_bounded(await read_body(request))
+        except TooManyValues as exc:
+            raise TaxiiError(413, "Request too large", str(exc)) from exc
         except ValueError as exc:
-            raise TaxiiError(400, "Malformed JSON", str(exc)) from exc
+            raise TaxiiError(400, "Malformed JSON", str(exc)[:200]) from exc
         if not isinstance(body, dict) or not all(
             isinstance(body.get(k), str) for k in ("org", "collection", "role")
         ):

@@ -144,6 +144,16 @@ def _credentials(token: str | None, user: str | None) -> Credentials:
     return Credentials(token, user)
 
 
+def _formatted(fmt: str) -> str:
+    value = fmt.strip().lower()
+    if value not in ("text", "json"):
+        raise InputError(f"--format {fmt!r}: choose text or json")
+    return value
+
+
+_FORMAT_HELP = "text (readable) or json."
+
+
 def share_push_command(
     file: Annotated[
         str,
@@ -154,10 +164,20 @@ def share_push_command(
     tlp: Annotated[str, typer.Option("--tlp", help="clear, green, amber, amber+strict or red.")] = "amber",
     to: Annotated[
         list[str] | None,
-        typer.Option("--to", help="Recipient organisation of AMBER or RED objects (repeatable)."),
+        typer.Option(
+            "--to",
+            help="Recipient organisation of AMBER or RED objects (repeatable; the hub refuses names "
+            "it does not know). Without it, AMBER to a sector's collection is for that sector's "
+            "members; AMBER and RED to cross-sector need it.",
+        ),
     ] = None,
     anonymise: Annotated[
-        bool, typer.Option("--anonymise", help="Drop host and user names, internal paths, private addresses.")
+        bool,
+        typer.Option(
+            "--anonymise",
+            help="Drop host and user names, internal paths, private addresses; ids from a random "
+            "namespace kept in MAMORI_HOME; the hub names you to no other organisation.",
+        ),
     ] = False,
     token: Annotated[str | None, typer.Option("--token", envvar="MAMORI_TOKEN", help=_TOKEN_HELP)] = None,
     user: Annotated[str | None, typer.Option("--user", envvar="MAMORI_USER", help=_USER_HELP)] = None,
@@ -167,12 +187,16 @@ def share_push_command(
             "--producer", help="The name the bundle's identity gives (default: --user, else 'mamori user')."
         ),
     ] = None,
+    fmt: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "text",
 ) -> None:
     """Share scan findings or detect alerts with the hub as STIX 2.1, marked with a TLP."""
     from mamori.share._client import TaxiiClient
-    from mamori.share.stix import ShareOptions, to_stix, validate_bundle
+    from mamori.share._local import anonymise_namespace
+    from mamori.share.sectors import CROSS_SECTOR
+    from mamori.share.stix import ShareOptions, address_to_sector, to_stix, validate_bundle
     from mamori.share.tlp import Tlp, parse_tlp
 
+    out_format = _formatted(fmt)
     try:
         level = parse_tlp(tlp)
     except ValueError as exc:
@@ -185,22 +209,48 @@ def share_push_command(
     creds = _credentials(token, user)
     text, source = _read_input(file)
     options = ShareOptions(
-        tlp=level, recipients=recipients, anonymise=anonymise, producer=producer or user or "mamori user"
+        tlp=level,
+        recipients=recipients,
+        anonymise=anonymise,
+        producer=producer or user or "mamori user",
+        namespace=anonymise_namespace() if anonymise else None,
     )
     bundle = to_stix(text, options, source=source)
     problems = validate_bundle(bundle)
     if problems:
         raise InputError("the STIX bundle does not validate: " + "; ".join(problems[:5]), path=source)
     with TaxiiClient(server, creds) as client:
-        status = client.push(collection, bundle["objects"])
-    typer.echo(
-        f"pushed {status.get('success_count', 0)} of {status.get('total_count', 0)} objects "
-        f"to {collection} as TLP:{level.value.upper()} (status {status.get('id', '?')})"
-    )
+        target = client.collection(collection)
+        sector = target.get("alias") if isinstance(target.get("alias"), str) else None
+        if level in (Tlp.AMBER, Tlp.RED) and not recipients:
+            if sector == CROSS_SECTOR:
+                raise InputError(
+                    f"TLP:{level.value.upper()} on the cross-sector collection has no audience: "
+                    "name its recipients with --to ORG (repeatable)"
+                )
+            if level is Tlp.AMBER and sector:
+                bundle = address_to_sector(bundle, sector)
+        status = client.push(collection, bundle["objects"], anonymise=anonymise)
     failures = status.get("failures") or []
+    unknown = [f for f in failures if "unknown recipient" in str(f.get("message", ""))]
+    if unknown and len(unknown) == len(failures):
+        raise InputError(f"--to: {unknown[0].get('message')} (the hub stored nothing)")
+    if out_format == "json":
+        typer.echo(json.dumps(status))
+    else:
+        audience = ", ".join(recipients) or (f"sector {sector}" if level is Tlp.AMBER and sector else "")
+        typer.echo(
+            f"pushed {status.get('success_count', 0)} of {status.get('total_count', 0)} objects "
+            f"to {collection} as TLP:{level.value.upper()}"
+            + (f" for {audience}" if audience else "")
+            + f" (status {status.get('id', '?')})"
+        )
     if failures:
+        more = int(status.get("failure_count", len(failures))) - min(len(failures), 5)
         raise InputError(
-            "the hub refused: " + "; ".join(f"{f.get('id')}: {f.get('message')}" for f in failures[:5])
+            "the hub refused: "
+            + "; ".join(f"{f.get('id')}: {f.get('message')}" for f in failures[:5])
+            + (f" (and {more} more)" if more > 0 else "")
         )
 
 
@@ -213,12 +263,14 @@ def share_pull_command(
     ] = None,
     token: Annotated[str | None, typer.Option("--token", envvar="MAMORI_TOKEN", help=_TOKEN_HELP)] = None,
     user: Annotated[str | None, typer.Option("--user", envvar="MAMORI_USER", help=_USER_HELP)] = None,
+    fmt: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "text",
 ) -> None:
     """Import peers' objects; their indicators become detection rules for `mamori detect`."""
     from mamori.share._client import TaxiiClient
     from mamori.share._hub import format_timestamp, parse_timestamp
-    from mamori.share._local import LocalStore, local_indicators
+    from mamori.share._local import MAX_PEER_PATTERN_CHARS, LocalStore, local_indicators
 
+    out_format = _formatted(fmt)
     creds = _credentials(token, user)
     after = None
     if since is not None:
@@ -231,6 +283,7 @@ def share_pull_command(
         dt = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
         after = format_timestamp(int(dt.timestamp() * 1_000_000))
     store = LocalStore()
+    refused: list[str] = []
     try:
         key = server.rstrip("/")
         after = after or store.cursor(key, collection)
@@ -238,10 +291,98 @@ def share_pull_command(
         with TaxiiClient(server, creds) as client:
             for objs, last in client.pages(collection, added_after=after):
                 total += len(objs)
-                new += store.add(objs, server=key, collection=collection)
+                new += store.add(objs, server=key, collection=collection, refused=refused)
                 if last and parse_timestamp(last) is not None:
                     store.set_cursor(key, collection, last)
         rules = len(local_indicators(store))
     finally:
         store.close()
-    typer.echo(json.dumps({"received": total, "new": new, "detection_rules": rules}))
+    if out_format == "json":
+        typer.echo(
+            json.dumps({"received": total, "new": new, "detection_rules": rules, "refused": len(refused)})
+        )
+        return
+    typer.echo(f"received {total} objects from {collection} ({new} new); {rules} peer indicators detect")
+    if refused:
+        typer.echo(
+            f"refused {len(refused)} indicators with a pattern over {MAX_PEER_PATTERN_CHARS:,} characters "
+            f"(not stored): {', '.join(refused[:3])}",
+            err=True,
+        )
+
+
+def hub_list_command(
+    database: Annotated[str | None, typer.Option("--database", help=_DB_HELP)] = None,
+    fmt: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "text",
+) -> None:
+    """List the hub's organisations: sector, roles, live tokens and sessions (never a token)."""
+    from mamori.share._hub import Hub
+    from mamori.share._orgs import list_orgs
+
+    out_format = _formatted(fmt)
+    hub = Hub.open(database)
+    try:
+        orgs = list_orgs(hub)
+    finally:
+        hub.close()
+    if out_format == "json":
+        typer.echo(json.dumps({"organisations": [o.as_json() for o in orgs]}, indent=2))
+        return
+    if not orgs:
+        typer.echo("no organisations yet: add one with `mamori hub add-org NAME --sector SECTOR`")
+        return
+    for o in orgs:
+        info = o.as_json()
+        roles = ", ".join(f"{alias}: {role}" for alias, role in sorted(o.roles.items())) or "no roles"
+        flags = [str(info["status"])] + (["shares anonymously"] if o.anonymous else [])
+        typer.echo(
+            f"{o.name} ({o.sector}) - {', '.join(flags)}; {roles}; "
+            f"{o.tokens} token{'s' if o.tokens != 1 else ''}, "
+            f"{o.sessions} session{'s' if o.sessions != 1 else ''}; since {info['created']}"
+        )
+
+
+def hub_rotate_token_command(
+    name: Annotated[str, typer.Argument(help="The organisation whose token to replace.")],
+    database: Annotated[str | None, typer.Option("--database", help=_DB_HELP)] = None,
+    fmt: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "text",
+) -> None:
+    """Give an organisation a new API token; its older tokens and sessions stop working."""
+    from mamori.share._hub import Hub
+    from mamori.share._orgs import rotate_token
+
+    out_format = _formatted(fmt)
+    hub = Hub.open(database)
+    try:
+        token = rotate_token(hub, name)
+    finally:
+        hub.close()
+    if out_format == "json":
+        typer.echo(json.dumps({"organisation": name, "token": token}))
+        return
+    typer.echo(f"new token for {name!r}; its older tokens and dashboard sessions no longer work")
+    typer.echo("its API token (shown once; send it as 'Authorization: Bearer TOKEN'):")
+    typer.echo(token)
+
+
+def hub_revoke_command(
+    name: Annotated[str, typer.Argument(help="The organisation to shut out.")],
+    database: Annotated[str | None, typer.Option("--database", help=_DB_HELP)] = None,
+    fmt: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "text",
+) -> None:
+    """End every token and session of an organisation (its objects stay; rotate-token re-admits it)."""
+    from mamori.share._hub import Hub
+    from mamori.share._orgs import revoke
+
+    out_format = _formatted(fmt)
+    hub = Hub.open(database)
+    try:
+        revoke(hub, name)
+    finally:
+        hub.close()
+    if out_format == "json":
+        typer.echo(json.dumps({"organisation": name, "status": "revoked"}))
+        return
+    typer.echo(
+        f"revoked {name!r}: its tokens and sessions no longer work (`mamori hub rotate-token` re-admits it)"
+    )

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from mamori.errors import InputError
 from mamori.model import Finding, Report
-from mamori.share.tlp import RECIPIENTS_PROPERTY, Tlp
+from mamori.share.tlp import RECIPIENT_SECTORS_PROPERTY, RECIPIENTS_PROPERTY, Tlp
 
 _NS = uuid.UUID("a3c2f0de-6d1b-5e7a-8b9c-6d616d6f7269")
 _CVE = re.compile(r"^CVE-\d{4}-\d{4,}$", re.IGNORECASE)
@@ -79,6 +79,15 @@ class ShareOptions:
     anonymise: bool = False
     producer: str = "mamori user"
     """The producing organisation's name (replaced by ``anonymous`` when anonymising)."""
+    namespace: uuid.UUID | None = None
+    """The UUID v5 namespace of the objects' ids; ``share push --anonymise`` passes the random one
+    of the organisation's MAMORI_HOME, so no other organisation can recompute (and so attribute)
+    an id from the producer's name and the content. None: mamori's public namespace."""
+
+    @property
+    def id_namespace(self) -> uuid.UUID:
+        """The namespace ids are derived under."""
+        return self.namespace or _NS
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +107,8 @@ class Observable:
         return f"[{self.kind}:value = '{value}']"
 
 
-def _sid(kind: str, *parts: str) -> str:
-    return f"{kind}--{uuid.uuid5(_NS, '|'.join((kind, *parts)))}"
+def _sid(kind: str, *parts: str, ns: uuid.UUID = _NS) -> str:
+    return f"{kind}--{uuid.uuid5(ns, '|'.join((kind, *parts)))}"
 
 
 def _stamp(when: datetime) -> str:
@@ -206,7 +215,7 @@ class _Builder:
         self.options = options
         self.when = _stamp(when)
         name = "anonymous" if options.anonymise else options.producer
-        self.identity_id = _sid("identity", name)
+        self.identity_id = _sid("identity", name, ns=options.id_namespace)
         self.objects: dict[str, dict[str, Any]] = {}
         self.add(
             {
@@ -233,7 +242,11 @@ class _Builder:
     def bundle(self) -> dict[str, Any]:
         objs = sorted(self.objects.values(), key=lambda o: (o["type"] != "identity", o["type"], o["id"]))
         digest = json.dumps([o["id"] for o in objs])
-        return {"type": "bundle", "id": _sid("bundle", digest, self.when), "objects": objs}
+        return {
+            "type": "bundle",
+            "id": _sid("bundle", digest, self.when, ns=self.options.id_namespace),
+            "objects": objs,
+        }
 
 
 def _cwe_reference(cwe: str) -> dict[str, str]:
@@ -254,7 +267,7 @@ def _code_weakness(b: _Builder, f: Finding, options: ShareOptions) -> str:
     obj: dict[str, Any] = {
         "type": "vulnerability",
         # the finding's fingerprint (rule, file, code) tells weaknesses apart without the path
-        "id": _sid("vulnerability", options.producer, "code", f.id),
+        "id": _sid("vulnerability", options.producer, "code", f.id, ns=options.id_namespace),
         "name": name[:250],
         "x_mamori_rule": f.rule_id,
     }
@@ -312,7 +325,7 @@ def report_to_stix(report: Report, options: ShareOptions, *, when: datetime | No
         obj = b.add(
             {
                 "type": "vulnerability",
-                "id": _sid("vulnerability", options.producer, adv.id),
+                "id": _sid("vulnerability", options.producer, adv.id, ns=options.id_namespace),
                 "name": name,
                 "description": f"{f.title or adv.summary or adv.id}: {f.package.name} {f.package.version}{fixed}{place}"[
                     :4000
@@ -332,7 +345,7 @@ def report_to_stix(report: Report, options: ShareOptions, *, when: datetime | No
     b.add(
         {
             "type": "report",
-            "id": _sid("report", options.producer, "scan", project, *every),
+            "id": _sid("report", options.producer, "scan", project, *every, ns=options.id_namespace),
             "name": f"mamori scan{' of ' + project if project and project != '.' else ''}",
             "description": f"{len(set(refs))} vulnerable dependencies and {len(set(weaknesses))} "
             "code weaknesses found by mamori.",
@@ -385,7 +398,7 @@ def alerts_to_stix(
                 b.add(
                     {
                         "type": "attack-pattern",
-                        "id": _sid("attack-pattern", tech),
+                        "id": _sid("attack-pattern", options.producer, tech, ns=options.id_namespace),
                         "name": tech,
                         "external_references": [
                             {
@@ -403,7 +416,7 @@ def alerts_to_stix(
                 b.add(
                     {
                         "type": "vulnerability",
-                        "id": _sid("vulnerability", options.producer, cve),
+                        "id": _sid("vulnerability", options.producer, cve, ns=options.id_namespace),
                         "name": cve,
                         "external_references": [{"source_name": "cve", "external_id": cve}],
                     }
@@ -414,7 +427,13 @@ def alerts_to_stix(
             ind = b.add(
                 {
                     "type": "indicator",
-                    "id": _sid("indicator", options.producer, rule_id, *(o.comparison for o in obs)),
+                    "id": _sid(
+                        "indicator",
+                        options.producer,
+                        rule_id,
+                        *(o.comparison for o in obs),
+                        ns=options.id_namespace,
+                    ),
                     "name": title[:250],
                     "description": f"Observables of events that fired Sigma rule {rule_id} ({title}).",
                     "indicator_types": ["malicious-activity"],
@@ -433,7 +452,7 @@ def alerts_to_stix(
                 b.add(
                     {
                         "type": "relationship",
-                        "id": _sid("relationship", ind["id"], "indicates", p),
+                        "id": _sid("relationship", ind["id"], "indicates", p, ns=options.id_namespace),
                         "relationship_type": "indicates",
                         "source_ref": ind["id"],
                         "target_ref": p,
@@ -444,7 +463,13 @@ def alerts_to_stix(
             continue
         sighting: dict[str, Any] = {
             "type": "sighting",
-            "id": _sid("sighting", options.producer, target, *(str(m.get("timestamp", "")) for m in members)),
+            "id": _sid(
+                "sighting",
+                options.producer,
+                target,
+                *(str(m.get("timestamp", "")) for m in members),
+                ns=options.id_namespace,
+            ),
             "sighting_of_ref": target,
             "count": len(members),
             "where_sighted_refs": [b.identity_id],
@@ -545,7 +570,23 @@ def remark_bundle(bundle: Mapping[str, Any], options: ShareOptions) -> dict[str,
             else:
                 o.pop(RECIPIENTS_PROPERTY, None)
         out.append(o)
-    return {"type": "bundle", "id": str(bundle.get("id") or _sid("bundle", json.dumps(out))), "objects": out}
+    return {
+        "type": "bundle",
+        "id": str(bundle.get("id") or _sid("bundle", json.dumps(out), ns=options.id_namespace)),
+        "objects": out,
+    }
+
+
+def address_to_sector(bundle: Mapping[str, Any], sector: str) -> dict[str, Any]:
+    """A copy of an AMBER bundle whose objects name ``sector`` in ``x_mamori_recipient_sectors``:
+    TLP:AMBER pushed to a sector's collection without ``--to`` is for that sector's members (the
+    collection's sector is the recipient set; public contract, additions)."""
+    out = []
+    for o in bundle.get("objects") or []:
+        if isinstance(o, Mapping) and o.get("type") != "marking-definition":
+            o = {**o, RECIPIENT_SECTORS_PROPERTY: [sector]}
+        out.append(o)
+    return {**bundle, "objects": out}
 
 
 def validate_bundle(bundle: Mapping[str, Any]) -> list[str]:
