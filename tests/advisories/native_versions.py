@@ -341,7 +341,17 @@ def apk_oracle(pairs: Sequence[Pair]) -> list[Verdict]:
         (work / "harness.c").write_text(_APK_HARNESS)
         files = [str(src / "src" / f) for f in ("version.c", "blob.c", "ctype.c")]
         subprocess.run(
-            ["cc", "-O1", "-D_GNU_SOURCE", "-w", f"-I{src / 'src'}", "-o", str(work / "apkcmp"), str(work / "harness.c"), *files],
+            [
+                "cc",
+                "-O1",
+                "-D_GNU_SOURCE",
+                "-w",
+                f"-I{src / 'src'}",
+                "-o",
+                str(work / "apkcmp"),
+                str(work / "harness.c"),
+                *files,
+            ],
             check=True,
         )
         _APK_BINARY["bin"] = work / "apkcmp"

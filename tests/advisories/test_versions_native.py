@@ -26,10 +26,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.advisories import native_versions as nv
 
 from mamori.advisories.versions import compare, is_valid
-
-from tests.advisories import native_versions as nv
 
 DATA = Path(__file__).parent / "version-pairs"
 MIN_PAIRS = 10_000
@@ -90,7 +89,9 @@ def _version(eco: str) -> st.SearchStrategy[str]:
 
 def _pairs(eco: str) -> st.SearchStrategy[list[nv.Pair]]:
     v = _version(eco)
-    near = v.flatmap(lambda a: st.tuples(st.just(a), st.builds(lambda s: a + s, st.sampled_from(nv.PIECES[eco]))))
+    near = v.flatmap(
+        lambda a: st.tuples(st.just(a), st.builds(lambda s: a + s, st.sampled_from(nv.PIECES[eco])))
+    )
     return st.lists(st.one_of(st.tuples(v, v), near), min_size=150, max_size=150)
 
 
