@@ -26,6 +26,7 @@ import json
 import os
 import random
 import shutil
+import string
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
@@ -430,7 +431,56 @@ SEEDS: dict[str, list[str]] = {
 }  # fmt: skip
 
 
+def _num(rng: random.Random) -> str:
+    return rng.choice(["0", "1", "2", "3", "9", "10", "11", "20", "100", "01", "007", "99999"])
+
+
+def _dotted(rng: random.Random, lo: int, hi: int) -> str:
+    return ".".join(_num(rng) for _ in range(rng.randint(lo, hi)))
+
+
+def _structured(rng: random.Random, eco: str) -> str:
+    """A mostly well-formed version of ``eco``'s own shape (so valid pairs are ordered too)."""
+    c = rng.choice
+    if eco == "Go":
+        pre = c(["", "", "-alpha", "-beta.1", "-rc.2", "-0.20191109021931-daa7c04131f5", "-1", "-x.7.z.92"])
+        build = c(["", "", "+incompatible", "+build.5"])
+        core = _dotted(rng, 3 if pre or build or rng.random() < 0.6 else 1, 3)
+        core = ".".join(str(int(n)) if rng.random() < 0.9 else n for n in core.split("."))
+        return c(["v", "v", ""]) + core + pre + build
+    if eco == "Packagist":
+        mod = c(["", "", "-dev", "-alpha", "-alpha2", "-a1", "-beta", "-b3", "-RC1", "-rc.2", "-patch1",
+                 "-pl2", "-p3", "-beta1-dev", "-stable", ".x-dev", "@dev", "+build"])  # fmt: skip
+        return c(["", "", "v"]) + _dotted(rng, 1, 4) + mod
+    if eco == "Alpine":
+        return (
+            _dotted(rng, 1, 4)
+            + c(["", "", "a", "b", "z"])
+            + "".join(c(["_alpha", "_beta", "_pre", "_rc", "_cvs", "_svn", "_git", "_hg", "_p"]) + c(["", "1", "2", "10"])
+                      for _ in range(rng.randint(0, 2)))
+            + c(["", "", "~0abc", "~f00"])
+            + c(["", "-r0", "-r1", "-r2", "-r10"])
+        )  # fmt: skip
+    if eco == "Debian":
+        return (
+            c(["", "", "1:", "2:"])
+            + _dotted(rng, 1, 3)
+            + c(["", "~rc1", "+dfsg", "~beta2", "a", "+git20200101"])
+            + c(["", "-1", "-0", "-1ubuntu1", "-1~bpo10+1", "-2+deb12u1", "-0+deb8u1", "-1.1"])
+        )
+    if eco == "Red Hat":
+        return (
+            c(["", "", "1:", "0:"])
+            + _dotted(rng, 1, 3)
+            + c(["", "~rc1", "^git1", "a", "_1"])
+            + c(["", "-1", "-1.el9", "-1.el9_2", "-10.fc38", "-1~beta", "-0.1"])
+        )
+    return _dotted(rng, 1, 3) + c(["", "-SNAPSHOT", "-alpha-1", ".RELEASE", "-rc1", "-sp1", ".Final", "-1"])
+
+
 def _random_version(rng: random.Random, eco: str) -> str:
+    if rng.random() < 0.5:
+        return _structured(rng, eco)
     pieces = PIECES[eco]
     head = rng.choice(["0", "1", "2", "10", ""]) if rng.random() < 0.9 else rng.choice(pieces)
     return head + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
@@ -460,6 +510,13 @@ def clean(v: str) -> str:
     return "".join(c for c in v if c not in _BAD_CHARS)
 
 
+_NOISE = string.ascii_letters + string.digits + "._-+~^:#@*!/ " + "éß٣İ"
+
+
+def _noise(rng: random.Random) -> str:
+    return "".join(rng.choice(_NOISE) for _ in range(rng.randint(0, 10)))
+
+
 def generate_pairs(eco: str, count: int, seed: int = 12) -> list[Pair]:
     """``count`` distinct pairs: seeds against seeds, random strings, and near-copies of them."""
     rng = random.Random(f"{seed}:{eco}")
@@ -479,6 +536,8 @@ def generate_pairs(eco: str, count: int, seed: int = 12) -> list[Pair]:
     while len(pairs) < count:
         r = rng.random()
         a = rng.choice(seeds) if r < 0.15 else _random_version(rng, eco)
+        if rng.random() < 0.08:
+            a = _noise(rng) if rng.random() < 0.5 else a[: rng.randint(0, len(a))] + _noise(rng)[:3]
         if r < 0.45:
             b = _mutate(rng, eco, a)
             if rng.random() < 0.3:

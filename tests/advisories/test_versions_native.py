@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.advisories import native_versions as nv
 
-from mamori.advisories.versions import compare, is_valid
+from mamori.advisories.versions import compare, is_valid, normalize
 
 DATA = Path(__file__).parent / "version-pairs"
 MIN_PAIRS = 10_000
@@ -121,3 +121,43 @@ def test_agrees_with_the_native_tool_on_fresh_pairs(eco: str, data: st.DataObjec
 def test_agrees_with_dpkg_on_fresh_pairs(data: st.DataObject) -> None:
     # dpkg takes one process per comparison: a smaller batch keeps this test short.
     _live("Debian", data.draw(_pairs("Debian"))[:60])
+
+
+# --- the cases the matching issue named, and how invalid versions are treated ----------------
+
+ISSUE_PAIRS = {
+    "Go": [("v1.1.3.4.5", "1.1.3.4.5")],
+    "Maven": [("1-1", "1-ga-1"), ("1.2.67.sec10", "1.2.67_noneautotype")],
+    "Packagist": [("1.0.0", "1.0"), ("1.2.3.#", "1.2.3")],
+    "Debian": [("5.6.20+dfsg-0+deb8u1", "5.6.20+dfsg-1"), ("8.4.5-0squeeze2", "8.4.5-1~bpo50+1")],
+    "Alpine": [("1-r", "1-r0"), ("6.6.2p1", "6.6.2_p1")],
+    "Red Hat": [("1", "1-")],
+}
+
+
+@pytest.mark.parametrize("eco", sorted(ISSUE_PAIRS))
+def test_named_cases_are_judged_by_the_tool_and_agreed_with(eco: str) -> None:
+    rows = {(a, b): row for row in load(eco) for a, b in [row[:2]]}
+    for pair in ISSUE_PAIRS[eco]:
+        for a, b in (pair, pair[::-1]):
+            assert (a, b) in rows, f"{a!r} vs {b!r} missing from the committed {eco} verdicts"
+            assert not disagreements(eco, [rows[a, b]])
+
+
+def test_go_keeps_two_invalid_versions_apart() -> None:
+    # Go's semver.Compare calls every invalid string equal to every other; a matcher must not.
+    rows = [r for r in load("Go") if not (r[3] or r[4]) and r[0] != r[1]]
+    assert len(rows) > 100
+    assert all(compare("Go", a, b) != 0 for a, b, *_ in rows)
+    assert normalize("Go", "v1.1.3.4.5") != normalize("Go", "1.1.3.4.5")
+    assert normalize("Go", "v1.2.3") == normalize("Go", "1.2.3") == "1.2.3"
+
+
+def test_rejected_versions_sort_below_accepted_ones() -> None:
+    for eco, bad, good in [
+        ("Debian", "1:", "0~"),
+        ("Packagist", "1.2.3.#", "0.0.1-dev"),
+        ("Red Hat", "", "~"),
+    ]:
+        assert not is_valid(eco, bad)
+        assert compare(eco, bad, good) == -1
