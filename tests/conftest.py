@@ -9,9 +9,7 @@ import pytest
 from hypothesis import settings
 
 # CI runs the property tests with a fixed seed so that a landing is judged on the same examples
-# every time; locally they stay random and keep searching. Two properties are known to fail on
-# rare random examples (a Maven ordering and a Pub purl name with "."), tracked in the open
-# matching issue.
+# every time; locally they stay random and keep searching.
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")

@@ -56,3 +56,12 @@ def test_pep503_names() -> None:
     assert normalize_name("PyPI", "Zope.Interface") == "zope-interface"
     assert normalize_name("PyPI", "typing__extensions") == "typing-extensions"
     assert normalize_name("npm", "React") == "React"
+
+
+@pytest.mark.parametrize("name", ["a.", "A.b", "a-b", "a_b", "x.y-z"])
+def test_pub_names_read_as_the_reference_parser_reads_them(name: str) -> None:
+    # packageurl turns every non-alphanumeric character of a pub name into "_"; the fast path
+    # once kept "." and "-", so pkg:pub/a. and pkg:pub/a_ were different packages only there.
+    for version in ("", "1.0.0"):
+        purl = f"pkg:pub/{name}" + (f"@{version}" if version else "")
+        assert from_purl(purl) == _reference(purl)

@@ -89,6 +89,7 @@ def purl_for(ecosystem: str, name: str, version: str = "") -> str:
     return PackageURL(type=ptype, namespace=namespace, name=pname, version=version or None).to_string()
 
 
+_PUB_NON_NAME = re.compile(r"[^a-z0-9]")
 _SIMPLE_PURL = re.compile(r"^pkg:([a-z][a-z0-9.+-]*)/([A-Za-z0-9._~/-]+?)(?:@([A-Za-z0-9._~+!-]+))?$")
 """A package URL with no percent-escapes, qualifiers or subpath: read without the full parser."""
 
@@ -139,6 +140,9 @@ def _from_simple(ptype: str, path: str, version: str) -> tuple[str, str, str] | 
     else:  # Go, Packagist, SwiftURL keep their namespace in the name
         full = path
     # the purl spec lower-cases the names of these types
-    if ptype in ("pypi", "npm", "composer", "nuget", "hex", "pub") or ptype == "golang":
-        full = full.lower() if ptype != "golang" else full
+    if ptype in ("pypi", "npm", "composer", "nuget", "hex", "pub"):
+        full = full.lower()
+    if ptype == "pub":
+        # packageurl (the reference reader) turns every other character of a pub name into "_"
+        full = _PUB_NON_NAME.sub("_", full)
     return eco, normalize_name(eco, full), version

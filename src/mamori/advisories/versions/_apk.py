@@ -9,8 +9,15 @@ commit hashes as strings. When the types differ, a pre-release suffix is older t
 otherwise the token type further along the grammar is older (the end is furthest) — so
 ``1.0_rc1`` < ``1.0`` < ``1.0-r1`` < ``1.0_p1`` < ``1.0a`` < ``1.0.1``.
 
+Numbers are apk's ``uint64_t`` (a longer digit run wraps around modulo 2**64, as in apk).
+
 The key is the sequence of (type rank, value) pairs, which tuple comparison orders exactly like
-apk's loop. Strings apk rejects sort below valid versions in the generic order.
+apk's loop. A version apk calls invalid (:func:`is_valid` False: ``apk_version_validate`` fails)
+is compared the way ``apk_version_compare`` compares it: token by token up to the first token
+apk cannot read, which counts as a token type beyond the end. So ``1.0.x`` < ``1.0`` (the bad
+token is older than the end), ``6.6.2p1`` (invalid: a digit after the letter) > ``6.6.2_p1``, and
+two strings invalid at the same point after equal tokens are *equal* (``1-r`` == ``1-x``; every
+string not starting with a digit equals every other), which is apk's answer too.
 """
 
 from __future__ import annotations
@@ -18,14 +25,13 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from mamori.advisories.versions import _generic
-
 INITIAL_DIGIT, DIGIT, LETTER, SUFFIX, SUFFIX_NO, COMMIT_HASH, REVISION_NO, END, INVALID = range(9)
 _SUFFIXES = {"alpha": 1, "beta": 2, "pre": 3, "rc": 4, "cvs": 6, "svn": 7, "git": 8, "hg": 9, "p": 10}
 _SUFFIX_NONE = 5
 _DIGITS = "0123456789"
 _LOWER = "abcdefghijklmnopqrstuvwxyz"
 _HEX = "0123456789abcdef"
+_WRAP = 1 << 64
 
 
 def _span(s: str, pos: int, chars: str) -> int:
@@ -42,7 +48,7 @@ def tokens(version: str) -> list[tuple[int, Any]]:
     end = _span(s, 0, _DIGITS)
     if end == 0:
         return [(INVALID, 0)]
-    out.append((INITIAL_DIGIT, int(s[:end])))
+    out.append((INITIAL_DIGIT, int(s[:end]) % _WRAP))
     pos, prev = end, INITIAL_DIGIT
     while True:
         if pos >= len(s):
@@ -65,10 +71,12 @@ def tokens(version: str) -> list[tuple[int, Any]]:
                 end = _span(s, pos, _DIGITS)
                 if end > pos:
                     digits = s[pos:end]
-                    if kind == DIGIT:
-                        value: Any = (0, digits) if digits[0] == "0" else (1, int(digits))
+                    if kind == DIGIT and digits[0] == "0":
+                        value: Any = (0, digits)
+                    elif kind == DIGIT:
+                        value = (1, int(digits) % _WRAP)
                     else:
-                        value = int(digits)
+                        value = int(digits) % _WRAP
                     tok, pos = (kind, value), end
         elif c == "_":
             if prev <= SUFFIX_NO:
@@ -84,7 +92,7 @@ def tokens(version: str) -> list[tuple[int, Any]]:
         elif c == "-" and prev < REVISION_NO and s.startswith("-r", pos):
             end = _span(s, pos + 2, _DIGITS)
             if end > pos + 2:
-                tok, pos = (REVISION_NO, int(s[pos + 2 : end])), end
+                tok, pos = (REVISION_NO, int(s[pos + 2 : end]) % _WRAP), end
         if tok is None:
             out.append((INVALID, 0))
             return out
@@ -100,11 +108,9 @@ def _rank(kind: int, value: Any) -> int:
 
 @lru_cache(maxsize=1 << 16)
 def key(version: str) -> tuple[Any, ...]:
-    """Total-order key (see module docstring); invalid versions give ``(0, generic)``."""
+    """Total-order key (see module docstring), for valid and invalid versions alike."""
     toks = tokens(version)
-    if toks[-1][0] != END:
-        return (0, _generic.key(version))
-    return (1, tuple((_rank(kind, value), value) for kind, value in toks))
+    return tuple((_rank(kind, value), 0 if kind == INVALID else value) for kind, value in toks)
 
 
 def is_valid(version: str) -> bool:
@@ -113,5 +119,5 @@ def is_valid(version: str) -> bool:
 
 
 def normalize(version: str) -> str:
-    """Surrounding whitespace stripped."""
-    return version.strip()
+    """The version as written (apk strips nothing: `` 1.0`` is invalid and differs from ``1.0``)."""
+    return version

@@ -2,7 +2,7 @@
 
 Maven parses a version into a tree of items: ``.`` separates items, ``-`` opens a sub-list, and
 a switch between letters and digits separates too (``1.0alpha1`` → ``1.0-alpha-1``). Numbers
-compare numerically. Words are qualifiers: ``alpha`` (``a`` before a digit) < ``beta`` (``b``) <
+compare numerically within Maven's three number kinds (int, long, BigInteger by digit count). Words are qualifiers: ``alpha`` (``a`` before a digit) < ``beta`` (``b``) <
 ``milestone`` (``m``) < ``rc`` = ``cr`` < ``snapshot`` < ``""`` = ``ga`` = ``final`` = ``release`` <
 ``sp``, and unknown qualifiers come after all of them in lexical order, case-insensitively.
 Across kinds a number is newer than a sub-list, which is newer than a word. Trailing "null"
@@ -40,9 +40,17 @@ def _string_item(value: str, followed_by_digit: bool) -> Item:
     return (STR, _comparable_qualifier(value))
 
 
+_ZERO: Item = (INT, (0, 0))
+
+
 def _parse_item(is_digit: bool, buf: str) -> Item:
     if is_digit:
-        return (INT, int(buf) if buf else 0)
+        # Maven keeps a number in an int (up to 9 digits), a long (18) or a BigInteger, counted
+        # after stripping leading zeros (an all-zero run is kept whole), and orders the three
+        # kinds before their values: ``0000000000`` is a long 0, newer than the int 22.
+        digits = buf.lstrip("0") or buf or "0"
+        size = 0 if len(digits) <= 9 else 1 if len(digits) <= 18 else 2
+        return (INT, (size, int(digits)))
     return _string_item(buf, False)
 
 
@@ -51,7 +59,7 @@ def _is_null(item: object) -> bool:
         return not item.items
     tagged: Item = item  # type: ignore[assignment]
     if tagged[0] == INT:
-        return bool(tagged[1] == 0)
+        return bool(tagged[1][1] == 0)  # type: ignore[index]
     return bool(tagged[1] == _RELEASE_INDEX)
 
 
@@ -97,10 +105,10 @@ def parse(version: str) -> tuple[Item, ...]:
 
     for i, c in enumerate(v):
         if c == ".":
-            lst.items.append((INT, 0) if i == start else _parse_item(is_digit, v[start:i]))
+            lst.items.append(_ZERO if i == start else _parse_item(is_digit, v[start:i]))
             start = i + 1
         elif c == "-":
-            lst.items.append((INT, 0) if i == start else _parse_item(is_digit, v[start:i]))
+            lst.items.append(_ZERO if i == start else _parse_item(is_digit, v[start:i]))
             start = i + 1
             lst = push_list()
         elif c.isdecimal():
@@ -133,7 +141,7 @@ def _cmp_item(a: Item | None, b: Item | None) -> int:
     kind, value = a
     if kind == INT:
         if b is None:
-            return 0 if value == 0 else 1
+            return 0 if value[1] == 0 else 1  # type: ignore[index]
         if b[0] == INT:
             return (value > b[1]) - (value < b[1])  # type: ignore[operator]
         return 1
@@ -196,12 +204,13 @@ class MavenKey:
 @lru_cache(maxsize=1 << 16)
 def key(version: str) -> MavenKey:
     """The comparison key of ``version``."""
-    return MavenKey(parse(version.strip()))
+    return MavenKey(parse(version))
 
 
 def is_valid(version: str) -> bool:
-    """Maven accepts any string; blank ones and ones with whitespace are rejected here."""
-    return bool(version) and not any(c.isspace() for c in version)
+    """True: ComparableVersion accepts every string (``""`` equals ``0``, `` 1`` is the word `` ``
+    followed by 1), so Maven has no invalid version and neither has mamori."""
+    return True
 
 
 def normalize(version: str) -> str:

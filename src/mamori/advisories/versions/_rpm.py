@@ -8,17 +8,18 @@ above a letter run; ``~`` sorts below everything including the end of the string
 ``1.0``), ``^`` above the end but below any segment (``1.0`` < ``1.0^git1`` < ``1.0.1``); when one
 side runs out, the side with segments left is newer.
 
-rpm skips the release comparison when either side has no release, which is not a total order;
-here a missing release sorts below every release (``1.0`` < ``1.0-1``), the same answer rpm's
-``rpm.vercmp`` gives for full EVR strings.
+EVR strings are split as rpm's ``parseEVR`` does and compared as ``rpmverCmp`` (rpm 4.18, the
+``rpm.vercmp`` of its Lua interface): a missing release sorts below every release, even an empty
+one (``1`` < ``1-`` < ``1-0``); the epoch is the digits before a leading colon only (``a:1`` has
+no epoch and compares as the version ``a:1``). rpm rejects only the empty string; mamori sorts it
+below every version (and :func:`is_valid` says False). Nothing else is invalid to rpm, so nothing
+else is to mamori: separators that mean nothing to rpm (``1.0`` == ``1_0``) mean nothing here.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
-
-from mamori.advisories.versions import _generic
 
 _TILDE = (0,)
 _END = (1,)
@@ -57,36 +58,38 @@ def segments_key(s: str) -> tuple[tuple[Any, ...], ...]:
     return tuple(out)
 
 
-def split(version: str) -> tuple[int, str, str] | None:
-    """(epoch, version, release) of an EVR string, or None when the epoch is not numeric."""
-    v = version.strip()
-    epoch = 0
-    if ":" in v:
-        e, v = v.split(":", 1)
-        if not e.isdigit():
-            return None
-        epoch = int(e)
-    ver, _, rel = v.rpartition("-") if "-" in v else (v, "", "")
-    return epoch, ver, rel
+def split(version: str) -> tuple[int, str, str | None]:
+    """(epoch, version, release) as rpm's ``parseEVR`` reads an EVR string (release None = absent).
+
+    The epoch is the run of digits before a colon at the start (an empty one is 0); otherwise
+    there is no epoch (and ``a:1`` is all version). The release follows the last hyphen.
+    """
+    i = 0
+    while i < len(version) and version[i] in _DIGITS:
+        i += 1
+    epoch, rest = 0, version
+    if i < len(version) and version[i] == ":":
+        epoch, rest = int(version[:i] or "0"), version[i + 1 :]
+    hyphen = rest.rfind("-")
+    if hyphen < 0:
+        return epoch, rest, None
+    return epoch, rest[:hyphen], rest[hyphen + 1 :]
 
 
 @lru_cache(maxsize=1 << 16)
 def key(version: str) -> tuple[Any, ...]:
-    """Total-order key ``(1, epoch, version, release)``; a bad epoch gives ``(0, generic)``."""
-    parts = split(version)
-    if parts is None:
-        return (0, _generic.key(version))
-    epoch, ver, rel = parts
-    return (1, epoch, segments_key(ver), segments_key(rel))
+    """Total-order key ``(1, epoch, version, release)``; the empty string gives ``(0,)``."""
+    if not version:
+        return (0,)
+    epoch, ver, rel = split(version)
+    return (1, epoch, segments_key(ver), (0,) if rel is None else (1, segments_key(rel)))
 
 
 def is_valid(version: str) -> bool:
-    """A numeric epoch if any, and a non-empty version containing at least one letter or digit."""
-    parts = split(version)
-    return parts is not None and any(c.isascii() and c.isalnum() for c in parts[1])
+    """rpm's ``rpmverParse``: every non-empty string is an EVR."""
+    return bool(version)
 
 
 def normalize(version: str) -> str:
-    """Whitespace stripped and an explicit ``0:`` epoch removed."""
-    v = version.strip()
-    return v[2:] if v.startswith("0:") else v
+    """An explicit ``0:`` epoch removed; otherwise as written (rpm strips nothing)."""
+    return version[2:] if version.startswith("0:") else version
