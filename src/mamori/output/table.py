@@ -222,7 +222,7 @@ def summary_line(report: Report) -> Text:
     if tried:
         text.append(f"; {proven} of {tried} proven by a request")
     closed = Counter(f.status for f in report.findings if f.status != "open")
-    for status in ("not_affected", "fixed"):
+    for status in ("accepted", "not_affected", "fixed"):
         if closed[status]:
             text.append(f"; {closed[status]} {status.replace('_', ' ')}")
     cov = report.coverage
