@@ -59,6 +59,9 @@ class Package:
     purl: str
     range_spec: str = ""
     """The range a manifest allows (``>=0.12``) when it pins no version."""
+    newest: str = ""
+    """Online: the newest release ``range_spec`` allows, that a ``newest-allowed`` finding was
+    matched as (``""`` when it was not resolved)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,7 +110,7 @@ def _recommendation(finding: Finding) -> str | None:
         return None
     fixed = finding.advisory.fixed if finding.advisory is not None else ()
     pkg = finding.package
-    target = lowest_fix_above(pkg.ecosystem, pkg.version, fixed)
+    target = lowest_fix_above(pkg.ecosystem, pkg.version or pkg.newest, fixed)
     if target:
         text = f"Upgrade {pkg.name} to {target} or later."
         if len(fixed) > 1:

@@ -83,9 +83,10 @@ def _upgrade_target(finding: Finding) -> str:
     from mamori.advisories.versions import compare
 
     eco = finding.package.ecosystem
-    if not finding.package.version:
-        return finding.advisory.fixed[-1] if finding.advisory.fixed else ""
-    above = [v for v in finding.advisory.fixed if compare(eco, v, finding.package.version) > 0]
+    current = finding.package.version or finding.package.newest
+    if not current:
+        return finding.advisory.fixed[0] if finding.advisory.fixed else ""
+    above = [v for v in finding.advisory.fixed if compare(eco, v, current) > 0]
     return above[0] if above else ""
 
 

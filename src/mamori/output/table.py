@@ -55,7 +55,8 @@ def upgrade_for(findings: Iterable[Finding]) -> tuple[str | None, bool]:
             continue
         ecosystem = f.package.ecosystem
         fixed = f.advisory.fixed if f.advisory is not None else ()
-        step = lowest_fix_above(f.package.ecosystem, f.package.version, fixed)
+        # a range matched as its newest allowed release must move above that release
+        step = lowest_fix_above(f.package.ecosystem, f.package.version or f.package.newest, fixed)
         if step is None:
             complete = False
         else:
@@ -134,7 +135,8 @@ def _dependency_table(findings: Sequence[Finding], with_priority: bool, width: i
             if f.match == "every-version":
                 title.append("\n(every version the range allows is affected)", style="yellow")
             elif f.match == "newest-allowed":
-                title.append("\n(the newest version the range allows is affected)", style="yellow")
+                newest = f" ({f.package.newest})" if f.package is not None and f.package.newest else ""
+                title.append(f"\n(the newest version the range allows{newest} is affected)", style="yellow")
             if f.advisory is not None and f.advisory.aliases:
                 title.append("\n" + ", ".join(f.advisory.aliases), style="dim")
             row: list[RenderableType] = [
