@@ -270,6 +270,7 @@ def test_cli_add_org_push_pull_and_local_detection(
         monkeypatch.setenv("MAMORI_HOME", str(tmp_path / who))
         (tmp_path / who).mkdir()
         args = ["share", "pull", "--server", live_hub.url, "--collection", "finance", "--token", token]
+        args += ["--format", "json"]
         pulled = runner.invoke(app, [*args, *(["--user", user] if user else [])])
         assert pulled.exit_code == 0, pulled.output
         summary = json.loads(pulled.output.strip().splitlines()[-1])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,6 +21,14 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from mamori.share._client import Credentials
+
+
+class OutputFormat(StrEnum):
+    """What ``share push`` and ``share pull`` print: words, or one JSON object."""
+
+    text = "text"
+    json = "json"
+
 
 _DB_HELP = (
     "Hub database URL: sqlite:///PATH or postgresql://USER@HOST/DB (default: hub.sqlite under MAMORI_HOME)."
@@ -167,8 +176,12 @@ def share_push_command(
             "--producer", help="The name the bundle's identity gives (default: --user, else 'mamori user')."
         ),
     ] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="text or json.")] = OutputFormat.text,
 ) -> None:
-    """Share scan findings or detect alerts with the hub as STIX 2.1, marked with a TLP."""
+    """Share scan findings or detect alerts with the hub as STIX 2.1, marked with a TLP.
+
+    Prints what the hub accepted (text, or with --format json the TAXII status: id, total,
+    success and failure counts, and each failure's id and message)."""
     from mamori.share._client import TaxiiClient
     from mamori.share.stix import ShareOptions, to_stix, validate_bundle
     from mamori.share.tlp import Tlp, parse_tlp
@@ -193,11 +206,27 @@ def share_push_command(
         raise InputError("the STIX bundle does not validate: " + "; ".join(problems[:5]), path=source)
     with TaxiiClient(server, creds) as client:
         status = client.push(collection, bundle["objects"])
-    typer.echo(
-        f"pushed {status.get('success_count', 0)} of {status.get('total_count', 0)} objects "
-        f"to {collection} as TLP:{level.value.upper()} (status {status.get('id', '?')})"
-    )
     failures = status.get("failures") or []
+    if fmt is OutputFormat.json:
+        typer.echo(
+            json.dumps(
+                {
+                    "collection": collection,
+                    "tlp": level.value,
+                    "status": status.get("id", ""),
+                    "total": status.get("total_count", 0),
+                    "success": status.get("success_count", 0),
+                    "failure": status.get("failure_count", len(failures)),
+                    "failures": [{"id": f.get("id"), "message": f.get("message")} for f in failures],
+                },
+                indent=2,
+            )
+        )
+    else:
+        typer.echo(
+            f"pushed {status.get('success_count', 0)} of {status.get('total_count', 0)} objects "
+            f"to {collection} as TLP:{level.value.upper()} (status {status.get('id', '?')})"
+        )
     if failures:
         raise InputError(
             "the hub refused: " + "; ".join(f"{f.get('id')}: {f.get('message')}" for f in failures[:5])
@@ -213,8 +242,12 @@ def share_pull_command(
     ] = None,
     token: Annotated[str | None, typer.Option("--token", envvar="MAMORI_TOKEN", help=_TOKEN_HELP)] = None,
     user: Annotated[str | None, typer.Option("--user", envvar="MAMORI_USER", help=_USER_HELP)] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="text or json.")] = OutputFormat.text,
 ) -> None:
-    """Import peers' objects; their indicators become detection rules for `mamori detect`."""
+    """Import peers' objects; their indicators become detection rules for `mamori detect`.
+
+    Prints how many objects came, how many were new and how many detection rules peers'
+    indicators now give (text, or with --format json: received, new, detection_rules)."""
     from mamori.share._client import TaxiiClient
     from mamori.share._hub import format_timestamp, parse_timestamp
     from mamori.share._local import LocalStore, local_indicators
@@ -244,4 +277,10 @@ def share_pull_command(
         rules = len(local_indicators(store))
     finally:
         store.close()
-    typer.echo(json.dumps({"received": total, "new": new, "detection_rules": rules}))
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps({"received": total, "new": new, "detection_rules": rules}))
+    else:
+        typer.echo(
+            f"received {total:,} object{'' if total == 1 else 's'} from {collection} ({new:,} new); "
+            f"peers' indicators give {rules:,} detection rule{'' if rules == 1 else 's'} for `mamori detect`"
+        )
