@@ -258,11 +258,14 @@ def _unchecked_block(report: Report, width: int) -> Table:
         group = by_reason[reason]
         shown = group[:_MAX_LISTED]
         for i, u in enumerate(shown):
+            # a run of items with the same advice (every npm package of a database without npm
+            # advisories) says it once
+            same = i > 0 and shown[i - 1].detail == u.detail
             table.add_row(
                 Text(_where(u.path, u.line)),
                 Text(u.name, style="bold"),
                 Text(reason, style="yellow"),
-                Text(u.detail),
+                Text("same as above", style="dim") if same else Text(u.detail),
                 end_section=i == len(shown) - 1 and len(group) <= _MAX_LISTED and ri < len(reasons) - 1,
             )
         if len(group) > _MAX_LISTED:
