@@ -399,3 +399,27 @@ def test_sarif_lists_coverage_gaps_as_tool_execution_notifications(tmp_path: Pat
     ]
     assert run_["properties"]["coverage"] == {"checked": 1, "total": 4}
     assert str(tmp_path) not in run.out
+
+
+def test_the_table_says_the_same_advice_once(tmp_path: Path, pypa_db: Path) -> None:
+    deps = {"lodash": "4.17.15", "minimist": "1.2.0", "dayjs": "1.11.10"}
+    lock = {
+        "name": "web",
+        "lockfileVersion": 3,
+        "packages": {
+            "": {"dependencies": deps},
+            **{f"node_modules/{n}": {"version": v} for n, v in deps.items()},
+        },
+    }
+    root = _project(
+        tmp_path / "web",
+        {"package.json": json.dumps({"dependencies": deps}), "package-lock.json": json.dumps(lock)},
+    )
+    run = mamori("scan", root, "--offline", "--no-code")
+    assert run.code == 3
+    assert run.out.count("holds no npm advisories") == 1
+    assert run.out.count("same as above") == 2
+    _code, doc, _err = _json_scan(root)
+    assert [u["detail"] for u in doc["coverage"]["unchecked"]].count(
+        doc["coverage"]["unchecked"][0]["detail"]
+    ) == 3
