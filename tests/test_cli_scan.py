@@ -161,6 +161,8 @@ def test_no_database_and_no_network_exits_3(project: Path) -> None:
     dead = closed_port_url()
     env = {
         "MAMORI_OSV_URL": dead + "/{ecosystem}/all.zip",
+        "MAMORI_PYPI_URL": dead + "/pypi",
+        "MAMORI_NPM_URL": dead + "/npm",
         "MAMORI_KEV_URL": dead + "/kev.json",
         "MAMORI_EPSS_URL": dead + "/epss.csv.gz",
     }
@@ -187,6 +189,8 @@ def test_scan_downloads_a_missing_database_first(project: Path, tmp_path: Path, 
     with serve_folder(mirror) as url:
         env = {
             "MAMORI_OSV_URL": url + "/{ecosystem}/all.zip",
+            "MAMORI_PYPI_URL": url + "/pypi",  # the range requests>=2.0: the mirror has no index
+            "MAMORI_NPM_URL": url + "/npm",
             "MAMORI_KEV_URL": url + "/kev.json",
             "MAMORI_EPSS_URL": url + "/epss.csv",
         }
@@ -224,6 +228,8 @@ def test_day_old_database_and_no_network_warns_and_uses_local(
     dead = closed_port_url()
     env = {
         "MAMORI_OSV_URL": dead + "/{ecosystem}/all.zip",
+        "MAMORI_PYPI_URL": dead + "/pypi",
+        "MAMORI_NPM_URL": dead + "/npm",
         "MAMORI_KEV_URL": dead + "/kev.json",
         "MAMORI_EPSS_URL": dead + "/e.csv",
     }

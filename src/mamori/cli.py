@@ -12,7 +12,7 @@ import sys
 import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -38,28 +38,35 @@ class _PlainArgument(TyperArgument):
         """No type after the name: the metavar already says what to give."""
         return None
 
-
-_TYPE_WORDS = {int: "INTEGER", float: "NUMBER", str: "TEXT", bool: "BOOLEAN"}
+    def make_metavar(self, ctx: Any, *, usage: bool = False) -> str:
+        """``LOGS...`` for a required list, ``[TARGETS]...`` for an optional one (not ``{LOGS}``)."""
+        var = self.metavar or (self.name or "value").upper()
+        if usage and not self.required:
+            var = f"[{var}]"
+        return var + ("..." if self.nargs != 1 else "")
 
 
 def _metavar(param: Any) -> str:
-    """The word help shows for a value: ``PATH``, ``TEXT``, ``INTEGER``, ``[a|b]`` for choices."""
-    desc = getattr(param, "type_descriptor", None)
-    if desc is None:
-        return param.type.name.upper()
-    if desc.is_choice:
-        return "[" + "|".join(str(getattr(c, "value", c)) for c in desc.choices or ()) + "]"
-    if desc.is_file:
-        return "FILE"
-    if desc.is_path:
-        return "PATH"
-    if desc.is_datetime:
-        return "DATETIME"
-    annotation = desc.annotation
-    args = get_args(annotation)
-    if desc.is_list and args:
-        annotation = args[0]
-    return _TYPE_WORDS.get(annotation, getattr(annotation, "__name__", "VALUE").upper())
+    """The word help shows for a value: ``PATH``, ``TEXT``, ``INTEGER``, ``[a|b]`` for choices.
+
+    The type is known by its class names (typer ships its own copy of click's types)."""
+    kind = param.type
+    names = {cls.__name__ for cls in type(kind).__mro__}
+    if "Choice" in names or "TyperChoice" in names:
+        return "[" + "|".join(str(getattr(c, "value", c)) for c in kind.choices) + "]"
+    for cls, word in (
+        ("File", "FILE"),
+        ("Path", "PATH"),
+        ("DateTime", "DATETIME"),
+        ("IntParamType", "INTEGER"),
+        ("IntRange", "INTEGER"),
+        ("FloatParamType", "NUMBER"),
+        ("FloatRange", "NUMBER"),
+        ("StringParamType", "TEXT"),
+    ):
+        if cls in names:
+            return word
+    return str(getattr(kind, "name", "value")).upper()
 
 
 def _tidy_help(command: Any) -> None:

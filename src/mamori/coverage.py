@@ -17,7 +17,7 @@ A range is not an item of its own when a pinned copy of the same package is in t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from mamori.ecosystems import base_ecosystem, normalize_name
@@ -47,20 +47,23 @@ def lock_command(component: Component, root: Path | None) -> str:
     return "`uv lock` (or `pip-compile pyproject.toml`, `poetry lock`, `pdm lock`)"
 
 
-def _unpinned_detail(component: Component, root: Path | None) -> tuple[str, str]:
+def _unpinned_detail(component: Component, root: Path | None, newest: str = "") -> tuple[str, str]:
     where = component.location.path
     if not component.range_spec:
         return "unpinned", "a URL or VCS reference with no release version: not matched against advisories"
     allows = "any version" if component.range_spec == "*" else f"the range {component.range_spec}"
+    checked = (
+        f" (only its newest allowed release, {newest}, was checked: match newest-allowed)" if newest else ""
+    )
     if component.source in MANIFEST_SOURCES:
         return (
             "no-lockfile",
-            f"{where} allows {allows} and no lockfile says which is installed: "
+            f"{where} allows {allows} and no lockfile says which is installed{checked}: "
             f"run {lock_command(component, root)} and scan again",
         )
     return (
         "unpinned",
-        f"allows {allows}; pin an exact version (==) or scan the lockfile or environment "
+        f"allows {allows}{checked}; pin an exact version (==) or scan the lockfile or environment "
         "(--python) it is installed from",
     )
 
@@ -73,12 +76,16 @@ def compute_coverage(
     deps: bool = True,
     root: Path | None = None,
     code_files: int = 0,
+    newest: Mapping[Component, str] | None = None,
 ) -> Coverage:
     """Coverage of an inventory against a database holding advisories for ``advised`` ecosystems.
 
     ``errors`` are the inventory's errors (each is an unreadable item); ``root`` is the folder
-    paths are relative to (to name the right lock command).
+    paths are relative to (to name the right lock command); ``newest`` maps ranges an online
+    scan resolved to the newest release they allow (still unchecked: the installed one may be
+    older).
     """
+    newest = newest or {}
     have = {base_ecosystem(e) for e in advised}
     pinned = {
         (base_ecosystem(c.ecosystem), normalize_name(c.ecosystem, c.name)) for c in components if c.version
@@ -90,7 +97,7 @@ def compute_coverage(
         if not c.version:
             if (eco, normalize_name(c.ecosystem, c.name)) in pinned:
                 continue  # a lockfile (or another file) pins it: that copy is the item
-            reason, detail = _unpinned_detail(c, root)
+            reason, detail = _unpinned_detail(c, root, newest.get(c, ""))
             unchecked.append(Unchecked(c.location.path, c.location.line, c.name, reason, detail))  # type: ignore[arg-type]
             continue
         if deps and eco not in have:

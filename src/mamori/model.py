@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 Severity = Literal["critical", "high", "medium", "low", "info", "unknown"]
 FindingKind = Literal["dependency", "code"]
-Status = Literal["open", "not_affected", "fixed"]
+Status = Literal["open", "not_affected", "fixed", "accepted"]
+"""``accepted``: a risk the project accepted (an ``[[ignore]]`` with its reason): still affected,
+but closed for ``--fail-on``; VEX states it ``affected`` with the acceptance as its action."""
 Decision = Literal["act", "attend", "track*", "track"]
 ProofStatus = Literal["proven", "not_proven", "not_attempted"]
 MatchKind = Literal["exact", "every-version", "newest-allowed"]
@@ -96,6 +98,9 @@ class Package:
     purl: str
     range_spec: str = ""
     """The range a manifest allows (``>=0.12``) when it pins no version."""
+    newest: str = ""
+    """Online: the newest release ``range_spec`` allows, that a ``newest-allowed`` finding was
+    matched as (``""`` when it was not resolved)."""
 
 
 @dataclass(frozen=True, slots=True)

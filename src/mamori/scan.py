@@ -31,6 +31,7 @@ from mamori.model import (
     DatabaseInfo,
     Finding,
     Location,
+    MatchKind,
     Report,
     ScanError,
     Severity,
@@ -123,6 +124,8 @@ def scan_targets(
     findings: list[Finding] = []
     database = DatabaseInfo()
     matchable = _matchable(components)
+    newest: list[Match] = []
+    resolved: dict[Component, str] = {}
     store: Any = None
     advised: list[str] = []
     if options.deps and matchable:
@@ -134,7 +137,10 @@ def scan_targets(
         )
         database = _database_info(store)  # its stale-data warnings travel in the report
         advised = store.ecosystems()
-        findings.extend(findings_from_matches(store.lookup(matchable)))
+        matches = store.lookup(matchable)
+        if not options.offline:
+            resolved, newest = _newest_matches(store, matchable, progress, warn)
+        findings.extend(findings_from_matches([*matches, *newest]))
 
     facts = None
     code_stats = [0, 0]
@@ -156,6 +162,7 @@ def scan_targets(
         components,
         inventory_errors,
         advised=advised,
+        newest=resolved,
         deps=options.deps,
         root=config_root,
         code_files=code_stats[0],
@@ -208,6 +215,27 @@ def _prove(
     if attempted:
         warn(attempted[0].reason)
     return rest + apply_proofs(code, proofs)
+
+
+def _newest_matches(
+    store: Any, matchable: Sequence[Component], progress: Any, warn: Warn
+) -> tuple[dict[Component, str], list[Match]]:
+    """Online: each range resolved to the newest release it allows, and that release's matches.
+
+    Each match keeps the range component (version empty) with ``kind="newest-allowed"``; the
+    version it was matched as travels in the finding's ``package.newest``.
+    """
+    from mamori.advisories.newest import resolve_newest
+
+    resolved = resolve_newest(matchable, progress=progress, warn=warn)
+    if not resolved:
+        return {}, []
+    pinned = [replace(c, version=v) for c, v in resolved.items()]
+    back = dict(zip(map(id, pinned), resolved, strict=True))
+    return resolved, [
+        replace(m, component=back[id(m.component)], kind="newest-allowed", resolved=m.component.version)
+        for m in store.lookup(pinned)
+    ]
 
 
 def _matchable(components: Sequence[Component]) -> list[Component]:
@@ -400,19 +428,26 @@ def _finding(component: Component, cluster: list[Match]) -> Finding:
         )
     )
     kinds = {m.kind for m in cluster}
-    match = (
-        "exact" if "exact" in kinds else ("newest-allowed" if "newest-allowed" in kinds else "every-version")
+    # the most certain claim wins: every version a range allows is affected says more than
+    # only its newest release is
+    match: MatchKind = (
+        "exact" if "exact" in kinds else ("every-version" if "every-version" in kinds else "newest-allowed")
     )
+    package = component.as_package()
+    resolved = next((m.resolved for m in cluster if m.resolved), "")
+    if resolved and not component.version:
+        package = replace(package, newest=resolved)
     published = min((a.published for a in advisories if a.published), default="")
     modified = max((a.modified for a in advisories if a.modified), default="")
     return Finding(
         kind="dependency",
         rule_id=primary,
-        title=title or f"{component.name} {component.version} is affected by {primary}",
+        title=title
+        or f"{component.name} {component.version or component.range_spec} is affected by {primary}",
         severity=severity,
         location=component.location,
         cwe=tuple(cwes),
-        package=component.as_package(),
+        package=package,
         advisory=AdvisoryRef(
             id=primary,
             aliases=tuple(sorted(ids - {primary})),
@@ -425,7 +460,7 @@ def _finding(component: Component, cluster: list[Match]) -> Finding:
             functions=functions,
         ),
         description=main.details,
-        match=match,  # type: ignore[arg-type]
+        match=match,
     )
 
 

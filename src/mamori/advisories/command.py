@@ -131,10 +131,15 @@ def import_dict(summary: ImportSummary) -> dict[str, Any]:
     }
 
 
+def _count(n: int, one: str, many: str = "") -> str:
+    """``1 file``, ``2,661 files``."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
 def import_text(summary: ImportSummary) -> str:
     """``mamori db import`` in words."""
     parts = [
-        f"Imported {summary.advisories:,} advisories from {summary.files:,} files",
+        f"Imported {_count(summary.advisories, 'advisory', 'advisories')} from {_count(summary.files, 'file')}"
     ]
     if summary.unchanged:
         parts.append(f"{summary.unchanged:,} kept (the database held a later version)")
@@ -146,7 +151,7 @@ def import_text(summary: ImportSummary) -> str:
     if summary.withdrawn:
         text += f" {summary.withdrawn:,} stored advisories are withdrawn and never matched."
     if summary.errors:
-        text += f" {len(summary.errors):,} files could not be imported (listed on stderr)."
+        text += f" {_count(len(summary.errors), 'file')} could not be imported (listed on stderr)."
     return text
 
 

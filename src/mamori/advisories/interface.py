@@ -74,3 +74,5 @@ class Match:
     kind: str = "exact"
     """``exact`` (the component's version is affected), ``every-version`` (every version its
     range allows is) or ``newest-allowed`` (the newest release its range allows is)."""
+    resolved: str = ""
+    """For ``newest-allowed``: the release the range was matched as."""

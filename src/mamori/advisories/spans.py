@@ -23,7 +23,7 @@ from typing import Any
 from mamori.advisories.interface import Affected
 from mamori.advisories.versions import SCHEMES, scheme_for
 
-__all__ = ["Interval", "affects_every_version", "allowed_intervals"]
+__all__ = ["Interval", "affects_every_version", "allowed_intervals", "interval_contains"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,3 +260,9 @@ def affects_every_version(affected: Affected, allowed: list[Interval]) -> bool:
         return False
     spans = _affected_intervals(affected)
     return all(any(_contains(s.key, span, want) for s, span in spans) for want in allowed)
+
+
+def interval_contains(ecosystem: str, interval: Interval, version: str) -> bool:
+    """Whether ``version`` lies in ``interval`` in ``ecosystem``'s version order."""
+    key = scheme_for(ecosystem).key
+    return _contains(key, interval, Interval(version, True, version, True))

@@ -9,7 +9,9 @@ exists on it, printing what it found and how long each step took.
 
 from __future__ import annotations
 
+import shlex
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from importlib import resources
@@ -35,7 +37,24 @@ def advisories_source() -> Path:
 
 
 def run_demo(out: Path, *, console: Console | None = None) -> int:
-    """Run the demo into ``out``; returns the exit code (0: every stage ran)."""
+    """Run the demo into ``out``; returns the exit code (0: every stage ran).
+
+    Its results (scans, fixes, alerts, the hub it shares with) are recorded under ``MAMORI_HOME``
+    when that is set; otherwise under ``out/home``, never in the user's own data folder, and the
+    ``mamori serve`` command it prints names that folder.
+    """
+    import os
+
+    if os.environ.get("MAMORI_HOME"):
+        return _run_demo(out, console=console)
+    os.environ["MAMORI_HOME"] = str((out / "home").resolve())
+    try:
+        return _run_demo(out, console=console)
+    finally:
+        del os.environ["MAMORI_HOME"]
+
+
+def _run_demo(out: Path, *, console: Console | None = None) -> int:
     from mamori.advisories.store import AdvisoryStore
     from mamori.config import mamori_home
     from mamori.output.interface import render
@@ -139,7 +158,13 @@ def _print_dashboard(console: Console, report: Report, alerts: list[Any] | None)
         f"\n[bold]Dashboard[/]: shared {shared} STIX objects with the local hub. To see what the demo "
         "scanned, fixed, detected and shared, run:"
     )
-    console.print(f"  MAMORI_HOME={home} mamori serve", soft_wrap=True)
+    if shutil.which("mamori") is None:
+        bin_dir = Path(sys.executable).parent
+        console.print(
+            f"  (mamori is not on PATH: first run  export PATH={shlex.quote(str(bin_dir))}:$PATH)",
+            soft_wrap=True,
+        )
+    console.print(f"  MAMORI_HOME={shlex.quote(home)} mamori serve", soft_wrap=True)
     console.print("and open http://127.0.0.1:8000/ — log in as organisation [bold]demo[/] with the token:")
     console.print(f"  {token}", soft_wrap=True)
 

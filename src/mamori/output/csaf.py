@@ -2,7 +2,8 @@
 
 One vulnerability per hole (advisory with its aliases, or code rule), products from the
 findings' package URLs (and the scanned project itself for code findings). Each known_affected
-product carries a remediation (action statement) and each known_not_affected one a flag or an
+product carries a remediation (action statement; ``no_fix_planned`` with the reason for an
+accepted risk, which stays known_affected) and each known_not_affected one a flag or an
 impact threat, as the profile's mandatory tests 6.1.27.9 and 6.1.27.10 require.
 """
 
@@ -41,6 +42,13 @@ def _system(identifier: str) -> str:
     }.get(prefix, "mamori" if "-" not in identifier or prefix.startswith("PY") else prefix)
 
 
+def _remedy(f: Finding) -> str:
+    """The remediation category: an accepted risk is ``no_fix_planned`` (CSAF's word for it)."""
+    if f.status == "accepted":
+        return "no_fix_planned"
+    return "vendor_fix" if f.kind == "dependency" else "mitigation"
+
+
 def render_csaf_vex(
     report: Report,
     *,
@@ -60,7 +68,7 @@ def render_csaf_vex(
             pid = f"CSAFPID-{len(products) + 1:04d}"
             entry: dict[str, Any] = {"product_id": pid}
             if f.package is not None:
-                entry["name"] = f"{f.package.name} {f.package.version}"
+                entry["name"] = f"{f.package.name} {f.package.version or f.package.range_spec}".strip()
                 entry["product_identification_helper"] = {"purl": f.package.purl}
             else:
                 entry["name"] = project
@@ -99,7 +107,7 @@ def render_csaf_vex(
                     status["known_affected"].append(pid)
                     remediations.append(
                         {
-                            "category": "vendor_fix" if f.kind == "dependency" else "mitigation",
+                            "category": _remedy(f),
                             "details": text,
                             "product_ids": [pid],
                         }

@@ -4,8 +4,8 @@ Dependency-Track, GUAC and other SBOM platforms ingest a BOM whose ``vulnerabili
 at its components, so this renders the scanned inventory (when given) plus one vulnerability
 per finding: its id, source, ratings (severity and the advisory's CVSS vectors), CWE numbers,
 the components it affects (by bom-ref), a recommendation naming the version to upgrade to,
-and an ``analysis`` for findings closed by VEX or an ignore (``not_affected``; ``resolved``
-for ``fixed``). Code findings affect the project itself (the metadata component).
+and an ``analysis`` for findings closed by VEX (``not_affected``; ``resolved`` for ``fixed``)
+or accepted by an ignore (``exploitable`` with the response ``will_not_fix`` and the reason). Code findings affect the project itself (the metadata component).
 
 The document is built with ``cyclonedx-python-lib`` so it validates against the official
 schema; the timestamp and serial number are its only variable parts.
@@ -20,7 +20,7 @@ from pathlib import Path
 from uuid import UUID
 
 from cyclonedx.model import Property, XsUri
-from cyclonedx.model.impact_analysis import ImpactAnalysisState
+from cyclonedx.model.impact_analysis import ImpactAnalysisResponse, ImpactAnalysisState
 from cyclonedx.model.vulnerability import (
     BomTarget,
     Vulnerability,
@@ -110,7 +110,7 @@ def _recommendation(finding: Finding) -> str | None:
         return None
     fixed = finding.advisory.fixed if finding.advisory is not None else ()
     pkg = finding.package
-    target = lowest_fix_above(pkg.ecosystem, pkg.version, fixed)
+    target = lowest_fix_above(pkg.ecosystem, pkg.version or pkg.newest, fixed)
     if target:
         text = f"Upgrade {pkg.name} to {target} or later."
         if len(fixed) > 1:
@@ -122,6 +122,12 @@ def _recommendation(finding: Finding) -> str | None:
 
 
 def _analysis(finding: Finding) -> VulnerabilityAnalysis | None:
+    if finding.status == "accepted":  # still exploitable: the project chose not to fix it (yet)
+        return VulnerabilityAnalysis(
+            state=ImpactAnalysisState.EXPLOITABLE,
+            responses=[ImpactAnalysisResponse.WILL_NOT_FIX],
+            detail=finding.justification or None,
+        )
     if finding.status == "not_affected":
         return VulnerabilityAnalysis(
             state=ImpactAnalysisState.NOT_AFFECTED, detail=finding.justification or None

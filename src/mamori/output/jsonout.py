@@ -90,6 +90,8 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
             }
             if not p.version:
                 out["package"]["range"] = p.range_spec
+                if p.newest:
+                    out["package"]["newest"] = p.newest
         out["match"] = finding.match
         adv = finding.advisory if finding.advisory is not None else AdvisoryRef(id=finding.rule_id)
         a: dict[str, Any] = {"id": adv.id, "aliases": list(adv.aliases), "fixed": list(adv.fixed)}
@@ -315,6 +317,7 @@ def _read_finding(r: _Reader, value: object, where: str) -> Finding:
             version="" if unpinned else r.text(p, "version", w),
             purl=r.text(p, "purl", w),
             range_spec=r.text(p, "range", w, required=False),
+            newest=r.text(p, "newest", w, required=False),
         )
         w = f"{where}.advisory"
         a = r.obj(r.get(d, "advisory", where), w)

@@ -10,7 +10,9 @@ about a few things this module takes care of:
   which the consumer binds to the checkout) and a ``region.startLine`` of at least 1;
 * ``partialFingerprints`` carrying :attr:`Finding.id`, so an alert survives line moves;
 * taint traces as ``codeFlows``; findings closed by VEX or an ignore as ``suppressions``;
-* errors met during the scan as ``toolExecutionNotifications`` of the invocation.
+* errors met during the scan as ``toolExecutionNotifications`` of the invocation (level
+  ``error``), and each inventory item the scan could not check as a ``warning`` notification
+  whose descriptor is ``coverage/<reason>``; ``run.properties.coverage`` holds checked/total.
 """
 
 from __future__ import annotations
@@ -208,6 +210,7 @@ def sarif_dict(report: Report, *, target_root: Path | None = None) -> dict[str, 
                 {"physicalLocation": _physical(e.path, e.line, 0, target_root, whole_file=True)}
             ]
         notifications.append(note)
+    notifications.extend(_coverage_notes(report, target_root))
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -221,11 +224,44 @@ def sarif_dict(report: Report, *, target_root: Path | None = None) -> dict[str, 
         "results": results,
         "columnKind": "unicodeCodePoints",
     }
+    properties: dict[str, Any] = {}
     if report.database.updated or report.database.sources:
-        run["properties"] = {
-            "database": {"updated": report.database.updated, "sources": list(report.database.sources)}
+        properties["database"] = {
+            "updated": report.database.updated,
+            "sources": list(report.database.sources),
         }
+    cov = report.coverage
+    if cov.deps:
+        properties["coverage"] = {"checked": cov.checked, "total": cov.total}
+    if properties:
+        run["properties"] = properties
     return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
+
+
+def _coverage_notes(report: Report, target_root: Path | None) -> list[dict[str, Any]]:
+    """Each inventory item that was not checked, as a warning notification naming why.
+
+    Unreadable files are already notified as errors (from ``report.errors``); the others (a
+    manifest with no lockfile, an unpinned requirement, an ecosystem with no advisories) are
+    the gaps a code-scanning view would otherwise hide behind an empty result list.
+    """
+    notes: list[dict[str, Any]] = []
+    for u in report.coverage.unchecked:
+        if u.reason == "unreadable":
+            continue
+        what = f"{u.name}: " if u.name else ""
+        note: dict[str, Any] = {
+            "level": "warning",
+            "descriptor": {"id": f"coverage/{u.reason}"},
+            "message": {"text": f"not checked ({u.reason}): {what}{u.detail}"},
+            "properties": {"reason": u.reason, "name": u.name},
+        }
+        if u.path:
+            note["locations"] = [
+                {"physicalLocation": _physical(u.path, u.line, 0, target_root, whole_file=not u.line)}
+            ]
+        notes.append(note)
+    return notes
 
 
 def render_sarif(report: Report, *, target_root: Path | None = None) -> str:

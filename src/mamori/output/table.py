@@ -70,7 +70,8 @@ def upgrade_for(findings: Iterable[Finding]) -> tuple[str | None, bool]:
             continue
         ecosystem = f.package.ecosystem
         fixed = f.advisory.fixed if f.advisory is not None else ()
-        step = lowest_fix_above(f.package.ecosystem, f.package.version, fixed)
+        # a range matched as its newest allowed release must move above that release
+        step = lowest_fix_above(f.package.ecosystem, f.package.version or f.package.newest, fixed)
         if step is None:
             complete = False
         else:
@@ -149,7 +150,8 @@ def _dependency_table(findings: Sequence[Finding], with_priority: bool, width: i
             if f.match == "every-version":
                 title.append("\n(every version the range allows is affected)", style="yellow")
             elif f.match == "newest-allowed":
-                title.append("\n(the newest version the range allows is affected)", style="yellow")
+                newest = f" ({f.package.newest})" if f.package is not None and f.package.newest else ""
+                title.append(f"\n(the newest version the range allows{newest} is affected)", style="yellow")
             if f.advisory is not None and f.advisory.aliases:
                 title.append("\n" + ", ".join(f.advisory.aliases), style="dim")
             row: list[RenderableType] = [
@@ -237,7 +239,7 @@ def summary_line(report: Report) -> Text:
     if tried:
         text.append(f"; {proven} of {tried} proven by a request")
     closed = Counter(f.status for f in report.findings if f.status != "open")
-    for status in ("not_affected", "fixed"):
+    for status in ("accepted", "not_affected", "fixed"):
         if closed[status]:
             text.append(f"; {closed[status]} {status.replace('_', ' ')}")
     cov = report.coverage
@@ -271,11 +273,14 @@ def _unchecked_block(report: Report, width: int) -> Table:
         group = by_reason[reason]
         shown = group[:_MAX_LISTED]
         for i, u in enumerate(shown):
+            # a run of items with the same advice (every npm package of a database without npm
+            # advisories) says it once
+            same = i > 0 and shown[i - 1].detail == u.detail
             table.add_row(
                 Text(_where(u.path, u.line)),
                 Text(u.name, style="bold"),
                 Text(reason, style="yellow"),
-                Text(u.detail),
+                Text("same as above", style="dim") if same else Text(u.detail),
                 end_section=i == len(shown) - 1 and len(group) <= _MAX_LISTED and ri < len(reasons) - 1,
             )
         if len(group) > _MAX_LISTED:

@@ -8,8 +8,9 @@ expires = 2027-03-31          # after this date the finding comes back
 path = "requirements.txt"    # optional: only findings in this file
 ```
 
-An ignored finding stays in the report with status ``not_affected`` and the reason as its
-justification (so outputs and VEX can show it) and does not count for ``--fail-on``. An expired
+An ignored finding is an accepted risk, not a finding that does not apply: it stays in the
+report with status ``accepted`` and the reason as its justification (VEX states it ``affected``
+with the acceptance as its action statement) and does not count for ``--fail-on``. An expired
 ignore is reported as a warning and the finding is open again.
 """
 
@@ -71,7 +72,7 @@ def apply_ignores(
     today: dt.date | None = None,
     warn: Callable[[str], None] = lambda _m: None,
 ) -> list[Finding]:
-    """Mark ignored findings ``not_affected``; warn about each expired ignore that matched."""
+    """Mark ignored findings ``accepted``; warn about each expired ignore that matched."""
     today = today or dt.date.today()
     out: list[Finding] = []
     warned: set[str] = set()
@@ -92,5 +93,5 @@ def apply_ignores(
             out.append(f)
             continue
         until = f" (until {rule.expires.isoformat()})" if rule.expires else ""
-        out.append(replace(f, status="not_affected", justification=f"ignored: {rule.reason}{until}"))
+        out.append(replace(f, status="accepted", justification=f"risk accepted: {rule.reason}{until}"))
     return out

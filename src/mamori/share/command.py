@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from mamori.share._client import Credentials
 
+
 _DB_HELP = (
     "Hub database URL: sqlite:///PATH or postgresql://USER@HOST/DB (default: hub.sqlite under MAMORI_HOME)."
 )
@@ -187,9 +188,12 @@ def share_push_command(
             "--producer", help="The name the bundle's identity gives (default: --user, else 'mamori user')."
         ),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "text",
+    fmt: Annotated[str, typer.Option("--format", "-f", help=_FORMAT_HELP)] = "text",
 ) -> None:
-    """Share scan findings or detect alerts with the hub as STIX 2.1, marked with a TLP."""
+    """Share scan findings or detect alerts with the hub as STIX 2.1, marked with a TLP.
+
+    Prints what the hub accepted (text, or with --format json the TAXII status: id, total,
+    success and failure counts, and each failure's id and message)."""
     from mamori.share._client import TaxiiClient
     from mamori.share._local import anonymise_namespace
     from mamori.share.sectors import CROSS_SECTOR
@@ -236,7 +240,21 @@ def share_push_command(
     if unknown and len(unknown) == len(failures):
         raise InputError(f"--to: {unknown[0].get('message')} (the hub stored nothing)")
     if out_format == "json":
-        typer.echo(json.dumps(status))
+        typer.echo(
+            json.dumps(
+                {
+                    "collection": collection,
+                    "tlp": level.value,
+                    "status": status.get("id", ""),
+                    "total": status.get("total_count", 0),
+                    "success": status.get("success_count", 0),
+                    "failure": status.get("failure_count", len(failures)),
+                    "successes": status.get("successes") or [],
+                    "failures": [{"id": f.get("id"), "message": f.get("message")} for f in failures],
+                },
+                indent=2,
+            )
+        )
     else:
         audience = ", ".join(recipients) or (f"sector {sector}" if level is Tlp.AMBER and sector else "")
         typer.echo(
@@ -263,9 +281,12 @@ def share_pull_command(
     ] = None,
     token: Annotated[str | None, typer.Option("--token", envvar="MAMORI_TOKEN", help=_TOKEN_HELP)] = None,
     user: Annotated[str | None, typer.Option("--user", envvar="MAMORI_USER", help=_USER_HELP)] = None,
-    fmt: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "text",
+    fmt: Annotated[str, typer.Option("--format", "-f", help=_FORMAT_HELP)] = "text",
 ) -> None:
-    """Import peers' objects; their indicators become detection rules for `mamori detect`."""
+    """Import peers' objects; their indicators become detection rules for `mamori detect`.
+
+    Prints how many objects came, how many were new and how many detection rules peers'
+    indicators now give (text, or with --format json: received, new, detection_rules)."""
     from mamori.share._client import TaxiiClient
     from mamori.share._hub import format_timestamp, parse_timestamp
     from mamori.share._local import MAX_PEER_PATTERN_CHARS, LocalStore, local_indicators
@@ -302,7 +323,10 @@ def share_pull_command(
             json.dumps({"received": total, "new": new, "detection_rules": rules, "refused": len(refused)})
         )
         return
-    typer.echo(f"received {total} objects from {collection} ({new} new); {rules} peer indicators detect")
+    typer.echo(
+        f"received {total:,} object{'' if total == 1 else 's'} from {collection} ({new:,} new); "
+        f"peers' indicators give {rules:,} detection rule{'' if rules == 1 else 's'} for `mamori detect`"
+    )
     if refused:
         typer.echo(
             f"refused {len(refused)} indicators with a pattern over {MAX_PEER_PATTERN_CHARS:,} characters "
@@ -313,7 +337,7 @@ def share_pull_command(
 
 def hub_list_command(
     database: Annotated[str | None, typer.Option("--database", help=_DB_HELP)] = None,
-    fmt: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "text",
+    fmt: Annotated[str, typer.Option("--format", "-f", help=_FORMAT_HELP)] = "text",
 ) -> None:
     """List the hub's organisations: sector, roles, live tokens and sessions (never a token)."""
     from mamori.share._hub import Hub
@@ -345,7 +369,7 @@ def hub_list_command(
 def hub_rotate_token_command(
     name: Annotated[str, typer.Argument(help="The organisation whose token to replace.")],
     database: Annotated[str | None, typer.Option("--database", help=_DB_HELP)] = None,
-    fmt: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "text",
+    fmt: Annotated[str, typer.Option("--format", "-f", help=_FORMAT_HELP)] = "text",
 ) -> None:
     """Give an organisation a new API token; its older tokens and sessions stop working."""
     from mamori.share._hub import Hub
@@ -368,7 +392,7 @@ def hub_rotate_token_command(
 def hub_revoke_command(
     name: Annotated[str, typer.Argument(help="The organisation to shut out.")],
     database: Annotated[str | None, typer.Option("--database", help=_DB_HELP)] = None,
-    fmt: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "text",
+    fmt: Annotated[str, typer.Option("--format", "-f", help=_FORMAT_HELP)] = "text",
 ) -> None:
     """End every token and session of an organisation (its objects stay; rotate-token re-admits it)."""
     from mamori.share._hub import Hub
