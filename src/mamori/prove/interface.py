@@ -34,7 +34,9 @@ _FRAMEWORK_NAMES = {
     "aiohttp": "aiohttp",
     "tornado": "Tornado",
     "wsgi": "WSGI",
+    "httpserver": "http.server",
 }
+_WEB_FRAMEWORKS = ("django", "flask", "asgi", "aiohttp", "tornado", "wsgi", "httpserver")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,13 +115,17 @@ def _framework(root: Path, finding: Finding, available: set[str]) -> str:
         return "flask"
     if source.startswith("tornado."):
         return "tornado"
+    if source.startswith("http.server."):
+        return "httpserver"
+    if "WSGI environ" in finding.trace[0].note:
+        return "wsgi"
     found: set[str] = set()
     for step in (finding.trace[0], finding.trace[-1]):
         found |= framework_of_file(root / step.path)
-    for fw in ("django", "flask", "asgi", "aiohttp", "tornado"):
+    for fw in _WEB_FRAMEWORKS:
         if fw in found and fw in available:
             return fw
-    for fw in ("django", "flask", "asgi", "aiohttp", "tornado"):
+    for fw in _WEB_FRAMEWORKS:
         if fw in found:
             return fw
     return next(iter(sorted(available)), "wsgi")
