@@ -24,6 +24,8 @@ from mamori.scan import ScanOptions, scan_targets
 APPS = Path(__file__).parent / "apps"
 UNSAFE = sandbox.unavailable_reason() is not None
 """No kernel sandbox here: the apps run as plain child processes (tests that need it skip)."""
+PYTHON = Path(sys.executable)
+"""The apps' interpreter (``--python``): the test apps pin nothing, their frameworks are here."""
 
 
 def _findings(root: Path) -> list[Finding]:
@@ -39,7 +41,7 @@ def _copy(tmp_path: Path, name: str) -> Path:
 
 def _proven(root: Path) -> dict[tuple[str, int], str]:
     found = _findings(root)
-    proofs = prove_findings(root, found, unsafe=UNSAFE)
+    proofs = prove_findings(root, found, python=PYTHON, unsafe=UNSAFE)
     return {
         (f.rule_id, f.location.line): p.status for f, p in zip(found, proofs, strict=True) if p is not None
     }
@@ -51,8 +53,9 @@ def test_flask_app_proofs(tmp_path: Path) -> None:
     got = _proven(_copy(tmp_path, "flask_app"))
     for rule in ("PY-SQLI", "PY-CMDI", "PY-PATH", "PY-REDIRECT", "PY-CODEI"):
         assert "proven" in {s for (r, _), s in got.items() if r == rule}, (rule, got)
-    # the JSON view's "XSS" (a dict return is JSON, not HTML) is not proven
-    assert got[("PY-XSS", 25)] == "not_proven"
+    # the JSON view's "XSS" (a dict return is JSON, not HTML): when the analysis flags it, the
+    # proof does not confirm it
+    assert got.get(("PY-XSS", 25), "not flagged") in ("not flagged", "not_proven"), got
 
 
 def test_fastapi_app_proofs(tmp_path: Path) -> None:
@@ -102,7 +105,7 @@ def test_safe_twins_are_never_proven(tmp_path: Path) -> None:
     for fn, src, sink, rule, cwe, source in safe:
         start = line(f"def {fn}(")
         findings.append(_as_flagged(root, "app.py", line(src, start), line(sink, start), rule, cwe, source))
-    proofs = prove_findings(root, findings, unsafe=UNSAFE)
+    proofs = prove_findings(root, findings, python=PYTHON, unsafe=UNSAFE)
     assert [p.status for p in proofs if p is not None] == ["not_proven"] * 4, [p for p in proofs]
 
 
@@ -120,6 +123,8 @@ def test_prove_cli_json_and_tests(tmp_path: Path) -> None:
             "--format",
             "json",
             *(["--unsafe-run"] if UNSAFE else []),
+            "--python",
+            sys.executable,
             "--write-tests",
             str(out),
         ],
@@ -149,7 +154,9 @@ def test_prove_cli_json_and_tests(tmp_path: Path) -> None:
 def test_unproven_code_finding_is_exploitation_none(tmp_path: Path) -> None:
     pytest.importorskip("flask")
     root = _copy(tmp_path, "flask_app")
-    report = scan_targets([root], ScanOptions(deps=False, record=False, prove=True, prove_unsafe=UNSAFE))
+    report = scan_targets(
+        [root], ScanOptions(deps=False, record=False, prove=True, prove_python=PYTHON, prove_unsafe=UNSAFE)
+    )
     for f in report.findings:
         assert f.priority is not None
         reasons = " ".join(f.priority.reasons)

@@ -8,6 +8,8 @@ on the safe twins (and on vulnerable routes the analysis does not flag) as if fl
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,8 @@ from mamori.scan import ScanOptions, scan_targets
 
 APPS = Path(__file__).parent / "apps"
 UNSAFE = sandbox.unavailable_reason() is not None
+PYTHON = Path(sys.executable)
+"""The apps' interpreter (``--python``): the test apps pin nothing, their frameworks are here."""
 
 
 def _copy(tmp_path: Path, name: str) -> Path:
@@ -30,7 +34,7 @@ def _copy(tmp_path: Path, name: str) -> Path:
 def _scan_and_prove(root: Path) -> dict[tuple[str, int], str]:
     report = scan_targets([root], ScanOptions(deps=False, record=False, prioritize=False))
     found = [f for f in report.findings if f.kind == "code"]
-    proofs = prove_findings(root, found, unsafe=UNSAFE)
+    proofs = prove_findings(root, found, python=PYTHON, unsafe=UNSAFE)
     return {
         (f.rule_id, f.location.line): p.status for f, p in zip(found, proofs, strict=True) if p is not None
     }
@@ -55,7 +59,7 @@ def _flagged(file: str, steps: list[tuple[int, str]], rule: str, cwe: str) -> Fi
 
 
 def _statuses(root: Path, findings: list[Finding]) -> list[str]:
-    return [p.status if p else "none" for p in prove_findings(root, findings, unsafe=UNSAFE)]
+    return [p.status if p else "none" for p in prove_findings(root, findings, python=PYTHON, unsafe=UNSAFE)]
 
 
 def test_aiohttp_app(tmp_path: Path) -> None:
@@ -155,12 +159,10 @@ def test_http_server_handler(tmp_path: Path) -> None:
 def test_written_tests_replay_on_loopback_and_pass_once_fixed(tmp_path: Path) -> None:
     """`--write-tests` for a Tornado app: the test fails while the hole is open, passes once fixed."""
     pytest.importorskip("tornado")
-    import subprocess
-    import sys
-
     root = _copy(tmp_path, "tornado_app")
     out = root / "pov"
     argv = [sys.executable, "-m", "mamori", "prove", str(root), "-f", "json", "--write-tests", str(out)]
+    argv += ["--python", sys.executable]
     proc = subprocess.run([*argv, *(["--unsafe-run"] if UNSAFE else [])], capture_output=True, text=True)
     assert proc.returncode == 1, proc.stderr
     written = (out / "test_mamori_pov_tornado.py").read_text()

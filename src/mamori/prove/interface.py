@@ -22,7 +22,7 @@ from typing import Any
 from mamori.model import Finding, Proof
 from mamori.prove import _request
 from mamori.prove._apps import AppSpec, find_apps, framework_of_file
-from mamori.prove._run import interpreter, run_batch, sandbox_reason, scratch_copy
+from mamori.prove._run import app_environment, run_batch, sandbox_reason, scratch_copy
 from mamori.prove.oracles import Canary, Family, Verdict, family_for
 
 NO_CLASS = "no proof for this class"
@@ -48,6 +48,8 @@ class ProveStats:
     requests: int = 0
     seconds: float = 0.0
     startup: float = 0.0
+    environment: str = ""
+    """How the app's interpreter was had (given, cached, installed; pins left out are named)."""
 
 
 @dataclass(slots=True)
@@ -234,6 +236,7 @@ def prove_findings(
     findings: Sequence[Finding],
     *,
     python: Path | None = None,
+    offline: bool = False,
     unsafe: bool = False,
     timeout: float = 10.0,
     progress: Any = None,
@@ -241,7 +244,9 @@ def prove_findings(
 ) -> list[Proof | None]:
     """A proof for each finding (None for dependency findings), in the order given.
 
-    ``python`` is the app's interpreter (else ``MAMORI_FIX_PYTHON``, else mamori's own);
+    ``python`` is the app's interpreter (else ``MAMORI_FIX_PYTHON``, else a cached scratch
+    virtualenv of the project's pinned packages, which ``offline`` forbids: then the proofs are
+    ``not_attempted``, "no environment: pass --python or drop --offline");
     ``unsafe`` runs the app without a sandbox when none can be had (tests, the demo).
     ``progress`` follows the stages' progress protocol (``start``, ``advance``, ``finish``).
     """
@@ -286,10 +291,19 @@ def prove_findings(
         by_framework.setdefault(job.framework, []).append(job)
     if not by_framework:
         return proofs
-    python = interpreter(python)
+    if progress is not None and python is None:
+        progress.start("preparing the app's environment")
+    app_python, how = app_environment(root, python, offline=offline, unsafe=unsafe)
+    if progress is not None and python is None:
+        progress.finish()
+    if app_python is None:
+        for members in by_framework.values():
+            for job in members:
+                proofs[job.index] = Proof("not_attempted", how)
+        return proofs
     if progress is not None:
         progress.start("proving findings", total=len(jobs))
-    figures = ProveStats(attempted=len(jobs))
+    figures = ProveStats(attempted=len(jobs), environment=how)
     scratch = scratch_copy(root)
     try:
         for framework, members in by_framework.items():
@@ -321,7 +335,7 @@ def prove_findings(
                 specs,
                 requests,
                 files=files,
-                python=python,
+                python=app_python,
                 unsafe=unsafe,
                 timeout=timeout,
                 on_result=on_result,
@@ -358,7 +372,7 @@ def apply_proofs(findings: Sequence[Finding], proofs: Sequence[Proof | None]) ->
 
 
 def pov_fires(
-    root: Path, finding: Finding, *, python: Path | None = None, unsafe: bool = False
+    root: Path, finding: Finding, *, python: Path | None = None, offline: bool = False, unsafe: bool = False
 ) -> bool | None:
     """Does ``finding``'s proof fire on the project at ``root`` (e.g. a patched scratch copy)?
 
@@ -366,7 +380,7 @@ def pov_fires(
     attempted (no class, no web source, no sandbox). ``mamori fix`` calls this before and after
     a patch: a code fix is proven when it fires before and not after.
     """
-    proof = prove_findings(root, [finding], python=python, unsafe=unsafe)[0]
+    proof = prove_findings(root, [finding], python=python, offline=offline, unsafe=unsafe)[0]
     if proof is None or proof.status == "not_attempted":
         return None
     return proof.status == "proven"
