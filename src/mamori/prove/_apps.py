@@ -111,6 +111,25 @@ def framework_of_file(path: Path) -> set[str]:
     return _framework_of_imports(tree)
 
 
+def imports_of(root: Path, spec: AppSpec) -> set[str]:
+    """Top-level names the module that holds ``spec``'s app imports (``flask``, ``fastapi``...)."""
+    base = root / spec.cwd if spec.cwd else root
+    rel = Path(*spec.module.split("."))
+    for path in (base / rel.with_suffix(".py"), base / rel / "__init__.py"):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        names: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module.split(".")[0])
+        return names
+    return set()
+
+
 def find_apps(root: Path) -> list[AppSpec]:
     """Every app of the project the harness could start, most likely first."""
     specs: list[tuple[int, AppSpec]] = []

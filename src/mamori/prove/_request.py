@@ -34,10 +34,10 @@ PLACES: dict[str, str] = {
     "get_body_argument": "form",
     "get_body_arguments": "form",
     "post": "form",
-    "values": "form",
-    "get_argument": "query",
-    "get_arguments": "query",
-    "arguments": "query",
+    "values": "values",
+    "get_argument": "values",
+    "get_arguments": "values",
+    "arguments": "values",
     "cookies": "cookie",
     "COOKIES": "cookie",
     "get_cookie": "cookie",
@@ -297,9 +297,13 @@ def plan_for(root: Path, finding: Finding) -> Plan | None:
     fn = _enclosing(tree, src.line)
     carriers: list[Input] = []
     loops_keys = False
-    for node in ast.walk(fn or tree):
-        if getattr(node, "lineno", None) != src.line:
-            continue
+    at_line = [n for n in ast.walk(fn or tree) if getattr(n, "lineno", None) == src.line]
+    # an expression spanning lines (a template string's .format(request.url)) is placed at the
+    # line its statement starts: read the whole statement when its first line names nothing
+    spanning = [sub for n in at_line if isinstance(n, ast.stmt) for sub in ast.walk(n) if sub not in at_line]
+    for node in at_line + spanning:
+        if node in spanning and carriers:
+            break
         if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
             it = _chain(node.iter.func) if isinstance(node.iter, ast.Call) else _chain(node.iter)
             found = _place_in(it)
@@ -313,7 +317,7 @@ def plan_for(root: Path, finding: Finding) -> Plan | None:
                 name = _header_name(attr, name)
             carriers.append(Input(place, name or ""))
         elif isinstance(node, ast.Attribute) and node.attr in ("query_string", "url", "full_path"):
-            carriers.append(Input("query", ""))
+            carriers.append(Input("query", "q"))  # the whole URL: any parameter carries it
         elif isinstance(node, ast.Attribute) and node.attr in _HEADER_OF:
             carriers.append(Input("header", _HEADER_OF[node.attr]))
     name = source_name(finding)

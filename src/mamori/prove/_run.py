@@ -50,14 +50,34 @@ def sandbox_reason(unsafe: bool) -> str | None:
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
+_DISTRIBUTIONS = {
+    "flask": "flask",
+    "django": "django",
+    "aiohttp": "aiohttp",
+    "tornado": "tornado",
+    "fastapi": "fastapi",
+    "starlette": "starlette",
+}
+"""Import name of a web framework -> its distribution (installed when the project names none)."""
+START_HINT = (
+    " (the app ran in a scratch virtualenv of the project's pinned packages: pass --python with "
+    "an environment where the app starts)"
+)
+
+
 def app_environment(
-    root: Path, python: Path | None, *, offline: bool, unsafe: bool
+    root: Path,
+    python: Path | None,
+    *,
+    offline: bool,
+    unsafe: bool,
+    frameworks: frozenset[str] = frozenset(),
 ) -> tuple[Path | None, str]:
     """The app's interpreter and how it was had, or (None, why there is none).
 
     ``--python`` (else ``MAMORI_FIX_PYTHON``) names it; it is mounted read-only into the
     sandbox. Otherwise mamori installs the project's pinned packages (and, unpinned, the ones it
-    names without a pin) as wheels into a cached scratch virtualenv — without running any of
+    names without a pin and the web framework its app imports when it names none) as wheels into a cached scratch virtualenv — without running any of
     the project's code, the network shared for the install only (:func:`mamori.fix.prepare_env`).
     Offline there is no download: a virtualenv made before is used, else there is none.
     """
@@ -70,6 +90,13 @@ def app_environment(
 
     pins, skipped = project_pins(root)
     unpinned = tuple(name for name in skipped if _PLAIN_NAME.match(name))
+    listed = {p.split("==", 1)[0].lower().replace("_", "-") for p in pins} | {n.lower() for n in unpinned}
+    # the framework the app imports, when the project lists it nowhere (a lab with no requirements)
+    unpinned += tuple(
+        sorted(
+            _DISTRIBUTIONS[f] for f in frameworks if f in _DISTRIBUTIONS and _DISTRIBUTIONS[f] not in listed
+        )
+    )
     made, how = prepare_env(
         pins, unpinned, offline=offline, policy=RunPolicy(unsafe=unsafe), best_effort=True
     )

@@ -13,6 +13,7 @@ with a status and a reason — a proof that could not be built says why, never s
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -21,8 +22,8 @@ from typing import Any
 
 from mamori.model import Finding, Proof
 from mamori.prove import _request
-from mamori.prove._apps import AppSpec, find_apps, framework_of_file
-from mamori.prove._run import app_environment, run_batch, sandbox_reason, scratch_copy
+from mamori.prove._apps import AppSpec, find_apps, framework_of_file, imports_of
+from mamori.prove._run import START_HINT, app_environment, run_batch, sandbox_reason, scratch_copy
 from mamori.prove.oracles import Canary, Family, Verdict, family_for
 
 NO_CLASS = "no proof for this class"
@@ -293,7 +294,14 @@ def prove_findings(
         return proofs
     if progress is not None and python is None:
         progress.start("preparing the app's environment")
-    app_python, how = app_environment(root, python, offline=offline, unsafe=unsafe)
+    imported: set[str] = set()
+    for spec in apps:
+        if spec.framework in by_framework:
+            imported |= imports_of(root, spec)
+    app_python, how = app_environment(
+        root, python, offline=offline, unsafe=unsafe, frameworks=frozenset(imported)
+    )
+    auto = python is None and not os.environ.get("MAMORI_FIX_PYTHON")
     if progress is not None and python is None:
         progress.finish()
     if app_python is None:
@@ -348,7 +356,8 @@ def prove_findings(
             )
             for job in members:
                 if batch.start_error and not batch.results.get(str(job.index)):
-                    proofs[job.index] = Proof("not_proven", batch.start_error)
+                    hint = START_HINT if auto and "Error" in batch.start_error else ""
+                    proofs[job.index] = Proof("not_proven", batch.start_error + hint)
                 else:
                     proofs[job.index] = _relative(
                         _judge(

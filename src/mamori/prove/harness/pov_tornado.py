@@ -117,7 +117,7 @@ class TornadoApp:
         self, route: Route, req: dict[str, Any]
     ) -> tuple[dict[str, Any], tuple[int, list[tuple[str, str]], bytes]]:
         method = choose_method(route, req)
-        parts = split_inputs(req, route.params)
+        parts = split_inputs(req, route.params, method)
         regex, handler = route.handle
         fn = getattr(handler, method.lower(), None)
         names = list(inspect.signature(fn).parameters)[1:] if fn else []

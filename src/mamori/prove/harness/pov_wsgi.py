@@ -123,7 +123,7 @@ class LoopbackApp:
         self, route: Route, req: dict[str, Any]
     ) -> tuple[dict[str, Any], tuple[int, list[tuple[str, str]], bytes]]:
         method = choose_method(route, req)
-        parts = split_inputs(req, route.params)
+        parts = split_inputs(req, route.params, method)
         url = route.path
         if parts["path"]:  # no route table: a path input is the path's last segment
             from urllib.parse import quote
