@@ -107,3 +107,20 @@ def test_pinned_packages_are_installed_into_a_cached_venv(tmp_path: Path) -> Non
     # a second run reuses it (offline is fine now: nothing to download)
     code, again, err = _prove(root, home, "--offline")
     assert any(p["status"] == "proven" for p in _proofs(again)["PY-SQLI"]), err
+
+
+@pytest.mark.slow
+def test_pins_too_old_for_this_python_fall_back_to_the_newest_releases(tmp_path: Path) -> None:
+    """Werkzeug 0.14 does not import on Python 3.10+: the app is proven with the newest releases,
+    and the proof says it was."""
+    _need_index()
+    root = tmp_path / "app"
+    shutil.copytree(APPS / "flask_app", root)
+    (root / "requirements.txt").write_text("Flask==1.0.2\nWerkzeug==0.14.1\n")
+    code, data, err = _prove(root, tmp_path / "home")
+    assert code == 1, err
+    proven = [p for p in _proofs(data)["PY-SQLI"] if p["status"] == "proven"]
+    assert proven, (data, err)
+    note = proven[0]["observed"]["environment"]
+    assert "newest releases" in note and "would not start" in note, note
+    assert "/home/cache/venvs/" not in json.dumps(data)

@@ -59,6 +59,8 @@ _DISTRIBUTIONS = {
     "starlette": "starlette",
 }
 """Import name of a web framework -> its distribution (installed when the project names none)."""
+COMPAT_ERRORS = ("ImportError", "ModuleNotFoundError", "AttributeError", "SyntaxError", "TypeError")
+"""Start failures that old pins on a newer Python cause (a removed name, new syntax)."""
 START_HINT = (
     " (the app ran in a scratch virtualenv of the project's pinned packages: pass --python with "
     "an environment where the app starts)"
@@ -72,6 +74,7 @@ def app_environment(
     offline: bool,
     unsafe: bool,
     frameworks: frozenset[str] = frozenset(),
+    newest: bool = False,
 ) -> tuple[Path | None, str]:
     """The app's interpreter and how it was had, or (None, why there is none).
 
@@ -80,6 +83,7 @@ def app_environment(
     names without a pin and the web framework its app imports when it names none) as wheels into a cached scratch virtualenv — without running any of
     the project's code, the network shared for the install only (:func:`mamori.fix.prepare_env`).
     Offline there is no download: a virtualenv made before is used, else there is none.
+    ``newest``: the same packages unpinned, for an app whose pins do not start on this Python.
     """
     if python is not None:
         return Path(python), f"the interpreter given (--python {python})"
@@ -97,6 +101,9 @@ def app_environment(
             _DISTRIBUTIONS[f] for f in frameworks if f in _DISTRIBUTIONS and _DISTRIBUTIONS[f] not in listed
         )
     )
+    if newest:  # the same packages at their newest releases (pins too old for this Python)
+        unpinned = tuple(sorted({p.split("==", 1)[0] for p in pins} | set(unpinned)))
+        pins = []
     made, how = prepare_env(
         pins, unpinned, offline=offline, policy=RunPolicy(unsafe=unsafe), best_effort=True
     )

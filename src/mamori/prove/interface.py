@@ -13,6 +13,7 @@ with a status and a reason — a proof that could not be built says why, never s
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Callable, Sequence
@@ -23,7 +24,15 @@ from typing import Any
 from mamori.model import Finding, Proof
 from mamori.prove import _request
 from mamori.prove._apps import AppSpec, find_apps, framework_of_file, imports_of
-from mamori.prove._run import START_HINT, app_environment, run_batch, sandbox_reason, scratch_copy
+from mamori.prove._run import (
+    COMPAT_ERRORS,
+    START_HINT,
+    Batch,
+    app_environment,
+    run_batch,
+    sandbox_reason,
+    scratch_copy,
+)
 from mamori.prove.oracles import Canary, Family, Verdict, family_for
 
 NO_CLASS = "no proof for this class"
@@ -134,13 +143,15 @@ def _framework(root: Path, finding: Finding, available: set[str]) -> str:
     return next(iter(sorted(available)), "wsgi")
 
 
-def _relative(proof: Proof, scratch: Path) -> Proof:
-    """Paths of the scratch copy shown relative to the project (no machine path in a report)."""
+def _relative(proof: Proof, scratch: Path, venv: Path | None = None) -> Proof:
+    """Paths of the scratch copy shown relative to the project (no machine path in a report);
+    those of mamori's scratch virtualenv (``venv``) named as such."""
     prefix = str(scratch) + "/"
 
     def fix(value: object) -> object:
         if isinstance(value, str):
-            return value.replace(prefix, "").replace(str(scratch), ".")
+            value = value.replace(prefix, "").replace(str(scratch), ".")
+            return value.replace(str(venv), "<scratch virtualenv>") if venv is not None else value
         return value
 
     observed = {k: fix(v) for k, v in proof.observed.items()} if proof.observed else proof.observed
@@ -297,11 +308,12 @@ def prove_findings(
     imported: set[str] = set()
     for spec in apps:
         if spec.framework in by_framework:
-            imported |= imports_of(root, spec)
+            imported |= imports_of(root, spec) | {spec.framework}
     app_python, how = app_environment(
         root, python, offline=offline, unsafe=unsafe, frameworks=frozenset(imported)
     )
     auto = python is None and not os.environ.get("MAMORI_FIX_PYTHON")
+    venv = app_python.parent.parent if auto and app_python is not None else None
     if progress is not None and python is None:
         progress.finish()
     if app_python is None:
@@ -337,17 +349,33 @@ def prove_findings(
                 if progress is not None and last_done.get(str(msg.get("id"))) == msg.get("attempt"):
                     progress.advance()
 
-            batch = run_batch(
+            run = functools.partial(
+                run_batch,
                 scratch,
                 framework,
                 specs,
                 requests,
                 files=files,
-                python=app_python,
                 unsafe=unsafe,
                 timeout=timeout,
                 on_result=on_result,
             )
+
+            batch: Batch = run(python=app_python)
+            env_note = ""
+            if auto and batch.start_error and any(e in batch.start_error for e in COMPAT_ERRORS):
+                # pins too old for this Python (Werkzeug 0.14 on 3.11): the newest releases instead
+                newer, _how = app_environment(
+                    root, None, offline=offline, unsafe=unsafe, frameworks=frozenset(imported), newest=True
+                )
+                if newer is not None:
+                    again = run(python=newer)
+                    if not again.start_error:
+                        env_note = (
+                            "the newest releases of the project's packages (with its pins the app "
+                            f"would not start on this Python: {batch.start_error[:200]})"
+                        )
+                        batch = again
             figures = replace(
                 figures,
                 requests=figures.requests + sum(len(v) for v in batch.results.values()),
@@ -357,14 +385,16 @@ def prove_findings(
             for job in members:
                 if batch.start_error and not batch.results.get(str(job.index)):
                     hint = START_HINT if auto and "Error" in batch.start_error else ""
-                    proofs[job.index] = Proof("not_proven", batch.start_error + hint)
-                else:
                     proofs[job.index] = _relative(
-                        _judge(
-                            job, batch.results.get(str(job.index), []), batch.crashed.get(str(job.index), "")
-                        ),
-                        scratch,
+                        Proof("not_proven", batch.start_error + hint), scratch, venv
                     )
+                else:
+                    proof = _judge(
+                        job, batch.results.get(str(job.index), []), batch.crashed.get(str(job.index), "")
+                    )
+                    if env_note and proof.observed is not None:
+                        proof = replace(proof, observed={**proof.observed, "environment": env_note})
+                    proofs[job.index] = _relative(proof, scratch, venv)
     finally:
         shutil.rmtree(scratch.parent, ignore_errors=True)
         if progress is not None:

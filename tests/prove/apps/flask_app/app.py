@@ -133,3 +133,10 @@ def not_found(e):
     page = """<h1>Not found</h1>
 <p>{}</p>""".format(request.url)
     return render_template_string(page), 404
+
+
+@app.route("/members")
+def members():
+    name = request.args.get("name", "").lower()
+    rows = db().execute(f"SELECT name, password FROM users WHERE name = '{name}'").fetchall()
+    return {"rows": rows}
