@@ -198,6 +198,8 @@ def test_command_and_path_oracles() -> None:
     assert not path.leaves_folder("/srv/files/mqz", "....//mqz", "/", "mqz")[0]
     assert command.runs_as_command("zip log.zip x;mqz;_log.txt", "mqz")
     assert not command.runs_as_command("zip log.zip x;mqz_log.txt", "mqz")
+    assert command.runs_as_command("ping -c1 x|mqz > out", "mqz")
+    assert "x|" + "mqz" in command.payloads(command.Canary("mqz"))
 
 
 @pytest.mark.skipif(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -150,7 +151,7 @@ def _relative(proof: Proof, scratch: Path, venv: Path | None = None) -> Proof:
 
     def fix(value: object) -> object:
         if isinstance(value, str):
-            value = value.replace(prefix, "").replace(str(scratch), ".")
+            value = value.replace(prefix, "").replace(str(scratch), ".").replace(sys.base_prefix, "<python>")
             return value.replace(str(venv), "<scratch virtualenv>") if venv is not None else value
         return value
 
@@ -370,7 +371,11 @@ def prove_findings(
                 )
                 if newer is not None:
                     again = run(python=newer)
-                    if not again.start_error:
+                    if again.start_error:
+                        batch.start_error += (
+                            f"; with the newest releases of its packages: {again.start_error[:300]}"
+                        )
+                    else:
                         env_note = (
                             "the newest releases of the project's packages (with its pins the app "
                             f"would not start on this Python: {batch.start_error[:200]})"
