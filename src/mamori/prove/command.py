@@ -37,7 +37,8 @@ def prove_command(
         bool,
         typer.Option(
             "--offline",
-            help="Download nothing: without --python the proofs are not_attempted (no environment).",
+            help="Download nothing: without --python or a virtualenv cached by an earlier run, the "
+            "proofs are not_attempted (no environment).",
         ),
     ] = False,
     fail_on: Annotated[
@@ -64,8 +65,9 @@ def prove_command(
 
     The app runs with --python (or MAMORI_FIX_PYTHON); otherwise mamori installs the project's
     pinned packages as wheels into a cached scratch virtualenv (the network is used for that
-    step only; nothing of the project runs for it). With --offline and no --python there is no
-    environment and the proofs are not_attempted.
+    step only; nothing of the project runs for it); pins too old for this Python are retried at
+    their newest releases, and the proof says so. With --offline, no --python and nothing cached
+    there is no environment and the proofs are not_attempted.
     Exit codes as scan's: 0 clean, 1 findings at or above --fail-on, 2 bad input.
     """
     from mamori._progress import RichProgress
