@@ -182,3 +182,11 @@ def test_written_tests_replay_on_loopback_and_pass_once_fixed(tmp_path: Path) ->
     app.write_text(app.read_text().replace('"<p>" + msg + "</p>"', '"<p>" + html.escape(msg) + "</p>"'))
     after = pytest_run()
     assert "1 failed, 1 passed" in after.stdout, after.stdout[-2000:]
+
+
+def test_tornado_subclass_with_xsrf_cookies(tmp_path: Path) -> None:
+    """A subclass of Application is found; its XSRF check gets the token any client can obtain."""
+    pytest.importorskip("tornado")
+    root = _copy(tmp_path, "tornado_xsrf_app")
+    got = _scan_and_prove(root)
+    assert got[("PY-XSS", _line(root, "app.py", '"<div>" + text'))] == "proven", got
