@@ -245,3 +245,18 @@ def test_app_under_proof_is_contained(tmp_path: Path) -> None:
     assert "proven" in {s for (r, _), s in got.items() if r == "PY-SQLI"}, got
     assert not outside.exists() and not (tmp_path / "escaped2.txt").exists()
     assert not reached
+
+
+def test_other_required_fields_are_sent_with_the_payload(tmp_path: Path) -> None:
+    """A view that reads a second form field by subscript (KeyError → HTTP 400 without it) is
+    proven by the precise request: the payload's field and the other one, nothing else."""
+    pytest.importorskip("flask")
+    root = _copy(tmp_path, "flask_app")
+    found = [f for f in _findings(root) if f.rule_id == "PY-SQLI" and "INSERT" in (f.trace[-1].note or "")]
+    assert len(found) == 1, found
+    proof = prove_findings(root, found, python=PYTHON, unsafe=UNSAFE)[0]
+    assert proof is not None and proof.status == "proven", proof
+    request = proof.request or {}
+    assert [name for name, _ in request["form"]] == ["user", "secret"], request
+    assert dict(request["form"])["secret"] == "mamori"
+    assert "cookie" not in request and "header" not in request, request

@@ -241,6 +241,27 @@ def _environ_reads(nodes: list[ast.AST], names: set[str]) -> list[tuple[str, str
     return list(dict.fromkeys(out))
 
 
+def _companions(fn: ast.AST | None, carriers: list[Input], extras: list[Input]) -> list[Input]:
+    """The other parameters the source's function reads by subscript (``request.form["password"]``):
+    sent with a plain value, so that a missing one does not end the request (KeyError, HTTP 400)
+    before the sink."""
+    if fn is None:
+        return []
+    taken = {(i.place, i.name) for i in (*carriers, *extras)}
+    out: list[Input] = []
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Subscript):
+            continue
+        acc = _accessor(node)
+        if acc is None or not acc[2] or acc[0] not in ("query", "form", "values", "json"):
+            continue
+        key = (acc[0], acc[2])
+        if key not in taken and _WORD.match(acc[2]):
+            taken.add(key)
+            out.append(Input(acc[0], acc[2], "mamori"))
+    return out[:8]
+
+
 def _function_literals(fn: ast.AST) -> list[str]:
     """Identifier-like literals of a function's body (not its decorators: methods, paths)."""
     seen: dict[str, None] = {}
@@ -361,5 +382,6 @@ def plan_for(root: Path, finding: Finding) -> Plan | None:
                 named.append(Input(c.place, lit))
     named = list(dict.fromkeys(named))
     extras, method = _extras(route_fn or fn or tree)
+    extras += _companions(fn, named, extras)
     notes = ("the code loops over the parameter names",) if loops_keys else ()
     return Plan(sink_file, lines, tuple(named), tuple(extras), method, tuple(literals), notes)

@@ -140,3 +140,11 @@ def members():
     name = request.args.get("name", "").lower()
     rows = db().execute(f"SELECT name, password FROM users WHERE name = '{name}'").fetchall()
     return {"rows": rows}
+
+
+@app.route("/signup", methods=["POST"])
+def signup():
+    user = request.form["user"]
+    secret = request.form["secret"]
+    db().execute(f"INSERT INTO users VALUES ('{user}', '{len(secret)}')")
+    return "ok"
