@@ -255,7 +255,11 @@ def scan(
     strict: Annotated[bool, typer.Option("--strict", help="Exit 2 if any file could not be read.")] = False,
     python: Annotated[
         Path | None,
-        typer.Option("--python", help="Also scan the distributions installed for this interpreter."),
+        typer.Option(
+            "--python",
+            help="Also scan the distributions installed for this interpreter; with --prove, the app's "
+            "interpreter too (default: a cached scratch virtualenv of the project's pinned packages).",
+        ),
     ] = None,
     vex: Annotated[
         list[Path] | None,

@@ -67,7 +67,8 @@ class ScanOptions:
     prove: bool = False
     """Prove each web code finding with a request to the app in a sandbox (``--prove``)."""
     prove_python: Path | None = None
-    """The app's interpreter for proofs (``prove --python``)."""
+    """The app's interpreter for proofs (``prove --python``; ``scan --prove`` uses ``python``);
+    without one, a cached scratch virtualenv of the project's pins (none when ``offline``)."""
     prove_unsafe: bool = False
     """Run the app without a sandbox when none can be had (explicit opt-in only)."""
     min_confidence: str = "medium"
@@ -209,7 +210,15 @@ def _prove(
     if not code:
         return findings
     proofs = prove_findings(
-        root, code, python=options.prove_python, unsafe=options.prove_unsafe, progress=progress
+        root,
+        code,
+        python=options.prove_python or options.python,
+        offline=options.offline,
+        unsafe=options.prove_unsafe,
+        progress=progress,
+        stats=lambda figures: (
+            warn(f"the app ran with {figures.environment}") if "left out" in figures.environment else None
+        ),
     )
     attempted = [p for p in proofs if p is not None and p.status == "not_attempted" and "sandbox" in p.reason]
     if attempted:

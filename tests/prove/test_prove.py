@@ -24,6 +24,8 @@ from mamori.scan import ScanOptions, scan_targets
 APPS = Path(__file__).parent / "apps"
 UNSAFE = sandbox.unavailable_reason() is not None
 """No kernel sandbox here: the apps run as plain child processes (tests that need it skip)."""
+PYTHON = Path(sys.executable)
+"""The apps' interpreter (``--python``): the test apps pin nothing, their frameworks are here."""
 
 
 def _findings(root: Path) -> list[Finding]:
@@ -39,7 +41,7 @@ def _copy(tmp_path: Path, name: str) -> Path:
 
 def _proven(root: Path) -> dict[tuple[str, int], str]:
     found = _findings(root)
-    proofs = prove_findings(root, found, unsafe=UNSAFE)
+    proofs = prove_findings(root, found, python=PYTHON, unsafe=UNSAFE)
     return {
         (f.rule_id, f.location.line): p.status for f, p in zip(found, proofs, strict=True) if p is not None
     }
@@ -51,8 +53,23 @@ def test_flask_app_proofs(tmp_path: Path) -> None:
     got = _proven(_copy(tmp_path, "flask_app"))
     for rule in ("PY-SQLI", "PY-CMDI", "PY-PATH", "PY-REDIRECT", "PY-CODEI"):
         assert "proven" in {s for (r, _), s in got.items() if r == rule}, (rule, got)
-    # the JSON view's "XSS" (a dict return is JSON, not HTML) is not proven
-    assert got[("PY-XSS", 25)] == "not_proven"
+    text = (APPS / "flask_app" / "app.py").read_text().splitlines()
+
+    def at(snippet: str) -> int:
+        return next(i + 1 for i, t in enumerate(text) if snippet in t)
+
+    # request.values on a GET-only route goes in the query string; the shell line goes on after
+    # the input; an upload's file name must pass an extension check; "../" removed only once;
+    # a 404 handler that renders the URL is reached through a URL no route matches
+    assert got[("PY-CMDI", at('os.popen("zip log.zip "'))] == "proven", got
+    assert got[("PY-PATH", at('doc.save(os.path.join(HERE, "uploads", doc.filename))'))] == "proven", got
+    assert got[("PY-PATH", at('open(HERE + "/static/" + name)'))] == "proven", got
+    assert got[("PY-SSTI", at("render_template_string(page)"))] == "proven", got
+    # the app lower-cases the input before the query: the payload survives it
+    assert got[("PY-SQLI", at('request.args.get("name", "").lower()') + 1)] == "proven", got
+    # the JSON view's "XSS" (a dict return is JSON, not HTML): when the analysis flags it, the
+    # proof does not confirm it
+    assert got.get(("PY-XSS", 25), "not flagged") in ("not flagged", "not_proven"), got
 
 
 def test_fastapi_app_proofs(tmp_path: Path) -> None:
@@ -97,13 +114,14 @@ def test_safe_twins_are_never_proven(tmp_path: Path) -> None:
         ("hello_safe", 'request.form["who"]', "return f", "PY-XSS", "CWE-79", "flask.request.form"),
         ("ping_safe", "request.headers.get", "subprocess.run", "PY-CMDI", "CWE-78", "flask.request.headers"),
         ("download_safe", "request.cookies.get", "open(", "PY-PATH", "CWE-22", "flask.request.cookies"),
+        ("upload_safe", "request.files", "doc.save(", "PY-PATH", "CWE-22", "flask.request.files"),
     ]
     findings = []
     for fn, src, sink, rule, cwe, source in safe:
         start = line(f"def {fn}(")
         findings.append(_as_flagged(root, "app.py", line(src, start), line(sink, start), rule, cwe, source))
-    proofs = prove_findings(root, findings, unsafe=UNSAFE)
-    assert [p.status for p in proofs if p is not None] == ["not_proven"] * 4, [p for p in proofs]
+    proofs = prove_findings(root, findings, python=PYTHON, unsafe=UNSAFE)
+    assert [p.status for p in proofs if p is not None] == ["not_proven"] * 5, [p for p in proofs]
 
 
 def test_prove_cli_json_and_tests(tmp_path: Path) -> None:
@@ -120,6 +138,8 @@ def test_prove_cli_json_and_tests(tmp_path: Path) -> None:
             "--format",
             "json",
             *(["--unsafe-run"] if UNSAFE else []),
+            "--python",
+            sys.executable,
             "--write-tests",
             str(out),
         ],
@@ -149,7 +169,9 @@ def test_prove_cli_json_and_tests(tmp_path: Path) -> None:
 def test_unproven_code_finding_is_exploitation_none(tmp_path: Path) -> None:
     pytest.importorskip("flask")
     root = _copy(tmp_path, "flask_app")
-    report = scan_targets([root], ScanOptions(deps=False, record=False, prove=True, prove_unsafe=UNSAFE))
+    report = scan_targets(
+        [root], ScanOptions(deps=False, record=False, prove=True, prove_python=PYTHON, prove_unsafe=UNSAFE)
+    )
     for f in report.findings:
         assert f.priority is not None
         reasons = " ".join(f.priority.reasons)
@@ -171,6 +193,13 @@ def test_command_and_path_oracles() -> None:
     assert not command.runs_as_command("echo 'x;mqz'", "mqz")
     assert path.leaves_folder("/srv/files/../mqz", "../mqz", "/")[0]
     assert not path.leaves_folder("/srv/files/mqz", "../mqz", "/")[0]
+    # the app removed "../" once: the climb left in front of the canary still counts
+    assert path.leaves_folder("/srv/files/../mqz", "....//mqz", "/", "mqz")[0]
+    assert not path.leaves_folder("/srv/files/mqz", "....//mqz", "/", "mqz")[0]
+    assert command.runs_as_command("zip log.zip x;mqz;_log.txt", "mqz")
+    assert not command.runs_as_command("zip log.zip x;mqz_log.txt", "mqz")
+    assert command.runs_as_command("ping -c1 x|mqz > out", "mqz")
+    assert "x|" + "mqz" in command.payloads(command.Canary("mqz"))
 
 
 @pytest.mark.skipif(
@@ -216,3 +245,18 @@ def test_app_under_proof_is_contained(tmp_path: Path) -> None:
     assert "proven" in {s for (r, _), s in got.items() if r == "PY-SQLI"}, got
     assert not outside.exists() and not (tmp_path / "escaped2.txt").exists()
     assert not reached
+
+
+def test_other_required_fields_are_sent_with_the_payload(tmp_path: Path) -> None:
+    """A view that reads a second form field by subscript (KeyError → HTTP 400 without it) is
+    proven by the precise request: the payload's field and the other one, nothing else."""
+    pytest.importorskip("flask")
+    root = _copy(tmp_path, "flask_app")
+    found = [f for f in _findings(root) if f.rule_id == "PY-SQLI" and "INSERT" in (f.trace[-1].note or "")]
+    assert len(found) == 1, found
+    proof = prove_findings(root, found, python=PYTHON, unsafe=UNSAFE)[0]
+    assert proof is not None and proof.status == "proven", proof
+    request = proof.request or {}
+    assert [name for name, _ in request["form"]] == ["user", "secret"], request
+    assert dict(request["form"])["secret"] == "mamori"
+    assert "cookie" not in request and "header" not in request, request

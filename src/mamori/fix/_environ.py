@@ -175,17 +175,21 @@ def prepare_env(
     offline: bool,
     policy: RunPolicy,
     timeout: int = INSTALL_TIMEOUT,
+    best_effort: bool = False,
 ) -> tuple[str | None, str]:
     """A cached scratch virtualenv holding ``pins`` and ``extra``: (its interpreter, how), or (None, why not).
 
     ``base`` is the interpreter the virtualenv is made from (default: mamori's own). Nothing is
     built from source; pip runs in the sandbox with the network shared for this step only.
+    ``best_effort``: when the packages cannot all be installed together (a pin with no wheel
+    for this Python), install them one at a time and leave out those that fail, naming them.
     """
     base = base or sys.executable
     settings = _pass_through()
     key = hashlib.sha256(
         json.dumps(
-            [os.path.realpath(base), sorted(pins), sorted(extra), sorted(settings.items())],
+            [os.path.realpath(base), sorted(pins), sorted(extra), sorted(settings.items())]
+            + (["best-effort"] if best_effort else []),
             sort_keys=True,
         ).encode()
     ).hexdigest()[:24]
@@ -193,10 +197,13 @@ def prepare_env(
     folder = where / key
     shown = ", ".join(pins[:4]) + (f" and {len(pins) - 4} more" if len(pins) > 4 else "")
     what = f"{shown or 'no pinned packages'}{' + ' + ', '.join(extra) if extra else ''}"
+    note = ""
     with _locked(where / f"{key}.lock"):
         python = venv_python(folder)
         if (folder / _COMPLETE).is_file() and python.exists():
-            return str(python), f"a cached scratch virtualenv with {what}"
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                note = str(json.loads((folder / _COMPLETE).read_text(encoding="utf-8")).get("note") or "")
+            return str(python), f"a cached scratch virtualenv with {what}{note}"
         if offline:
             return None, NO_ENVIRONMENT
         blocked = policy.blocked()
@@ -228,16 +235,22 @@ def prepare_env(
                     *pins,
                     *extra,
                 ]
-                proc = sandbox.run(
-                    policy.sandbox(
-                        folder,
-                        network=True,
-                        readonly=(*base_mounts, *_local_inputs(settings)),
-                        env=settings,
-                    ),
-                    argv,
-                    timeout=timeout,
+                install_box = policy.sandbox(
+                    folder,
+                    network=True,
+                    readonly=(*base_mounts, *_local_inputs(settings)),
+                    env=settings,
                 )
+                proc = sandbox.run(install_box, argv, timeout=timeout)
+                if proc.returncode != 0 and best_effort:
+                    left_out = [
+                        one
+                        for one in (*pins, *extra)
+                        if sandbox.run(install_box, [*argv[:9], one], timeout=timeout).returncode != 0
+                    ]
+                    if len(left_out) < len(pins) + len(extra):
+                        note = f"; left out (no wheel could be installed): {', '.join(left_out)}"
+                        proc = subprocess.CompletedProcess(argv, 0, "", "")
                 if proc.returncode != 0:
                     shutil.rmtree(folder, ignore_errors=True)
                     tail = (proc.stderr or proc.stdout).strip()[-600:]
@@ -251,5 +264,7 @@ def prepare_env(
         except (SandboxUnavailable, OSError) as exc:
             shutil.rmtree(folder, ignore_errors=True)
             return None, f"could not build a scratch environment: {exc}"
-        (folder / _COMPLETE).write_text(json.dumps({"pins": pins, "extra": list(extra)}), encoding="utf-8")
-        return str(python), f"installed {what} into a scratch virtualenv"
+        (folder / _COMPLETE).write_text(
+            json.dumps({"pins": pins, "extra": list(extra), "note": note}), encoding="utf-8"
+        )
+        return str(python), f"installed {what} into a scratch virtualenv{note}"

@@ -3,7 +3,9 @@
 For each framework, the candidates the harness tries in order: Flask's ``app = Flask(...)``
 modules and ``create_app()`` factories (as ``flask run`` finds them), Django's settings module
 named in ``manage.py``, ASGI apps (``FastAPI(...)``, ``Starlette(...)``), aiohttp
-``web.Application()``, Tornado ``Application([...])`` and plain WSGI callables.
+``web.Application()``, Tornado ``Application([...])`` (or a subclass of it), plain WSGI
+callables (``def application(environ, start_response)``) and ``http.server`` request handlers
+(``class Handler(BaseHTTPRequestHandler)``).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ _CONSTRUCTORS = {
     "tornado": ("Application",),
 }
 _FACTORIES = ("create_app", "make_app", "get_app", "init_app", "build_app")
+_HINTS = ("Flask(", "FastAPI(", "Starlette(", "Application", "start_response", "RequestHandler", *_FACTORIES)
+_WSGI_PARAMS = ["environ", "start_response"]
 _SETTINGS = re.compile(r"DJANGO_SETTINGS_MODULE['\"]\s*,\s*['\"]([\w.]+)['\"]")
 
 
@@ -107,6 +111,25 @@ def framework_of_file(path: Path) -> set[str]:
     return _framework_of_imports(tree)
 
 
+def imports_of(root: Path, spec: AppSpec) -> set[str]:
+    """Top-level names the module that holds ``spec``'s app imports (``flask``, ``fastapi``...)."""
+    base = root / spec.cwd if spec.cwd else root
+    rel = Path(*spec.module.split("."))
+    for path in (base / rel.with_suffix(".py"), base / rel / "__init__.py"):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        names: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module.split(".")[0])
+        return names
+    return set()
+
+
 def find_apps(root: Path) -> list[AppSpec]:
     """Every app of the project the harness could start, most likely first."""
     specs: list[tuple[int, AppSpec]] = []
@@ -121,7 +144,7 @@ def find_apps(root: Path) -> list[AppSpec]:
                 cwd = str(path.parent.relative_to(root)) if path.parent != root else ""
                 specs.append((0, AppSpec("django", m.group(1), "", cwd)))
             continue
-        if not any(c in text for c in ("Flask(", "FastAPI(", "Starlette(", "Application(", *_FACTORIES)):
+        if not any(c in text for c in _HINTS):
             continue
         try:
             tree = ast.parse(text)
@@ -143,5 +166,13 @@ def find_apps(root: Path) -> list[AppSpec]:
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in _FACTORIES:
                 for fw in sorted(frameworks & {"flask", "asgi", "aiohttp", "tornado"}):
                     specs.append((rank + 1, AppSpec(fw, module, node.name)))
+            elif isinstance(node, ast.FunctionDef) and [a.arg for a in node.args.args[:2]] == _WSGI_PARAMS:
+                specs.append((rank + 2, AppSpec("wsgi", module, node.name)))
+            elif isinstance(node, ast.ClassDef):
+                bases = [b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "") for b in node.bases]
+                if any(b.endswith("HTTPRequestHandler") for b in bases):
+                    specs.append((rank + 2, AppSpec("httpserver", module, node.name)))
+                elif "Application" in bases and "tornado" in frameworks:
+                    specs.append((rank + 1, AppSpec("tornado", module, node.name)))
     specs.sort(key=lambda item: item[0])
     return [s for _, s in specs]

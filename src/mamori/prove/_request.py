@@ -34,10 +34,10 @@ PLACES: dict[str, str] = {
     "get_body_argument": "form",
     "get_body_arguments": "form",
     "post": "form",
-    "values": "form",
-    "get_argument": "query",
-    "get_arguments": "query",
-    "arguments": "query",
+    "values": "values",
+    "get_argument": "values",
+    "get_arguments": "values",
+    "arguments": "values",
     "cookies": "cookie",
     "COOKIES": "cookie",
     "get_cookie": "cookie",
@@ -65,6 +65,14 @@ _HEADER_OF = {"user_agent": "User-Agent", "referrer": "Referer"}
 _ACCESSORS = {"get", "getlist", "get_all", "getone", "getall", "pop", "get_list", "getvalue"}
 _NOT_WEB = ("sys.", "input", "raw_input", "os.environ", "os.getenv", "fileinput", "recv", "urlopen", "argv")
 _WORD = re.compile(r"^[A-Za-z_][\w\-]{0,80}$")
+_ENVIRON_PLACES = {
+    "QUERY_STRING": "query",
+    "REQUEST_URI": "query",
+    "wsgi.input": "form",
+    "CONTENT_TYPE": "header",
+    "PATH_INFO": "path",
+}
+"""Entries of a WSGI/CGI environ the client sets, and the part of the request each comes from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +187,7 @@ def _accessor(node: ast.AST) -> tuple[str, str, str | None] | None:
             return place, attr, _literal(node.args[0]) if node.args else None  # self.get_argument('x')
         if last in _ACCESSORS:
             return place, attr, _literal(node.args[0]) if node.args else None
-        if last in ("get_json", "get_data", "json", "read", "text", "body"):
+        if last in ("get_json", "get_data", "json", "read", "text", "body", "post"):
             return place, attr, None
         return None
     if isinstance(node, ast.Subscript):
@@ -199,6 +207,59 @@ def _header_name(attr: str, name: str | None) -> str | None:
             return name[5:].replace("_", "-").title()
         return {"CONTENT_TYPE": "Content-Type", "QUERY_STRING": None}.get(name, name)
     return name
+
+
+def _is_environ_key(name: str) -> bool:
+    """An environ entry's name (``QUERY_STRING``, ``HTTP_HOST``): never a request parameter's."""
+    return name in _ENVIRON_PLACES or name.startswith("HTTP_") or name in ("REQUEST_METHOD", "SCRIPT_NAME")
+
+
+def _environ_reads(nodes: list[ast.AST], names: set[str]) -> list[tuple[str, str]]:
+    """(place, header name or "") of ``environ["QUERY_STRING"]``/``environ.get("HTTP_X")`` reads."""
+    out: list[tuple[str, str]] = []
+    for node in nodes:
+        key: str | None = None
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in names:
+            key = _literal(node.slice)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("get", "pop")
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in names
+            and node.args
+        ):
+            key = _literal(node.args[0])
+        if key is None:
+            continue
+        if key.startswith("HTTP_"):
+            header = _header_name("META", key)
+            if header:
+                out.append(("header", header))
+        elif key in _ENVIRON_PLACES:
+            out.append((_ENVIRON_PLACES[key], "Content-Type" if key == "CONTENT_TYPE" else ""))
+    return list(dict.fromkeys(out))
+
+
+def _companions(fn: ast.AST | None, carriers: list[Input], extras: list[Input]) -> list[Input]:
+    """The other parameters the source's function reads by subscript (``request.form["password"]``):
+    sent with a plain value, so that a missing one does not end the request (KeyError, HTTP 400)
+    before the sink."""
+    if fn is None:
+        return []
+    taken = {(i.place, i.name) for i in (*carriers, *extras)}
+    out: list[Input] = []
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Subscript):
+            continue
+        acc = _accessor(node)
+        if acc is None or not acc[2] or acc[0] not in ("query", "form", "values", "json"):
+            continue
+        key = (acc[0], acc[2])
+        if key not in taken and _WORD.match(acc[2]):
+            taken.add(key)
+            out.append(Input(acc[0], acc[2], "mamori"))
+    return out[:8]
 
 
 def _function_literals(fn: ast.AST) -> list[str]:
@@ -257,9 +318,13 @@ def plan_for(root: Path, finding: Finding) -> Plan | None:
     fn = _enclosing(tree, src.line)
     carriers: list[Input] = []
     loops_keys = False
-    for node in ast.walk(fn or tree):
-        if getattr(node, "lineno", None) != src.line:
-            continue
+    at_line = [n for n in ast.walk(fn or tree) if getattr(n, "lineno", None) == src.line]
+    # an expression spanning lines (a template string's .format(request.url)) is placed at the
+    # line its statement starts: read the whole statement when its first line names nothing
+    spanning = [sub for n in at_line if isinstance(n, ast.stmt) for sub in ast.walk(n) if sub not in at_line]
+    for node in at_line + spanning:
+        if node in spanning and carriers:
+            break
         if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
             it = _chain(node.iter.func) if isinstance(node.iter, ast.Call) else _chain(node.iter)
             found = _place_in(it)
@@ -273,10 +338,18 @@ def plan_for(root: Path, finding: Finding) -> Plan | None:
                 name = _header_name(attr, name)
             carriers.append(Input(place, name or ""))
         elif isinstance(node, ast.Attribute) and node.attr in ("query_string", "url", "full_path"):
-            carriers.append(Input("query", ""))
+            carriers.append(Input("query", "q"))  # the whole URL: any parameter carries it
         elif isinstance(node, ast.Attribute) and node.attr in _HEADER_OF:
             carriers.append(Input("header", _HEADER_OF[node.attr]))
     name = source_name(finding)
+    if not carriers and fn is not None and "WSGI environ" in finding.trace[0].note:
+        # the whole environ is the source: the entries read on the trace's lines (else anywhere
+        # in the callable) say which parts of the request carry it
+        on_trace = [n for n in ast.walk(fn) if getattr(n, "lineno", 0) in lines]
+        reads = _environ_reads(on_trace, {name}) or _environ_reads(list(ast.walk(fn)), {name})
+        carriers += [Input(place, header) for place, header in reads]
+        if not carriers:
+            carriers.append(Input("query", ""))
     if not carriers and "." not in name and name:
         carriers.append(Input("param", name))  # a view parameter (path segment, FastAPI query…)
     if not carriers and fn is not None:
@@ -293,7 +366,7 @@ def plan_for(root: Path, finding: Finding) -> Plan | None:
             if isinstance(node, ast.Call) and getattr(node, "lineno", 0) == step.line:
                 for a in node.args:
                     lit = _literal(a)
-                    if lit is not None and _WORD.match(lit):
+                    if lit is not None and _WORD.match(lit) and not _is_environ_key(lit):
                         trace_literals.append(lit)
     sink_tree = _tree(root / sink_file)
     route_fn = _enclosing(sink_tree, finding.trace[-1].line) if sink_tree is not None else None
@@ -309,5 +382,6 @@ def plan_for(root: Path, finding: Finding) -> Plan | None:
                 named.append(Input(c.place, lit))
     named = list(dict.fromkeys(named))
     extras, method = _extras(route_fn or fn or tree)
+    extras += _companions(fn, named, extras)
     notes = ("the code loops over the parameter names",) if loops_keys else ()
     return Plan(sink_file, lines, tuple(named), tuple(extras), method, tuple(literals), notes)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -47,14 +47,69 @@ def sandbox_reason(unsafe: bool) -> str | None:
     return _sandbox.unavailable_reason()
 
 
-def interpreter(python: Path | None) -> Path:
-    """The app's interpreter: ``--python``, else ``MAMORI_FIX_PYTHON``, else mamori's own."""
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+_DISTRIBUTIONS = {
+    "flask": "flask",
+    "django": "django",
+    "aiohttp": "aiohttp",
+    "tornado": "tornado",
+    "fastapi": "fastapi",
+    "starlette": "starlette",
+}
+"""Import name of a web framework -> its distribution (installed when the project names none)."""
+COMPAT_ERRORS = ("ImportError", "ModuleNotFoundError", "AttributeError", "SyntaxError", "TypeError")
+"""Start failures that old pins on a newer Python cause (a removed name, new syntax)."""
+START_HINT = (
+    " (the app ran in a scratch virtualenv of the project's pinned packages: pass --python with "
+    "an environment where the app starts)"
+)
+
+
+def app_environment(
+    root: Path,
+    python: Path | None,
+    *,
+    offline: bool,
+    unsafe: bool,
+    frameworks: frozenset[str] = frozenset(),
+    newest: bool = False,
+) -> tuple[Path | None, str]:
+    """The app's interpreter and how it was had, or (None, why there is none).
+
+    ``--python`` (else ``MAMORI_FIX_PYTHON``) names it; it is mounted read-only into the
+    sandbox. Otherwise mamori installs the project's pinned packages (and, unpinned, the ones it
+    names without a pin and the web framework its app imports when it names none) as wheels into a cached scratch virtualenv — without running any of
+    the project's code, the network shared for the install only (:func:`mamori.fix.prepare_env`).
+    Offline there is no download: a virtualenv made before is used, else there is none.
+    ``newest``: the same packages unpinned, for an app whose pins do not start on this Python.
+    """
     if python is not None:
-        return Path(python)
+        return Path(python), f"the interpreter given (--python {python})"
     named = os.environ.get("MAMORI_FIX_PYTHON")
     if named:
-        return Path(named)
-    return Path(sys.executable)
+        return Path(named), "the interpreter MAMORI_FIX_PYTHON names"
+    from mamori.fix._environ import NO_ENVIRONMENT, RunPolicy, prepare_env, project_pins
+
+    pins, skipped = project_pins(root)
+    unpinned = tuple(name for name in skipped if _PLAIN_NAME.match(name))
+    listed = {p.split("==", 1)[0].lower().replace("_", "-") for p in pins} | {n.lower() for n in unpinned}
+    # the framework the app imports, when the project lists it nowhere (a lab with no requirements)
+    unpinned += tuple(
+        sorted(
+            _DISTRIBUTIONS[f] for f in frameworks if f in _DISTRIBUTIONS and _DISTRIBUTIONS[f] not in listed
+        )
+    )
+    if newest:  # the same packages at their newest releases (pins too old for this Python)
+        unpinned = tuple(sorted({p.split("==", 1)[0] for p in pins} | set(unpinned)))
+        pins = []
+    made, how = prepare_env(
+        pins, unpinned, offline=offline, policy=RunPolicy(unsafe=unsafe), best_effort=True
+    )
+    if made is None:
+        return None, how if how == NO_ENVIRONMENT else f"no environment for the app: {how}"
+    return Path(made), how
 
 
 def scratch_copy(root: Path) -> Path:

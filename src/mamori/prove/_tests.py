@@ -7,6 +7,7 @@ open and passes once it is fixed, so the project can keep it as a regression tes
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,40 @@ def send(client, method, url, headers, form, json_body):
     return resp.status_code, dict(resp.items()), resp.content.decode("utf-8", "replace")
 """,
 }
+_LOOPBACK = """
+
+@pytest.fixture(scope="module")
+def client():
+    # the app's own server on 127.0.0.1, started as mamori's harness starts it (files beside this one)
+    import {driver} as driver
+
+    return driver.load({{"apps": [{{"module": {module!r}, "attr": {attr!r}}}]}}, ROOT)
+
+
+def send(client, method, url, headers, form, json_body):
+    import pov_http
+    from pov_common import PLACES
+
+    parts = {{place: [] for place in PLACES}}
+    parts["header"] = list(headers.items())
+    parts["form"] = [(k, v) for k, values in form.items() for v in values]
+    parts["json"] = list((json_body or {{}}).items())
+    status, got, body = pov_http.send(client.port, method, url, parts)
+    return status, dict(got), body.decode("utf-8", "replace")
+"""
+_LOOPBACK_DRIVERS = {
+    "aiohttp": "pov_aiohttp",
+    "tornado": "pov_tornado",
+    "wsgi": "pov_wsgi",
+    "httpserver": "pov_wsgi",
+}
+"""Frameworks whose tests drive the app's own server on loopback, and the harness driver for each."""
+
+
+def _client(fw: str, spec: AppSpec) -> str:
+    if fw in _LOOPBACK_DRIVERS:
+        return _LOOPBACK.format(driver=_LOOPBACK_DRIVERS[fw], module=spec.module, attr=spec.attr)
+    return _CLIENTS[fw].format(module=spec.module, attr=spec.attr or "app")
 
 
 def _test_name(f: Finding, n: int) -> str:
@@ -151,15 +186,11 @@ def write_tests(out: Path, root: Path, findings: list[Finding], apps: list[AppSp
         by_fw.setdefault(fw, []).append(f)
     for fw, members in by_fw.items():
         spec = next((a for a in apps if a.framework == fw), None)
-        if spec is None or fw not in _CLIENTS:
+        if spec is None or (fw not in _CLIENTS and fw not in _LOOPBACK_DRIVERS):
             continue
         name = f"test_mamori_pov_{fw}.py"
-        import os
-
         up = os.path.relpath(root.resolve() / spec.cwd, out.resolve())
-        text = _HEADER.format(name=name, up=up) + _CLIENTS[fw].format(
-            module=spec.module, attr=spec.attr or "app"
-        )
+        text = _HEADER.format(name=name, up=up) + _client(fw, spec)
         for n, f in enumerate(members):
             req: dict[str, Any] = dict(f.proof.request) if f.proof and f.proof.request else {}
             headers = {str(k): str(v) for k, v in req.get("header", []) or []}
@@ -182,7 +213,13 @@ def write_tests(out: Path, root: Path, findings: list[Finding], apps: list[AppSp
             )
         path = out / name
         path.write_text(text, encoding="utf-8")
-        hooks = Path(__file__).with_name("harness") / "pov_hooks.py"
-        (out / "mamori_pov_hooks.py").write_text(hooks.read_text(encoding="utf-8"), encoding="utf-8")
+        harness = Path(__file__).with_name("harness")
+        (out / "mamori_pov_hooks.py").write_text(
+            (harness / "pov_hooks.py").read_text(encoding="utf-8"), encoding="utf-8"
+        )
+        if fw in _LOOPBACK_DRIVERS:
+            for module in ("pov_common", "pov_http", _LOOPBACK_DRIVERS[fw]):
+                source = harness / f"{module}.py"
+                (out / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
         written.append(path)
     return written

@@ -28,9 +28,19 @@ def prove_command(
     python: Annotated[
         Path | None,
         typer.Option(
-            "--python", help="The app's interpreter (default: MAMORI_FIX_PYTHON, else mamori's own)."
+            "--python",
+            help="The app's interpreter, mounted read-only (default: MAMORI_FIX_PYTHON, else a cached "
+            "scratch virtualenv of the project's pinned packages, installed as wheels).",
         ),
     ] = None,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Download nothing: without --python or a virtualenv cached by an earlier run, the "
+            "proofs are not_attempted (no environment).",
+        ),
+    ] = False,
     fail_on: Annotated[
         str, typer.Option("--fail-on", help="As for scan: a severity, a decision or 'any'.")
     ] = "any",
@@ -43,13 +53,21 @@ def prove_command(
 ) -> None:
     """Prove code findings: start the app in a sandbox and send each finding a request that shows it.
 
-    For every code finding whose input is a web request (Flask, Django, FastAPI/Starlette), mamori
-    starts the app the way its users do (app = Flask(...), create_app(), manage.py settings, ASGI
-    apps) in a child process under the sandbox (own network namespace, scrubbed environment,
-    writes only in a scratch copy), sends a request built from the finding's trace with a unique
-    harmless canary, and watches the sink. A finding is `proven` only when the canary acted at the
-    sink (changed the SQL's structure, ran as a command, left the folder, came back unescaped in
-    HTML...); every other finding says why not. Proven findings get SSVC exploitation `poc`.
+    For every code finding whose input is a web request (Flask, Django, FastAPI/Starlette,
+    aiohttp, Tornado, plain WSGI callables, http.server handlers), mamori starts the app the way
+    its users do (app = Flask(...), create_app(), manage.py settings, ASGI apps, web.Application(),
+    tornado Application, def application(environ, start_response)) in a child process under the
+    sandbox (own network namespace, scrubbed environment, writes only in a scratch copy), sends a
+    request built from the finding's trace with a unique harmless canary, and watches the sink.
+    A finding is `proven` only when the canary acted at the sink (changed the SQL's structure, ran
+    as a command, left the folder, came back unescaped in HTML...); every other finding says why
+    not. Proven findings get SSVC exploitation `poc`.
+
+    The app runs with --python (or MAMORI_FIX_PYTHON); otherwise mamori installs the project's
+    pinned packages as wheels into a cached scratch virtualenv (the network is used for that
+    step only; nothing of the project runs for it); pins too old for this Python are retried at
+    their newest releases, and the proof says so. With --offline, no --python and nothing cached
+    there is no environment and the proofs are not_attempted.
     Exit codes as scan's: 0 clean, 1 findings at or above --fail-on, 2 bad input.
     """
     from mamori._progress import RichProgress
@@ -65,7 +83,9 @@ def prove_command(
     if not target.is_dir():
         err.print(f"[red]error:[/] {target}: not a project folder")
         raise typer.Exit(EXIT_USAGE)
-    options = ScanOptions(deps=False, code=True, prove=True, prove_python=python, prove_unsafe=unsafe)
+    options = ScanOptions(
+        deps=False, code=True, offline=offline, prove=True, prove_python=python, prove_unsafe=unsafe
+    )
     with RichProgress() as progress:
         report = scan_targets([target], options, progress=progress, warn=_warn)
     if fmt == "table" and (output is None or str(output) == "-") and sys.stdout.isatty():

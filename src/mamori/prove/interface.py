@@ -13,7 +13,10 @@ with a status and a reason — a proof that could not be built says why, never s
 
 from __future__ import annotations
 
+import functools
+import os
 import shutil
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,8 +24,16 @@ from typing import Any
 
 from mamori.model import Finding, Proof
 from mamori.prove import _request
-from mamori.prove._apps import AppSpec, find_apps, framework_of_file
-from mamori.prove._run import interpreter, run_batch, sandbox_reason, scratch_copy
+from mamori.prove._apps import AppSpec, find_apps, framework_of_file, imports_of
+from mamori.prove._run import (
+    COMPAT_ERRORS,
+    START_HINT,
+    Batch,
+    app_environment,
+    run_batch,
+    sandbox_reason,
+    scratch_copy,
+)
 from mamori.prove.oracles import Canary, Family, Verdict, family_for
 
 NO_CLASS = "no proof for this class"
@@ -34,7 +45,9 @@ _FRAMEWORK_NAMES = {
     "aiohttp": "aiohttp",
     "tornado": "Tornado",
     "wsgi": "WSGI",
+    "httpserver": "http.server",
 }
+_WEB_FRAMEWORKS = ("django", "flask", "asgi", "aiohttp", "tornado", "wsgi", "httpserver")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +59,8 @@ class ProveStats:
     requests: int = 0
     seconds: float = 0.0
     startup: float = 0.0
+    environment: str = ""
+    """How the app's interpreter was had (given, cached, installed; pins left out are named)."""
 
 
 @dataclass(slots=True)
@@ -113,25 +128,31 @@ def _framework(root: Path, finding: Finding, available: set[str]) -> str:
         return "flask"
     if source.startswith("tornado."):
         return "tornado"
+    if source.startswith("http.server."):
+        return "httpserver"
+    if "WSGI environ" in finding.trace[0].note:
+        return "wsgi"
     found: set[str] = set()
     for step in (finding.trace[0], finding.trace[-1]):
         found |= framework_of_file(root / step.path)
-    for fw in ("django", "flask", "asgi", "aiohttp", "tornado"):
+    for fw in _WEB_FRAMEWORKS:
         if fw in found and fw in available:
             return fw
-    for fw in ("django", "flask", "asgi", "aiohttp", "tornado"):
+    for fw in _WEB_FRAMEWORKS:
         if fw in found:
             return fw
     return next(iter(sorted(available)), "wsgi")
 
 
-def _relative(proof: Proof, scratch: Path) -> Proof:
-    """Paths of the scratch copy shown relative to the project (no machine path in a report)."""
+def _relative(proof: Proof, scratch: Path, venv: Path | None = None) -> Proof:
+    """Paths of the scratch copy shown relative to the project (no machine path in a report);
+    those of mamori's scratch virtualenv (``venv``) named as such."""
     prefix = str(scratch) + "/"
 
     def fix(value: object) -> object:
         if isinstance(value, str):
-            return value.replace(prefix, "").replace(str(scratch), ".")
+            value = value.replace(prefix, "").replace(str(scratch), ".").replace(sys.base_prefix, "<python>")
+            return value.replace(str(venv), "<scratch virtualenv>") if venv is not None else value
         return value
 
     observed = {k: fix(v) for k, v in proof.observed.items()} if proof.observed else proof.observed
@@ -228,6 +249,7 @@ def prove_findings(
     findings: Sequence[Finding],
     *,
     python: Path | None = None,
+    offline: bool = False,
     unsafe: bool = False,
     timeout: float = 10.0,
     progress: Any = None,
@@ -235,7 +257,9 @@ def prove_findings(
 ) -> list[Proof | None]:
     """A proof for each finding (None for dependency findings), in the order given.
 
-    ``python`` is the app's interpreter (else ``MAMORI_FIX_PYTHON``, else mamori's own);
+    ``python`` is the app's interpreter (else ``MAMORI_FIX_PYTHON``, else a cached scratch
+    virtualenv of the project's pinned packages, which ``offline`` forbids: then the proofs are
+    ``not_attempted``, "no environment: pass --python or drop --offline");
     ``unsafe`` runs the app without a sandbox when none can be had (tests, the demo).
     ``progress`` follows the stages' progress protocol (``start``, ``advance``, ``finish``).
     """
@@ -280,10 +304,27 @@ def prove_findings(
         by_framework.setdefault(job.framework, []).append(job)
     if not by_framework:
         return proofs
-    python = interpreter(python)
+    if progress is not None and python is None:
+        progress.start("preparing the app's environment")
+    imported: set[str] = set()
+    for spec in apps:
+        if spec.framework in by_framework:
+            imported |= imports_of(root, spec) | {spec.framework}
+    app_python, how = app_environment(
+        root, python, offline=offline, unsafe=unsafe, frameworks=frozenset(imported)
+    )
+    auto = python is None and not os.environ.get("MAMORI_FIX_PYTHON")
+    venv = app_python.parent.parent if auto and app_python is not None else None
+    if progress is not None and python is None:
+        progress.finish()
+    if app_python is None:
+        for members in by_framework.values():
+            for job in members:
+                proofs[job.index] = Proof("not_attempted", how)
+        return proofs
     if progress is not None:
         progress.start("proving findings", total=len(jobs))
-    figures = ProveStats(attempted=len(jobs))
+    figures = ProveStats(attempted=len(jobs), environment=how)
     scratch = scratch_copy(root)
     try:
         for framework, members in by_framework.items():
@@ -309,17 +350,37 @@ def prove_findings(
                 if progress is not None and last_done.get(str(msg.get("id"))) == msg.get("attempt"):
                     progress.advance()
 
-            batch = run_batch(
+            run = functools.partial(
+                run_batch,
                 scratch,
                 framework,
                 specs,
                 requests,
                 files=files,
-                python=python,
                 unsafe=unsafe,
                 timeout=timeout,
                 on_result=on_result,
             )
+
+            batch: Batch = run(python=app_python)
+            env_note = ""
+            if auto and batch.start_error and any(e in batch.start_error for e in COMPAT_ERRORS):
+                # pins too old for this Python (Werkzeug 0.14 on 3.11): the newest releases instead
+                newer, _how = app_environment(
+                    root, None, offline=offline, unsafe=unsafe, frameworks=frozenset(imported), newest=True
+                )
+                if newer is not None:
+                    again = run(python=newer)
+                    if again.start_error:
+                        batch.start_error += (
+                            f"; with the newest releases of its packages: {again.start_error[:300]}"
+                        )
+                    else:
+                        env_note = (
+                            "the newest releases of the project's packages (with its pins the app "
+                            f"would not start on this Python: {batch.start_error[:200]})"
+                        )
+                        batch = again
             figures = replace(
                 figures,
                 requests=figures.requests + sum(len(v) for v in batch.results.values()),
@@ -328,14 +389,17 @@ def prove_findings(
             )
             for job in members:
                 if batch.start_error and not batch.results.get(str(job.index)):
-                    proofs[job.index] = Proof("not_proven", batch.start_error)
-                else:
+                    hint = START_HINT if auto and "Error" in batch.start_error else ""
                     proofs[job.index] = _relative(
-                        _judge(
-                            job, batch.results.get(str(job.index), []), batch.crashed.get(str(job.index), "")
-                        ),
-                        scratch,
+                        Proof("not_proven", batch.start_error + hint), scratch, venv
                     )
+                else:
+                    proof = _judge(
+                        job, batch.results.get(str(job.index), []), batch.crashed.get(str(job.index), "")
+                    )
+                    if env_note and proof.observed is not None:
+                        proof = replace(proof, observed={**proof.observed, "environment": env_note})
+                    proofs[job.index] = _relative(proof, scratch, venv)
     finally:
         shutil.rmtree(scratch.parent, ignore_errors=True)
         if progress is not None:
@@ -352,7 +416,7 @@ def apply_proofs(findings: Sequence[Finding], proofs: Sequence[Proof | None]) ->
 
 
 def pov_fires(
-    root: Path, finding: Finding, *, python: Path | None = None, unsafe: bool = False
+    root: Path, finding: Finding, *, python: Path | None = None, offline: bool = False, unsafe: bool = False
 ) -> bool | None:
     """Does ``finding``'s proof fire on the project at ``root`` (e.g. a patched scratch copy)?
 
@@ -360,7 +424,7 @@ def pov_fires(
     attempted (no class, no web source, no sandbox). ``mamori fix`` calls this before and after
     a patch: a code fix is proven when it fires before and not after.
     """
-    proof = prove_findings(root, [finding], python=python, unsafe=unsafe)[0]
+    proof = prove_findings(root, [finding], python=python, offline=offline, unsafe=unsafe)[0]
     if proof is None or proof.status == "not_attempted":
         return None
     return proof.status == "proven"

@@ -85,7 +85,7 @@ class AsgiApp:
         self, route: Route, req: dict[str, Any]
     ) -> tuple[dict[str, Any], tuple[int, list[tuple[str, str]], bytes]]:
         method = choose_method(route, req)
-        parts = split_inputs(req, route.params)
+        parts = split_inputs(req, route.params, method)
         given = dict(parts["path"])
         url = _PARAM.sub(lambda m: quote(given.get(m[1], "1"), safe=""), route.path)
         kwargs: dict[str, Any] = {

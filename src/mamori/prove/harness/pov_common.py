@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-PLACES = ("query", "form", "json", "header", "cookie", "path", "file", "body", "param")
+PLACES = ("query", "form", "json", "header", "cookie", "path", "file", "body", "param", "values")
 BODY_PLACES = {"form", "json", "file", "body"}
 
 
@@ -81,14 +81,20 @@ def choose_method(route: Route, req: dict[str, Any]) -> str:
     return methods[0]
 
 
-def split_inputs(req: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
-    """Group a request's inputs by place (``param`` resolved through the route's declaration)."""
-    parts: dict[str, Any] = {p: [] for p in PLACES}
+def split_inputs(req: dict[str, Any], params: dict[str, str], method: str = "GET") -> dict[str, Any]:
+    """Group a request's inputs by place (``param`` resolved through the route's declaration).
+
+    ``values`` (Flask's ``request.values``, Tornado's ``get_argument``: the query string or the
+    form body) goes in the form body of a request that has one, else in the query string.
+    """
+    parts: dict[str, Any] = {p: [] for p in PLACES if p != "values"}
     for item in req.get("inputs", []):
         place = item["place"]
         if place == "param":
             place = params.get(item["name"], "query")
-        parts[place].append((item["name"], item["value"]))
+        if place == "values":
+            place = "form" if method in ("POST", "PUT", "PATCH") else "query"
+        parts.setdefault(place, []).append((item["name"], item["value"]))
     return parts
 
 

@@ -143,7 +143,7 @@ class DjangoApp:
         self, route: Route, req: dict[str, Any]
     ) -> tuple[dict[str, Any], tuple[int, list[tuple[str, str]], bytes]]:
         method = choose_method(route, req)
-        parts = split_inputs(req, route.params)
+        parts = split_inputs(req, route.params, method)
         url = _build(route.handle, dict(parts["path"]))
         if parts["query"]:
             url += "?" + urlencode(parts["query"])

@@ -71,6 +71,22 @@ class FlaskApp:
             params = {a: "path" for a in rule.arguments}
             methods = tuple(sorted(rule.methods or ("GET",)))
             self.routes.append(Route(methods, rule.rule, spans, rule, params))
+        # code every request runs (before_request hooks) and the page for an unknown URL
+        # (errorhandler(404)): reached through a URL no rule matches, or any URL
+        hooks = [f for funcs in app.before_request_funcs.values() for f in funcs]
+        from werkzeug.exceptions import NotFound
+
+        missing = [
+            f
+            for by_code in app.error_handler_spec.values()
+            for code, handlers in by_code.items()
+            for cls, f in handlers.items()
+            if code == 404 or (code is None and isinstance(cls, type) and issubclass(NotFound, cls))
+        ]
+        for path, funcs in (("/", hooks), ("/mamori-no-such-page", missing)):
+            spans = [(*s, "") for s in map(code_span, funcs) if s]
+            if spans:
+                self.routes.append(Route(("GET", "POST"), path, spans, None, {}))
 
     def route_for(self, steps: list[list[Any]], method: str | None) -> Route | None:
         return pick_route(self.routes, self.root, steps, method)
@@ -79,7 +95,7 @@ class FlaskApp:
         self, route: Route, req: dict[str, Any]
     ) -> tuple[dict[str, Any], tuple[int, list[tuple[str, str]], bytes]]:
         method = choose_method(route, req)
-        parts = split_inputs(req, route.params)
+        parts = split_inputs(req, route.params, method)
         given = dict(parts["path"])
         url = _CONVERTER.sub(
             lambda m: quote(

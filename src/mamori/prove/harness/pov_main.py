@@ -30,6 +30,7 @@ DRIVERS = {
     "aiohttp": "pov_aiohttp",
     "tornado": "pov_tornado",
     "wsgi": "pov_wsgi",
+    "httpserver": "pov_wsgi",
 }
 
 

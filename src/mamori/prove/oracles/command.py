@@ -19,7 +19,9 @@ _SHELLS = ("sh", "bash", "dash", "zsh", "ksh", "cmd.exe", "cmd", "powershell")
 
 def payloads(c: Canary) -> list[str]:
     k = c.token
-    return [f"x;{k}", f"x';{k};'", f'x";{k};"', k]
+    # ``x;k;`` for a command line that goes on right after the input (``-resize {x}%``)
+    # ``x|k`` for code that removes ``;`` and ``&``
+    return [f"x;{k}", f"x;{k};", f"x|{k}", f"x';{k};'", f'x";{k};"', k]
 
 
 def shell_words(line: str) -> list[str]:

@@ -29,12 +29,27 @@ _SINKS = (
 
 
 def payloads(c: Canary) -> list[str]:
-    return [f"../{c.token}", f"../../../../../../../../tmp/{c.token}", f"/tmp/{c.token}"]
+    return [
+        f"../{c.token}",
+        f"../../../../../../../../tmp/{c.token}",
+        f"/tmp/{c.token}",
+        f"../{c.token}.txt",  # code that checks for an allowed extension first
+        f"....//{c.token}",  # code that removes "../" once (not until none is left)
+    ]
 
 
-def leaves_folder(path: str, payload: str, cwd: str) -> tuple[bool, str]:
-    """(True, folder) when ``path`` built with ``payload`` resolves outside the intended folder."""
+def leaves_folder(path: str, payload: str, cwd: str, token: str = "") -> tuple[bool, str]:
+    """(True, folder) when ``path`` built with ``payload`` resolves outside the intended folder.
+
+    When the app transformed the payload on the way (removed ``../`` once), the climb is the run
+    of ``../`` right before ``token`` in the path, and the intended folder what precedes it.
+    """
     i = path.find(payload)
+    if i < 0 and token:
+        i = path.find(token)
+        if i >= 0:
+            while path[:i].endswith(("../", "..\\")):
+                i -= 3
     if i < 0:
         return False, ""
     prefix = path[:i]
@@ -49,7 +64,7 @@ def judge(obs: Observation, c: Canary, payload: str) -> Verdict | None:
     seen = events(obs, *_SINKS)
     for e in seen:
         path = str(e.get("path", ""))
-        out, folder = leaves_folder(path, payload, str(e.get("cwd") or "/"))
+        out, folder = leaves_folder(path, payload, str(e.get("cwd") or "/"), c.token)
         if out:
             verb = (
                 "wrote"

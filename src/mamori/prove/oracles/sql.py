@@ -15,8 +15,8 @@ from mamori.prove.oracles import Canary, Family, Observation, Verdict, events, v
 
 
 def payloads(c: Canary) -> list[str]:
-    k = c.token
-    return [f"{k}' OR '{k}'='{k}", f'{k}" OR "{k}"="{k}', f"1 OR {k}=1"]
+    k = c.token  # lower case throughout: apps that lower-case the input (user names) keep it
+    return [f"{k}' or '{k}'='{k}", f'{k}" or "{k}"="{k}', f"1 or {k}=1"]
 
 
 def shape(sql: str) -> list[str]:

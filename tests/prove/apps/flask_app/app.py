@@ -4,7 +4,7 @@ import os
 import sqlite3
 import subprocess
 
-from flask import Flask, redirect, request
+from flask import Flask, redirect, render_template_string, request
 from markupsafe import escape
 
 app = Flask(__name__)
@@ -95,3 +95,56 @@ def go():
 def calc():
     expr = request.get_json()["expr"]
     return str(eval(expr))
+
+
+@app.route("/archive")
+def archive():
+    kind = request.values.get("kind") if request.values.get("kind") else "access"
+    return os.popen("zip log.zip " + kind + "_log.txt").read()
+
+
+@app.route("/upload", methods=["POST"])
+def upload():
+    doc = request.files["doc"]
+    if doc.filename.rsplit(".", 1)[-1] in ("txt", "pdf"):
+        doc.save(os.path.join(HERE, "uploads", doc.filename))
+        return "saved"
+    return "refused", 400
+
+
+@app.route("/upload-safe", methods=["POST"])
+def upload_safe():
+    doc = request.files["doc"]
+    if doc.filename.rsplit(".", 1)[-1] in ("txt", "pdf"):
+        doc.save(os.path.join(HERE, "uploads", os.path.basename(doc.filename)))
+        return "saved"
+    return "refused", 400
+
+
+@app.route("/read", methods=["POST"])
+def read():
+    name = request.form["name"].replace("../", "")
+    with open(HERE + "/static/" + name) as fh:
+        return fh.read()
+
+
+@app.errorhandler(404)
+def not_found(e):
+    page = """<h1>Not found</h1>
+<p>{}</p>""".format(request.url)
+    return render_template_string(page), 404
+
+
+@app.route("/members")
+def members():
+    name = request.args.get("name", "").lower()
+    rows = db().execute(f"SELECT name, password FROM users WHERE name = '{name}'").fetchall()
+    return {"rows": rows}
+
+
+@app.route("/signup", methods=["POST"])
+def signup():
+    user = request.form["user"]
+    secret = request.form["secret"]
+    db().execute(f"INSERT INTO users VALUES ('{user}', '{len(secret)}')")
+    return "ok"

@@ -1,0 +1,126 @@
+"""The app's environment: --python / MAMORI_FIX_PYTHON, else a cached scratch virtualenv of its pins.
+
+Offline without an interpreter there is none, and the proofs say so; online, mamori installs
+the project's pinned packages as wheels (a pin with no wheel is left out and named) and the
+app is proven with them. The online test skips, saying why, when the index is unreachable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from mamori import sandbox
+from mamori.fix._environ import NO_ENVIRONMENT
+
+APPS = Path(__file__).parent / "apps"
+UNSAFE = sandbox.unavailable_reason() is not None
+
+
+def _prove(root: Path, home: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict, str]:
+    run_env = {k: v for k, v in os.environ.items() if k != "MAMORI_FIX_PYTHON"}
+    run_env.update({"MAMORI_HOME": str(home), **(env or {})})
+    proc = subprocess.run(
+        [sys.executable, "-m", "mamori", "prove", str(root), "-f", "json", *args]
+        + (["--unsafe-run"] if UNSAFE else []),
+        capture_output=True,
+        text=True,
+        env=run_env,
+    )
+    return proc.returncode, json.loads(proc.stdout or "{}"), proc.stderr
+
+
+def _proofs(data: dict) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for f in data.get("findings", []):
+        if "proof" in f:
+            out.setdefault(f["rule_id"], []).append(f["proof"])
+    return out
+
+
+def test_offline_without_python_is_not_attempted_with_the_reason(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    shutil.copytree(APPS / "flask_app", root)
+    code, data, err = _prove(root, tmp_path / "home", "--offline")
+    assert code == 1, err
+    proofs = [p for ps in _proofs(data).values() for p in ps]
+    web = [p for p in proofs if p["reason"] not in ("no proof for this class",)]
+    assert web and all(p["status"] == "not_attempted" for p in web), web
+    assert {p["reason"] for p in web} == {NO_ENVIRONMENT}
+    assert not (tmp_path / "home" / "cache" / "venvs").exists() or not any(
+        (tmp_path / "home" / "cache" / "venvs").glob("*/bin/python")
+    )
+
+
+def test_mamori_fix_python_is_the_apps_interpreter_even_offline(tmp_path: Path) -> None:
+    pytest.importorskip("flask")
+    root = tmp_path / "app"
+    shutil.copytree(APPS / "flask_app", root)
+    code, data, err = _prove(root, tmp_path / "home", "--offline", env={"MAMORI_FIX_PYTHON": sys.executable})
+    assert code == 1, err
+    assert any(p["status"] == "proven" for p in _proofs(data)["PY-SQLI"]), data
+
+
+def _need_index() -> None:
+    import httpx
+
+    try:
+        httpx.head("https://pypi.org/simple/flask/", timeout=3.0, follow_redirects=True).raise_for_status()
+    except httpx.HTTPError as exc:
+        pytest.skip(f"PyPI is unreachable ({exc.__class__.__name__}); this test needs the real index")
+
+
+@pytest.mark.slow
+def test_pinned_packages_are_installed_into_a_cached_venv(tmp_path: Path) -> None:
+    """No --python: the app runs in a scratch venv of its pins; a pin with no wheel is left out."""
+    _need_index()
+    root = tmp_path / "app"
+    shutil.copytree(APPS / "flask_app", root)
+    # PyYAML 3.13 has no wheel for this Python (sdist only): mamori never builds it
+    (root / "requirements.txt").write_text(f"flask=={version('flask')}\nPyYAML==3.13\n")
+    home = tmp_path / "home"
+    code, data, err = _prove(root, home)
+    assert code == 1, err
+    assert any(p["status"] == "proven" for p in _proofs(data)["PY-SQLI"]), (data, err)
+    assert "left out" in err and "pyyaml==3.13" in " ".join(err.lower().split()), err
+    venvs = list((home / "cache" / "venvs").glob("*/bin/python"))
+    assert len(venvs) == 1
+    # the app's own interpreter is that venv's, not mamori's: flask is there, mamori is not
+    probe = subprocess.run(
+        [
+            str(venvs[0]),
+            "-I",
+            "-c",
+            "import flask, importlib.util as u; print(u.find_spec('mamori') is None)",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert probe.stdout.strip() == "True", probe.stderr
+    # a second run reuses it (offline is fine now: nothing to download)
+    code, again, err = _prove(root, home, "--offline")
+    assert any(p["status"] == "proven" for p in _proofs(again)["PY-SQLI"]), err
+
+
+@pytest.mark.slow
+def test_pins_too_old_for_this_python_fall_back_to_the_newest_releases(tmp_path: Path) -> None:
+    """Werkzeug 0.14 does not import on Python 3.10+: the app is proven with the newest releases,
+    and the proof says it was."""
+    _need_index()
+    root = tmp_path / "app"
+    shutil.copytree(APPS / "flask_app", root)
+    (root / "requirements.txt").write_text("Flask==1.0.2\nWerkzeug==0.14.1\n")
+    code, data, err = _prove(root, tmp_path / "home")
+    assert code == 1, err
+    proven = [p for p in _proofs(data)["PY-SQLI"] if p["status"] == "proven"]
+    assert proven, (data, err)
+    note = proven[0]["observed"]["environment"]
+    assert "newest releases" in note and "would not start" in note, note
+    assert "/home/cache/venvs/" not in json.dumps(data)
