@@ -108,6 +108,7 @@ def fix_project(
     python: str | None = None,
     allow_network: bool = False,
     unsafe_run_tests: bool = False,
+    exclude: tuple[str, ...] = (),
 ) -> FixReport:
     """Scan ``root``, write a patch for every finding that has one, prove it, and apply the proven ones.
 
@@ -118,7 +119,8 @@ def fix_project(
     with ``offline=True, index=True`` the advisory database stays as it is while the index is
     still asked (how the benchmarks run). ``lock_tools`` (default: not offline) regenerates
     lockfiles with the project's own tool (npm, uv, poetry, pdm, pipenv) when it is on PATH;
-    otherwise the report names the command to run.
+    otherwise the report names the command to run. ``exclude`` (with ``root/.mamoriignore``)
+    names files and folders the scan, and so the fixes, leave out.
 
     The project's own commands (its tests, lock tools) run in :mod:`mamori.sandbox`: a scratch
     copy, the allow-list environment, no network unless ``allow_network``. ``python`` (or
@@ -143,7 +145,13 @@ def fix_project(
     policy = RunPolicy(network=allow_network, unsafe=unsafe_run_tests)
     started = time.perf_counter()
     options = ScanOptions(
-        deps=deps, code=code, offline=offline, record=False, database=database, prioritize=False
+        deps=deps,
+        code=code,
+        offline=offline,
+        record=False,
+        database=database,
+        prioritize=False,
+        exclude=exclude,
     )
     before = scan_targets([root], options, warn=warn)
     rescan_options = replace(options, offline=True)

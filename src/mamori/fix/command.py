@@ -81,6 +81,13 @@ def fix_command(
             help="Run the project's tests without a sandbox when bubblewrap is not available (they run as you, with your files; the environment is still scrubbed).",
         ),
     ] = False,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            help="Leave out files and folders matching this gitignore-style glob (repeatable; added to the target's .mamoriignore).",
+        ),
+    ] = None,
     llm: Annotated[
         bool,
         typer.Option(
@@ -121,6 +128,7 @@ def fix_command(
         python=str(python) if python else None,
         allow_network=allow_network,
         unsafe_run_tests=unsafe_run_tests,
+        exclude=tuple(exclude or ()),
     )
     print_report(report, console, show_diffs=dry_run)
     _record(report, target, err, dry_run=dry_run)
