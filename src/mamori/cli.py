@@ -228,6 +228,14 @@ def _report_errors(report: Report) -> None:
         err.print(f"[red]error:[/] {escape(terminal_safe(where))}: {escape(terminal_safe(e.message))}")
 
 
+EXCLUDE_HELP = (
+    "Leave out files and folders matching this gitignore-style glob (relative to the target; "
+    "repeatable; added to the target's .mamoriignore). Nothing is excluded by default; findings in "
+    "test and fixture folders are kept, marked test, with low confidence; minified and vendored "
+    "JavaScript (*.min.js, vendor/, static/admin/) is not analysed."
+)
+
+
 @app.command()
 def scan(
     targets: Annotated[
@@ -280,6 +288,10 @@ def scan(
             "input (command line, environment).",
         ),
     ] = Confidence.medium,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help=EXCLUDE_HELP),
+    ] = None,
     no_record: NoRecordOption = False,
 ) -> None:
     """Find vulnerable dependencies (and weaknesses in the project's code).
@@ -316,6 +328,7 @@ def scan(
         baseline=baseline,
         vex=tuple(vex or ()),
         min_confidence=confidence.value,
+        exclude=tuple(exclude or ()),
         prove=prove,
         record=should_record(no_record),
     )

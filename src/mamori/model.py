@@ -189,6 +189,8 @@ class Finding:
     code findings); the stable id is computed from rule, path and this."""
     proof: Proof | None = None
     """The proof of vulnerability, when ``mamori prove`` or ``scan --prove`` tried one."""
+    test: bool = False
+    """A code finding in a test or fixture folder (kept, with low confidence; not a suppression)."""
     match: MatchKind = "exact"
     """How a dependency finding was matched: ``exact`` (the pinned version is affected),
     ``every-version`` (the component is a range and every version it allows is affected) or

@@ -71,6 +71,9 @@ class ScanOptions:
     without one, a cached scratch virtualenv of the project's pins (none when ``offline``)."""
     prove_unsafe: bool = False
     """Run the app without a sandbox when none can be had (explicit opt-in only)."""
+    exclude: tuple[str, ...] = field(default_factory=tuple)
+    """Gitignore-style patterns of files and folders left out (``--exclude``), relative to each
+    target folder; each target's ``.mamoriignore`` adds its own (see :mod:`mamori.excludes`)."""
     min_confidence: str = "medium"
     """Code findings below this confidence are left out (``low`` shows them all): low-confidence
     findings are flows from the operator's own input (command line, environment) into commands."""
@@ -98,7 +101,7 @@ def scan_targets(
     base = _report_root(paths)
 
     if options.deps or options.python is not None:
-        inventories = [collect(p) for p in paths]
+        inventories = [_excluded_inventory(collect(p), options) for p in paths]
     else:  # --no-deps: the inventory is not checked, so it is not walked either
         inventories = [Inventory(root=p if p.is_dir() else p.parent) for p in paths]
     components: list[Component] = []
@@ -555,6 +558,7 @@ def _scan_code(
 
     result = scan_code(
         root,
+        exclude=_patterns(root, options),
         cache_dir=mamori_home() / "cache" / "code",
         model_dirs=options.model_dirs,
         facts=facts,
@@ -585,6 +589,28 @@ def _scan_code(
         for f in result.findings
     ]
     return found, [_rebase_error(e, root, base) for e in result.errors], result.files_scanned
+
+
+def _patterns(root: Path, options: ScanOptions) -> tuple[str, ...]:
+    """The exclusion patterns for a target folder: its ``.mamoriignore``, then ``--exclude``."""
+    from mamori.excludes import read_ignore_file
+
+    return (*read_ignore_file(root), *options.exclude)
+
+
+def _excluded_inventory(inv: Inventory, options: ScanOptions) -> Inventory:
+    """The inventory without the manifests and lockfiles the exclusion patterns leave out."""
+    from mamori.excludes import Excludes
+
+    rules = Excludes.of(_patterns(inv.root, options))
+    if not rules:
+        return inv
+    return replace(
+        inv,
+        components=tuple(c for c in inv.components if not rules.excluded(c.location.path)),
+        errors=tuple(e for e in inv.errors if not rules.excluded(e.path)),
+        files=tuple(f for f in inv.files if not rules.excluded(f)),
+    )
 
 
 def _installed(python: Path, errors: list[ScanError]) -> list[Component]:

@@ -51,12 +51,14 @@ def walk_files(
     root: Path,
     *,
     skip_dir: Callable[[str], bool] = lambda name: False,
+    skip_folder: Callable[[Path], bool] = lambda path: False,
     want: Callable[[Path], bool] = lambda path: True,
     errors: list[ScanError] | None = None,
 ) -> Iterator[Path]:
     """Regular files below ``root`` that ``want`` accepts, never entering a folder twice.
 
-    ``skip_dir`` names folders not to enter (virtual environments, caches). Problems met — a
+    ``skip_dir`` names folders not to enter (virtual environments, caches); ``skip_folder`` is
+    asked with the folder's path (user exclusions). Problems met — a
     symlink loop, a symlinked folder outside the project, a special file ``want``
     accepts, a folder that cannot be listed — are appended to ``errors`` with the path
     relative to ``root``.
@@ -97,7 +99,7 @@ def walk_files(
                     report(path, f"broken or looping symlink: not read ({exc.strerror or exc})")
                 continue
             if stat.S_ISDIR(info.st_mode):
-                if skip_dir(entry.name):
+                if skip_dir(entry.name) or skip_folder(path):
                     continue
                 if is_link and not inside(path, real_root):
                     report(path, "symlinked folder leads outside the project: not walked")

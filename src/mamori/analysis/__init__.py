@@ -34,6 +34,7 @@ from mamori.analysis._parse import parse_source
 from mamori.analysis._templates import dom_sinks
 from mamori.analysis._web_checks import run_web_checks
 from mamori.analysis.engine import ModuleInfo, Project, RawFinding, walk
+from mamori.excludes import DEFAULT_JS_EXCLUDES, Excludes, is_test_path
 from mamori.model import Finding, Location, ScanError, TraceStep
 from mamori.pyfacts import FactsCache
 from mamori.treewalk import MAX_SOURCE_BYTES, regular_file_error, walk_files
@@ -88,15 +89,30 @@ _PAGE_SUFFIXES = (".html", ".htm", ".jinja", ".jinja2", ".j2")
 """Templates and pages: read for the values a render call passes and for inline scripts."""
 
 
-def _discover(root: Path, errors: list[ScanError] | None = None) -> tuple[list[Path], list[Path]]:
-    """The Python files and the pages (templates, HTML) under ``root``, through the one safe walk
-    (:func:`mamori.treewalk.walk_files`): loops and links outside the project are reported."""
+def _discover(
+    root: Path, exclude: Excludes, errors: list[ScanError] | None = None
+) -> tuple[list[Path], list[Path]]:
+    """The Python files and the pages (templates, HTML) under ``root`` that ``exclude`` keeps
+    (pages also pass :data:`~mamori.excludes.DEFAULT_JS_EXCLUDES` unless a pattern takes them
+    back), through the one safe walk (:func:`mamori.treewalk.walk_files`): loops and links outside
+    the project are reported."""
     out: list[Path] = []
     pages: list[Path] = []
+    page_rules = Excludes.of((*DEFAULT_JS_EXCLUDES, *exclude.patterns))
+
+    def rel(path: Path) -> str:
+        return path.relative_to(root).as_posix()
+
+    def want(path: Path) -> bool:
+        if path.name.endswith((".py", ".pyw")):
+            return not exclude.excluded(rel(path))
+        return path.name.endswith(_PAGE_SUFFIXES) and not page_rules.excluded(rel(path))
+
     for path in walk_files(
         root,
         skip_dir=lambda d: d in _SKIP_DIRS or d.endswith(".egg-info"),
-        want=lambda p: p.name.endswith((".py", ".pyw", *_PAGE_SUFFIXES)),
+        skip_folder=lambda d: exclude.excluded(rel(d), is_dir=True),
+        want=want,
         errors=errors,
     ):
         (out if path.name.endswith((".py", ".pyw")) else pages).append(path)
@@ -178,15 +194,20 @@ def scan_code(
     facts: FactsCache | None = None,
     model_dirs: Sequence[Path] = (),
     progress: Callable[[int, int], None] | None = None,
+    exclude: Sequence[str] = (),
 ) -> CodeScanResult:
-    """Scan the Python code under ``root`` (or just ``files``) and return its findings."""
+    """Scan the Python code under ``root`` (or just ``files``) and return its findings.
+
+    ``exclude`` holds gitignore-style patterns (:mod:`mamori.excludes`) of files and folders left
+    out, relative to ``root``; findings in test and fixture folders are kept, marked ``test``
+    with low confidence."""
     # The trees of a whole project stay alive during the scan; with the default thresholds the
     # cyclic collector would re-traverse them again and again (a third of the run time on a
     # large project). Nothing the scan allocates needs cycle collection before it ends.
     thresholds = gc.get_threshold()
     gc.set_threshold(200_000, 50, 100)
     try:
-        return _scan(root, files, cache_dir, model_dirs, progress, facts)
+        return _scan(root, files, cache_dir, model_dirs, progress, facts, Excludes.of(exclude))
     finally:
         gc.set_threshold(*thresholds)
 
@@ -198,8 +219,10 @@ def _scan(
     model_dirs: Sequence[Path],
     progress: Callable[[int, int], None] | None,
     facts: FactsCache | None = None,
+    exclude: Excludes | None = None,
 ) -> CodeScanResult:
     root = Path(root).resolve()
+    exclude = exclude or Excludes()
     models = load_models(model_dirs)
     errors: list[ScanError] = []
     if files is not None:
@@ -207,7 +230,7 @@ def _scan(
         paths = [p for p in given if not p.name.endswith(_PAGE_SUFFIXES)]
         page_paths = [p for p in given if p.name.endswith(_PAGE_SUFFIXES)]
     else:
-        paths, page_paths = _discover(root, errors)
+        paths, page_paths = _discover(root, exclude, errors)
     sources: dict[str, bytes] = {}
     hashes: dict[str, str] = {}
     pages: dict[str, str] = {}
@@ -415,6 +438,7 @@ def _to_findings(
                 _line_text(sources, lines, rel, h.line),
             )
         )
+    out = [replace(f, test=True, confidence="low") if is_test_path(f.location.path) else f for f in out]
     out.sort(key=lambda f: (f.location.path, f.location.line, f.rule_id))
     return out
 

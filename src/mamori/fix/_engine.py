@@ -127,6 +127,7 @@ def fix_project(
     python: str | None = None,
     allow_network: bool = False,
     unsafe_run_tests: bool = False,
+    exclude: tuple[str, ...] = (),
 ) -> FixReport:
     """Scan ``root``, write a patch for every finding that has one, prove it, and apply the proven ones.
 
@@ -139,7 +140,8 @@ def fix_project(
     lockfiles with the project's own tool (npm, uv, poetry, pdm, pipenv) when it is on PATH;
     otherwise the report names the command to run. ``include_tests`` also rewrites findings in
     tests, fixtures, examples and vendored code (reported, not rewritten, by default).
-    ``progress`` (``start``/``advance``/``finish``) is told how verification goes.
+    ``exclude`` (with ``root/.mamoriignore``) names files and folders the scan, and so the fixes,
+    leave out. ``progress`` (``start``/``advance``/``finish``) is told how verification goes.
 
     The project's own commands (its tests, lock tools) run in :mod:`mamori.sandbox`: a scratch
     copy, the allow-list environment, no network unless ``allow_network``. ``python`` (or
@@ -164,7 +166,13 @@ def fix_project(
     policy = RunPolicy(network=allow_network, unsafe=unsafe_run_tests)
     started = time.perf_counter()
     options = ScanOptions(
-        deps=deps, code=code, offline=offline, record=False, database=database, prioritize=False
+        deps=deps,
+        code=code,
+        offline=offline,
+        record=False,
+        database=database,
+        prioritize=False,
+        exclude=exclude,
     )
     before = scan_targets([root], options, warn=warn)
     rescan_options = replace(options, offline=True)

@@ -125,6 +125,13 @@ def fix_command(
             help="Run the project's tests without a sandbox when bubblewrap is not available (they run as you, with your files; the environment is still scrubbed).",
         ),
     ] = False,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            help="Leave out files and folders matching this gitignore-style glob (repeatable; added to the target's .mamoriignore).",
+        ),
+    ] = None,
 ) -> None:
     """Write, prove and apply fixes: dependency upgrades and code rewrites.
 
@@ -170,6 +177,7 @@ def fix_command(
             python=str(python) if python else None,
             allow_network=allow_network,
             unsafe_run_tests=unsafe_run_tests,
+            exclude=tuple(exclude or ()),
         )
     _emit(report, output_format, output, dry_run, err)
     _record(report, target, err, dry_run=dry_run)

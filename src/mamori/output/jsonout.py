@@ -119,6 +119,8 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
     out["status"] = finding.status
     out["justification"] = finding.justification
     out["confidence"] = finding.confidence
+    if finding.test:
+        out["test"] = True
     if finding.description:
         out["description"] = finding.description
     if finding.fingerprint_basis:
@@ -375,6 +377,7 @@ def _read_finding(r: _Reader, value: object, where: str) -> Finding:
         description=r.text(d, "description", where, required=False),
         fingerprint_basis=r.text(d, "fingerprint_basis", where, required=False),
         match=cast(Any, r.choice(d, "match", where, _MATCHES) if "match" in d else "exact"),
+        test=d.get("test") is True,
     )
     raw_proof = r.get(d, "proof", where, required=False)
     if raw_proof is not None:

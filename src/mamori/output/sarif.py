@@ -171,6 +171,9 @@ def _result(f: Finding, rule_index: int, target_root: Path | None) -> dict[str, 
 
         properties["proven"] = f.proof.status == "proven"
         properties["proof"] = proof_to_dict(f.proof)
+    if f.test:
+        properties["test"] = True  # in a test or fixture folder: marked, not suppressed
+        properties["confidence"] = f.confidence
     result["properties"] = properties
     return result
 
