@@ -1,0 +1,140 @@
+"""The service loop: poll the feeds, work the queue, again after ``interval`` seconds.
+
+One cycle: the watched branches first (so a new project is indexed before advisories are
+matched against it), the queue drained, then OSV (the ecosystems the index holds), KEV and
+EPSS, and the queue drained again. A job that raises is retried with back-off and, after
+:data:`mamori.watch.state.MAX_ATTEMPTS`, left failed with its error (``watch status`` shows it);
+a feed that cannot be reached is logged and polled again next cycle. Nothing is lost on a kill:
+see :mod:`mamori.watch.state` and :mod:`mamori.watch.feeds`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mamori.advisories.store import AdvisoryStore
+from mamori.config import advisory_db_path, mamori_home
+from mamori.errors import MamoriError
+from mamori.watch.context import Context
+from mamori.watch.feeds import _http, commits, epss, kev, osv
+from mamori.watch.fleet import Fleet
+from mamori.watch.reactions import evaluate, fix, index, match, notify, propose
+from mamori.watch.state import Job, WatchState
+
+HANDLERS: dict[str, Callable[[Context, Job], None]] = {
+    "sync": index.sync,
+    "advisory": match.advisory,
+    "kev": match.kev,
+    "evaluate": evaluate.evaluate,
+    "fix": fix.fix,
+    "propose": propose.propose,
+    "notify": notify.notify,
+}
+
+
+def state_path() -> Path:
+    """``MAMORI_HOME/watch.sqlite``."""
+    return mamori_home() / "watch.sqlite"
+
+
+class Watcher:
+    """The service for one fleet: :meth:`cycle` once, or :meth:`run` until stopped."""
+
+    def __init__(
+        self,
+        fleet: Fleet,
+        *,
+        say: Callable[[str], None] = lambda _m: None,
+        state: Path | None = None,
+        database: Path | None = None,
+    ) -> None:
+        home = mamori_home() / "watch"
+        home.mkdir(parents=True, exist_ok=True)
+        self.ctx = Context(
+            fleet=fleet,
+            state=WatchState(state or state_path()),
+            store=AdvisoryStore(database or advisory_db_path()),
+            http=_http.client(),
+            home=home,
+            say=say,
+        )
+        self.stop = threading.Event()
+
+    def close(self) -> None:
+        """Release the HTTP client and the databases."""
+        self.ctx.http.close()
+        self.ctx.store.close()
+        self.ctx.state.close()
+
+    def _feed(self, name: str, poll: Callable[[], int]) -> None:
+        try:
+            poll()
+        except MamoriError as exc:
+            self.ctx.log(f"{name}: {exc}")
+
+    def poll_branches(self) -> None:
+        """The watched branches and folders."""
+        self._feed("branches", lambda: commits.poll(self.ctx))
+
+    def poll_feeds(self) -> None:
+        """OSV (for the ecosystems in the index), KEV and EPSS."""
+        feeds = self.ctx.fleet.feeds
+        ecosystems = self.ctx.state.ecosystems()
+        if feeds.osv and ecosystems:
+            self._feed("osv", lambda: osv.poll(self.ctx, ecosystems))
+        if feeds.kev:
+            self._feed("kev", lambda: kev.poll(self.ctx))
+        if feeds.epss:
+            self._feed("epss", lambda: epss.poll(self.ctx))
+
+    def work(self) -> int:
+        """Run jobs until none is runnable now (or :attr:`stop` is set); how many ran."""
+        ran = 0
+        while not self.stop.is_set():
+            job = self.ctx.state.claim()
+            if job is None:
+                return ran
+            ran += 1
+            handler = HANDLERS.get(job.kind)
+            try:
+                if handler is None:
+                    raise MamoriError(f"unknown job kind {job.kind!r}")
+                handler(self.ctx, job)
+            except Exception as exc:  # a failing job must not stop the service; it is retried
+                message = str(exc) if isinstance(exc, MamoriError) else f"{type(exc).__name__}: {exc}"
+                gave_up = self.ctx.state.fail(job, message)
+                self.ctx.log(f"job {job.key} failed ({'given up' if gave_up else 'will retry'}): {message}")
+            else:
+                self.ctx.state.finish(job)
+        return ran
+
+    def cycle(self) -> dict[str, Any]:
+        """One poll of everything and the queue worked until idle."""
+        started = time.time()
+        self.poll_branches()
+        jobs = self.work()
+        self.poll_feeds()
+        jobs += self.work()
+        return {"jobs": jobs, "seconds": time.time() - started, "pending": self.ctx.state.pending()}
+
+    def run(self, *, once: bool = False, interval: float | None = None) -> None:
+        """Cycle until :attr:`stop` is set (or once); retried jobs run when their back-off ends."""
+        every = interval if interval is not None else self.ctx.fleet.feeds.interval
+        while True:
+            summary = self.cycle()
+            self.ctx.log(
+                f"cycle: {summary['jobs']} job(s) in {summary['seconds']:.1f}s; {summary['pending']} waiting"
+            )
+            if once or self.stop.is_set():
+                return
+            deadline = time.time() + every
+            while not self.stop.is_set() and time.time() < deadline:
+                if self.work():
+                    continue
+                self.stop.wait(min(1.0, max(0.0, deadline - time.time())))
+            if self.stop.is_set():
+                return
