@@ -20,9 +20,12 @@ from mamori.watch.context import Context
 from mamori.watch.feeds._http import fetch_to
 
 
-def _cves(doc: object) -> list[str]:
+def _cves(doc: object) -> list[str] | None:
+    """The catalogue's CVE ids, or None when ``doc`` is not a KEV catalogue."""
     if not isinstance(doc, dict) or not isinstance(doc.get("vulnerabilities"), list):
-        return []
+        return None
+    if not doc["vulnerabilities"] and "catalogVersion" not in doc:
+        return None
     out = []
     for entry in doc["vulnerabilities"]:
         if (
@@ -52,7 +55,7 @@ def poll(ctx: Context) -> int:
             ctx.log(f"kev: {url} is not JSON; kept the previous catalogue")
             return 0
         cves = _cves(doc)
-        if not cves:
+        if cves is None:
             ctx.log(f"kev: {url} is not a KEV catalogue (no vulnerabilities with cveID); ignored")
             return 0
         summary = ctx.store.import_paths([dest])

@@ -96,6 +96,9 @@ def fix(ctx: Context, job: Job) -> None:
             },
         )
         group["advisories"].append(w["advisory"])
+        group["aliases"] = sorted(
+            {*group.get("aliases", []), *(i for i in w.get("ids", []) if i not in group["advisories"])}
+        )
         group["findings"].append(w)
     verification = {
         "method": report.verification.method,

@@ -34,6 +34,7 @@ def body(payload: dict[str, Any]) -> str:
         "",
         "## Advisories",
         *[f"- {a}" for a in payload["advisories"]],
+        *([f"- also known as: {', '.join(payload['aliases'])}"] if payload.get("aliases") else []),
         "",
         "## Evidence (mamori fix, verified in the sandbox)",
         f"- verification: {v.get('method', '')}",
