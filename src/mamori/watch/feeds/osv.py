@@ -17,7 +17,7 @@ import json
 import re
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -55,6 +55,21 @@ def _baseline(ctx: Context, eco: str) -> tuple[str, set[str]]:
     return start.isoformat().replace("+00:00", "Z"), set()
 
 
+def parse_index_line(line: str) -> tuple[str, datetime, str] | None:
+    """``<modified>,<id>`` → (modified as written, as a time, id); None for anything else."""
+    modified, sep, advisory = line.strip().partition(",")
+    if not sep:
+        return None
+    try:
+        when = parse_timestamp(modified)
+    except (ValueError, OverflowError):
+        return None
+    advisory = advisory.strip()
+    if when is None or not _ID.match(advisory):
+        return None
+    return modified.strip(), when, advisory
+
+
 def changed_ids(ctx: Context, eco: str, since: tuple[str, set[str]]) -> list[tuple[str, str]]:
     """(modified, id) of the index lines after the cursor, newest first; reading stops at the cursor."""
     url = f"{ctx.fleet.feeds.osv}/{quote(eco, safe='')}/modified_id.csv"
@@ -68,17 +83,16 @@ def changed_ids(ctx: Context, eco: str, since: tuple[str, set[str]]) -> list[tup
             line = line.strip()
             if not line:
                 continue
-            modified, _, advisory = line.partition(",")
-            when = parse_timestamp(modified)
-            advisory = advisory.strip()
-            if when is None or not _ID.match(advisory):
+            parsed = parse_index_line(line)
+            if parsed is None:
                 ctx.log(f"osv {eco}: {url}:{number}: not a '<modified>,<id>' line; skipped")
                 continue
+            modified, when, advisory = parsed
             if cutoff is not None and when < cutoff:
                 break  # newest first: everything below was seen
             if cutoff is not None and when == cutoff and advisory in since[1]:
                 continue
-            out.append((modified.strip(), advisory))
+            out.append((modified, advisory))
     return out
 
 
