@@ -243,7 +243,7 @@ def main() -> int:
         for line in log[-30:]:
             print("   | " + line)
     p50 = statistics.median(latencies) if latencies else float("nan")
-    p95 = latencies[max(0, int(round(0.95 * len(latencies))) - 1)] if latencies else float("nan")
+    p95 = latencies[max(0, round(0.95 * len(latencies)) - 1)] if latencies else float("nan")
     kev = f"{kev_seconds:.1f}" if kev_seconds is not None else "none"
     shutil.rmtree(base, ignore_errors=True)
     print(
