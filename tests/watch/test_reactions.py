@@ -226,3 +226,51 @@ def test_status_as_json_through_the_cli(setup: Setup) -> None:
         env=_env(),
     ).stdout
     assert "advisory published → verified fix proposed: p50" in text and "proposals (1):" in text
+
+
+def test_a_local_git_folder_gets_a_branch_and_its_work_tree_is_untouched(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work, _bare = make_project(tmp_path, "local", "pyyaml==5.3\n")
+    (work / "scratch.txt").write_text("uncommitted work\n")  # must survive: never cleaned
+    fleet = write_fleet(
+        tmp_path / "watch.toml",
+        world,
+        f'[[project]]\nname = "local"\npath = "{work}"\nauto_fix = ["act", "attend", "track*", "track"]\n',
+    )
+    _cycle(fleet)
+    world.publish("PyPI", _fresh("PYSEC-2021-142"))
+    lines: list[str] = []
+    _cycle(fleet, lines)
+    branches = git("branch", "--list", "mamori/*", cwd=work).split()
+    assert len(branches) == 1 and branches[0].startswith("mamori/fix-pyyaml-5.4-"), lines
+    assert git("show", f"{branches[0]}:requirements.txt", cwd=work).strip() == "pyyaml==5.4"
+    assert git("rev-parse", "--abbrev-ref", "HEAD", cwd=work).strip() == "main"
+    assert (work / "requirements.txt").read_text() == "pyyaml==5.3\n"
+    assert (work / "scratch.txt").read_text() == "uncommitted work\n"
+    assert any("no forge project" in line for line in lines)  # pushed; no request without github =
+
+
+def test_a_plain_folder_is_read_in_place_and_only_notified(world: World, tmp_path: Path) -> None:
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    (folder / "requirements.txt").write_text("pyyaml==5.3\n")
+    fleet = write_fleet(
+        tmp_path / "watch.toml",
+        world,
+        f'[[project]]\nname = "plain"\npath = "{folder}"\nauto_fix = ["act", "attend", "track*", "track"]\n',
+    )
+    _cycle(fleet)
+    world.publish("PyPI", _fresh("PYSEC-2021-142"))
+    _cycle(fleet)
+    notices = [h["body"] for h in world.hooks if h["body"]["event"] == "finding"]
+    assert len(notices) == 1 and notices[0]["why"] == "no git remote to propose a branch on"
+    # a change of its dependency files is noticed without git
+    (folder / "requirements.txt").write_text("pyyaml==5.4\n")
+    _cycle(fleet)
+    state = _state()
+    try:
+        assert state.findings_of("plain") == []
+        assert [c["version"] for c in state.components_of("plain")] == ["5.4"]
+    finally:
+        state.close()

@@ -1,10 +1,12 @@
 """git for the watch service: clones, fetches, branch commits and pushes, with nothing run by git itself.
 
 Why its own wrapper: the service clones repositories it does not trust and pushes to remotes
-the operator named in the fleet file. Like the fix stage's git, every call turns off hooks,
-fsmonitor, filters' programs, pagers, signing and prompts on the command line (``-c`` wins
-over every config file); unlike it, the transport protocols the fleet file's remotes use
-(``file``, ``https``, ``ssh``) are allowed, and nothing else (no ``ext::`` remote helpers).
+the operator named in the fleet file. It works only in its own clones, so a repository's
+``.git/config`` (where filter drivers and hooks paths would be set) is never read. Like the fix
+stage's git, every call turns off hooks, fsmonitor, pagers, signing and prompts on the command
+line (``-c`` wins over every config file); unlike it, the transport protocols the fleet file's
+remotes use (``file``, ``https``, ``ssh``) are allowed, and nothing else (no ``ext::`` remote
+helpers).
 Commits are deterministic (fixed author, committer and dates), so re-creating a branch after a
 crash gives the same commit and pushing it again is a no-op.
 """

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from mamori.advisories.store import AdvisoryStore
+from mamori.watch import _git
 from mamori.watch.fleet import Fleet, Project
 from mamori.watch.state import WatchState
 
@@ -33,9 +34,11 @@ class Context:
         self.say(message)
 
     def checkout(self, project: Project) -> Path:
-        """Where the project's files are read: its folder, or the service's clone of its remote."""
+        """Where the project's files are read: the service's own clone of its git remote (a
+        local folder that is a git repository is cloned too: the user's work tree is never
+        checked out, cleaned or changed), else the plain folder itself (read only)."""
         folder = self.fleet.folder_of(project)
-        if folder is not None and not project.git:
+        if folder is not None and not project.git and not _git.is_repository(folder):
             return folder
         return self.home / "checkouts" / project.name
 
