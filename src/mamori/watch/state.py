@@ -136,12 +136,18 @@ class WatchState:
         return cur.rowcount == 1
 
     def claim(self) -> Job | None:
-        """Take the oldest runnable job (queued, or running for a worker that is gone)."""
+        """Take the oldest runnable job (queued, or running for a worker that is gone).
+
+        Fix jobs (a sandboxed test run, seconds each) come after every other kind: a verified
+        fix is pushed and proposed, and a KEV addition escalated, without waiting behind the
+        fixes of other projects.
+        """
         now = time.time()
         with self.transaction() as conn:
             for row in conn.execute(
                 "SELECT id, state, owner_pid, owner_token FROM jobs "
-                "WHERE state IN ('queued', 'running') AND not_before <= ? ORDER BY id",
+                "WHERE state IN ('queued', 'running') AND not_before <= ? "
+                "ORDER BY CASE kind WHEN 'fix' THEN 1 ELSE 0 END, id",
                 (now,),
             ).fetchall():
                 job_id, state, pid, token = row
