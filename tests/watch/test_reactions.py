@@ -274,3 +274,20 @@ def test_a_plain_folder_is_read_in_place_and_only_notified(world: World, tmp_pat
         assert [c["version"] for c in state.components_of("plain")] == ["5.4"]
     finally:
         state.close()
+
+
+def test_a_merge_on_the_forge_is_the_last_step_of_the_timeline(setup: Setup) -> None:
+    setup.world.publish("PyPI", _fresh("PYSEC-2021-142"))
+    _cycle(setup.fleet)
+    (pull,) = setup.world.pulls["acme/app"]
+    lines: list[str] = []
+    _cycle(setup.fleet, lines)
+    assert not any("merged" in line for line in lines)
+    with setup.world.lock:
+        pull["state"], pull["merged_at"] = "closed", now_iso()
+    _cycle(setup.fleet, lines)
+    assert any("request #1 merged" in line for line in lines), lines
+    data = collect_status(load_fleet(setup.fleet), _state())
+    assert data["proposals"][0]["state"] == "merged"
+    (fix,) = data["latency"]["fixes"]
+    assert fix["merged"] and fix["proposed"] <= fix["merged"]

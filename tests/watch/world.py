@@ -160,6 +160,14 @@ def _handler(world: World) -> type[BaseHTTPRequestHandler]:
                     if self.headers.get("If-None-Match") == etag:
                         return self._send(304, b"", headers={"ETag": etag})
                     return self._send(200, body, "text/csv", headers={"ETag": etag})
+                if path.startswith("/github/repos/") and "/pulls/" in path:
+                    if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                        return self._json(401, {"message": "Bad credentials"})
+                    repo, _, number = path[len("/github/repos/") :].partition("/pulls/")
+                    for pull in world.pulls.get(repo, []):
+                        if str(pull["number"]) == number:
+                            return self._json(200, pull)
+                    return self._json(404, {"message": "Not Found"})
                 if path.startswith("/github/repos/") and path.endswith("/pulls"):
                     if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                         return self._json(401, {"message": "Bad credentials"})

@@ -20,7 +20,7 @@ from mamori.advisories.store import AdvisoryStore
 from mamori.config import advisory_db_path, mamori_home
 from mamori.errors import MamoriError
 from mamori.watch.context import Context
-from mamori.watch.feeds import _http, commits, epss, kev, osv
+from mamori.watch.feeds import _http, commits, epss, kev, merges, osv
 from mamori.watch.fleet import Fleet
 from mamori.watch.reactions import evaluate, fix, index, match, notify, propose
 from mamori.watch.state import Job, WatchState
@@ -90,6 +90,8 @@ class Watcher:
             self._feed("kev", lambda: kev.poll(self.ctx))
         if feeds.epss:
             self._feed("epss", lambda: epss.poll(self.ctx))
+        if self.ctx.state.open_requests():
+            self._feed("forge", lambda: merges.poll(self.ctx))
 
     def work(self) -> int:
         """Run jobs until none is runnable now (or :attr:`stop` is set); how many ran."""

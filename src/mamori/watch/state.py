@@ -342,6 +342,20 @@ class WatchState:
             (*values.values(), time.time(), project, branch),
         )
 
+    def open_requests(self) -> list[tuple[str, str, int]]:
+        """(project, branch, request number) of proposals whose request is not merged yet."""
+        rows = self._conn.execute(
+            "SELECT DISTINCT project, branch, number FROM proposals WHERE state='proposed' AND number IS NOT NULL"
+        )
+        return [(p, b, int(n)) for p, b, n in rows]
+
+    def subjects_of_branch(self, project: str, branch: str) -> list[str]:
+        """Timeline subjects (project|advisory|component) of one proposal branch."""
+        rows = self._conn.execute(
+            "SELECT advisory, component FROM proposals WHERE project=? AND branch=?", (project, branch)
+        )
+        return [f"{project}|{a}|{c}" for a, c in rows]
+
     def proposals(self) -> list[dict[str, Any]]:
         """Every proposal, newest first."""
         rows = self._conn.execute(

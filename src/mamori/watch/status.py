@@ -29,7 +29,7 @@ def latencies(state: WatchState) -> list[dict[str, Any]]:
             continue
         project, advisory, component = subject.split("|")
         row: dict[str, Any] = {"project": project, "advisory": advisory, "component": component}
-        for step in ("published", "seen", "matched", "fixed", "proposed"):
+        for step in ("published", "seen", "matched", "fixed", "proposed", "merged"):
             row[step] = _when(steps.get(step))
         if "published" in steps:
             row["published_to_proposed"] = round(steps["proposed"] - steps["published"], 2)

@@ -81,6 +81,10 @@ class GitHub:
                 return pull
         return None
 
+    def get(self, repo: str, number: int) -> PullRequest:
+        """One pull request by number (its state and, once merged, ``merged_at``)."""
+        return self._pull(self._call("GET", f"/repos/{repo}/pulls/{int(number)}"))
+
     def open(self, repo: str, branch: str, base: str, title: str, body: str) -> PullRequest:
         """Open a pull request of ``branch`` into ``base``."""
         data = self._call(
