@@ -3,7 +3,6 @@ on a branch of the project's (bare) remote and a merge request on the loopback f
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from tests.watch.conftest import Setup
@@ -93,4 +92,9 @@ def test_kev_addition_escalates_and_notifies(setup: Setup) -> None:
     assert escalated[0]["finding"]["decision"] in ("act", "attend")
     assert any("KEV" in r for r in escalated[0]["finding"]["reasons"]), escalated[0]["finding"]["reasons"]
     assert len(world.pulls["acme/app"]) == 1  # escalation does not propose the same fix again
-    print(json.dumps(escalated[0], indent=1)[:400])
+    watcher = Watcher(load_fleet(setup.fleet))
+    try:
+        (kev,) = collect_status(load_fleet(setup.fleet), watcher.ctx.state)["kev"]
+    finally:
+        watcher.close()
+    assert kev["cve"] == "CVE-2020-14343" and kev["project"] == "app" and kev["seen_to_notified"] >= 0

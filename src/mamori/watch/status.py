@@ -39,6 +39,24 @@ def latencies(state: WatchState) -> list[dict[str, Any]]:
     return out
 
 
+def kev_latencies(state: WatchState) -> list[dict[str, Any]]:
+    """Per KEV addition hitting a project: seconds from the catalogue change being seen to the notice."""
+    out = []
+    for subject in state.subjects("kev|"):
+        parts = subject.split("|")
+        if len(parts) != 3:
+            continue
+        steps = state.timeline(subject)
+        seen = state.timeline(f"kev|{parts[1]}").get("seen")
+        row: dict[str, Any] = {"cve": parts[1], "project": parts[2], "seen": _when(seen)}
+        for step in ("matched", "escalated", "notified"):
+            row[step] = _when(steps.get(step))
+        if seen and "notified" in steps:
+            row["seen_to_notified"] = round(steps["notified"] - seen, 2)
+        out.append(row)
+    return out
+
+
 def collect_status(fleet: Fleet, state: WatchState) -> dict[str, Any]:
     """Everything ``watch status`` reports, as plain data (the JSON output)."""
     cursors = state.cursors()
@@ -87,6 +105,7 @@ def collect_status(fleet: Fleet, state: WatchState) -> dict[str, Any]:
             "published_to_proposed_p50": round(statistics.median(values), 2) if values else None,
             "published_to_proposed_max": values[-1] if values else None,
         },
+        "kev": kev_latencies(state),
         "log": [{"at": _when(at), "message": m} for at, m in state.recent_log(15)],
         "generated": _when(time.time()),
     }
@@ -131,6 +150,11 @@ def render_status(data: dict[str, Any]) -> str:
             f"advisory published → verified fix proposed: p50 {lat['published_to_proposed_p50']}s, "
             f"max {lat['published_to_proposed_max']}s over {len(lat['fixes'])} fix(es)"
         )
+    for k in data.get("kev", []):
+        if "seen_to_notified" in k:
+            lines.append(
+                f"KEV {k['cve']} hit {k['project']}: escalated and notified in {k['seen_to_notified']}s"
+            )
     if data["log"]:
         lines.append("")
         lines.append("recent log:")

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mamori.watch import _git
 from mamori.watch._crash import checkpoint
 from mamori.watch.context import Context
 from mamori.watch.state import Job
@@ -61,7 +62,8 @@ def fix(ctx: Context, job: Job) -> None:
         ctx.log(f"{project.name}: every fix asked for was proposed already")
         return
     root = ctx.checkout(project)
-    base = ctx.state.cursor(f"commit/{project.name}") or ""
+    # the commit the fix is verified on is the checkout's own (not the cursor, which may be ahead)
+    base = _git.git("rev-parse", "HEAD", cwd=root).strip() if (root / ".git").exists() else ""
     ctx.log(f"{project.name}: fixing {len(todo)} finding(s) in the sandbox")
     started = time.time()
     report = run_fix(ctx, root)
