@@ -9,10 +9,13 @@ measure the same work. Nothing here is imported by mamori itself.
 from __future__ import annotations
 
 import json
+import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -61,6 +64,44 @@ def run_measured(args: Sequence[str], env: dict[str, str], cwd: Path | None = No
     err, _, tail = proc.stderr.rpartition("@@measure ")
     code, seconds, rss = tail.split()
     return Measured(int(code), proc.stdout, err, float(seconds), int(rss))
+
+
+@dataclass(frozen=True)
+class Run:
+    """One child process measured alone: CPU seconds (user+sys), wall, peak RSS, exit, output."""
+
+    cpu: float
+    wall: float
+    rss_mb: float
+    code: int
+    stdout: str
+
+
+def run(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
+    """Run ``cmd`` and measure that child alone (``os.wait4``)."""
+    with tempfile.TemporaryFile() as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode("utf-8", errors="replace")
+    # ru_maxrss is in KiB on Linux
+    return Run(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024, proc.returncode, text)
+
+
+def summary(name: str, runs: list[Run]) -> float:
+    cpus = sorted(r.cpu for r in runs)
+    walls = sorted(r.wall for r in runs)
+    med = statistics.median(cpus)
+    print(
+        f"{name:<26} CPU s {med:7.2f} (spread {cpus[0]:.2f}-{cpus[-1]:.2f})   wall s "
+        f"{statistics.median(walls):7.2f} (spread {walls[0]:.2f}-{walls[-1]:.2f})   peak RSS "
+        f"{max(r.rss_mb for r in runs):6.0f} MB   runs: "
+        + ", ".join(f"{c:.2f}" for c in (r.cpu for r in runs))
+    )
+    return med
 
 
 def mamori_cmd() -> list[str]:

@@ -1,6 +1,14 @@
 """Precision of mamori's code analysis on real projects nobody tuned the engine for.
 
 Usage: python benchmarks/bench_code_realworld.py [--dir FOLDER] [--show RULE] [--limit N]
+       python benchmarks/bench_code_realworld.py --labels tests/analysis/realworld/skf-labs.yaml --tree CHECKOUT
+
+With ``--labels`` the labelled corpus is scored instead (see tests/analysis/realworld/README.md):
+every lab folder of the checkout is scanned as its own project and each finding shown by
+default is matched against the labels (same lab, one of the label's CWEs, within 2 lines of
+one of its places). Printed: recall (labels found / labels) and precision (findings matching a
+label / findings) per class and overall; findings of the CWEs listed as ``unscored`` (true but
+not the labs' documented subject, such as debug mode) are counted apart.
 
 Without ``--dir`` the fixed list of sdists below is downloaded with ``pip download --no-deps
 --no-binary :all:`` into a temporary folder outside the repository and unpacked; with ``--dir``
@@ -124,13 +132,101 @@ def _download(dest: Path) -> list[Path]:
     return sorted(p for p in dest.iterdir() if p.is_dir() and p.name != "dl")
 
 
+def _labelled(labels_file: Path, tree: Path, show: bool) -> int:
+    """Score the labelled corpus: recall and precision per class."""
+    import yaml
+
+    from mamori.analysis import ENGINE_VERSION, scan_code
+
+    spec = yaml.safe_load(labels_file.read_text(encoding="utf-8"))
+    root = tree / spec.get("root", "")
+    labels = spec["labels"]
+    unscored = set(spec.get("unscored", ()))
+    cwe_class: dict[str, str] = {}
+    for lab in labels:  # a CWE belongs to the class it is the first choice of
+        cwe_class.setdefault(lab["cwe"][0], lab["class"])
+    for lab in labels:
+        for c in lab["cwe"]:
+            cwe_class.setdefault(c, lab["class"])
+    also = spec.get("also_true", ())
+    found: set[int] = set()
+    fp: Counter[str] = Counter()
+    tp: Counter[str] = Counter()
+    apart: Counter[str] = Counter()
+    labs = sorted({lab["lab"] for lab in labels} | set(spec.get("clean_labs", ())))
+    t0 = time.perf_counter()
+    print(f"engine version {ENGINE_VERSION}; {len(labels)} labels in {len(labs)} labs")
+    for name in labs:
+        folder = root / name
+        if not folder.is_dir():
+            print(f"  missing lab folder {name}")
+            continue
+        res = scan_code(folder)
+        for f in res.findings:
+            if f.status == "not_affected" or f.confidence == "low":
+                continue
+            cwe = f.cwe[0] if f.cwe else ""
+            if cwe in unscored or any(
+                a["lab"] == name and cwe in a["cwe"] and f"{f.location.path}:{f.location.line}" in a["at"]
+                for a in also
+            ):
+                apart[cwe] += 1
+                continue
+            hit = False
+            for i, lab in enumerate(labels):
+                if lab["lab"] != name or cwe not in lab["cwe"]:
+                    continue
+                for place in lab["at"]:
+                    path, _, line = place.rpartition(":")
+                    if path == f.location.path and abs(int(line) - f.location.line) <= 2:
+                        hit = True
+                        found.add(i)
+            klass = cwe_class.get(cwe, "other")
+            (tp if hit else fp)[klass] += 1
+            if show:
+                mark = "TP" if hit else "FP"
+                print(f"  {mark} {name}/{f.location.path}:{f.location.line} {f.rule_id} {cwe} {f.title[:90]}")
+        if show:
+            for i, lab in enumerate(labels):
+                if lab["lab"] == name and i not in found:
+                    print(f"  FN {name} {lab['class']} {lab['at'][0]}")
+    dt = time.perf_counter() - t0
+    classes = sorted({lab["class"] for lab in labels} | set(fp))
+    print(f"{'class':10} {'labels':>6} {'found':>6} {'recall':>7} {'findings':>8} {'precision':>9}")
+    for k in classes:
+        n = sum(1 for lab in labels if lab["class"] == k)
+        got = sum(1 for i in found if labels[i]["class"] == k)
+        shown = tp[k] + fp[k]
+        rec = f"{got / n:.2f}" if n else "-"
+        prec = f"{tp[k] / shown:.2f}" if shown else "-"
+        print(f"{k:10} {n:6} {got:6} {rec:>7} {shown:8} {prec:>9}")
+    total = tp.total() + fp.total()
+    print(
+        f"{'all':10} {len(labels):6} {len(found):6} {len(found) / len(labels):7.2f} {total:8} "
+        f"{(tp.total() / total if total else 0.0):9.2f}"
+    )
+    if apart:
+        print(
+            "not scored (true but not the labs' subject): "
+            + ", ".join(f"{c} {n}" for c, n in sorted(apart.items()))
+        )
+    print(f"{dt:.1f} s")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dir", type=Path, help="folder whose sub-folders are unpacked projects")
     ap.add_argument("--show", default="", help="print the findings of this rule id (or 'all')")
     ap.add_argument("--limit", type=int, default=1000, help="at most this many shown per project")
+    ap.add_argument("--labels", type=Path, help="a labels file under tests/analysis/realworld/")
+    ap.add_argument("--tree", type=Path, help="with --labels: the checkout the labels describe")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
+    if args.labels:
+        if not args.tree:
+            ap.error("--labels needs --tree (the checkout the labels describe)")
+        return _labelled(args.labels, args.tree, bool(args.show))
     from mamori.analysis import ENGINE_VERSION, scan_code
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -33,13 +33,11 @@ import argparse
 import json
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
+
+from _gen import Run, run, summary
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / ".." / "shared" / "data" / "sigma" / "rules" / "windows"
@@ -62,29 +60,6 @@ print(n)
 """
 
 
-@dataclass(frozen=True)
-class Run:
-    cpu: float
-    wall: float
-    rss_mb: float
-    code: int
-    stdout: str
-
-
-def run(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
-    """Run ``cmd`` and measure that child alone (``os.wait4``)."""
-    with tempfile.TemporaryFile() as out:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        text = out.read().decode("utf-8", errors="replace")
-    # ru_maxrss is in KiB on Linux
-    return Run(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024, proc.returncode, text)
-
-
 def build_corpus(samples: Path, dest: Path, copies: int) -> int:
     files = sorted(samples.rglob("*.evtx"))
     for c in range(copies):
@@ -93,19 +68,6 @@ def build_corpus(samples: Path, dest: Path, copies: int) -> int:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(f, target)
     return len(files) * copies
-
-
-def summary(name: str, runs: list[Run]) -> float:
-    cpus = sorted(r.cpu for r in runs)
-    walls = sorted(r.wall for r in runs)
-    med = statistics.median(cpus)
-    print(
-        f"{name:<26} CPU s {med:7.2f} (spread {cpus[0]:.2f}-{cpus[-1]:.2f})   wall s "
-        f"{statistics.median(walls):7.2f} (spread {walls[0]:.2f}-{walls[-1]:.2f})   peak RSS "
-        f"{max(r.rss_mb for r in runs):6.0f} MB   runs: "
-        + ", ".join(f"{c:.2f}" for c in (r.cpu for r in runs))
-    )
-    return med
 
 
 def mamori_cmd(corpus: Path, rules: Path, out: Path) -> list[str]:

@@ -20,9 +20,11 @@ import hashlib
 import os
 import pickle
 import warnings
-from collections.abc import Iterable
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = ["ROUTE_DECORATORS", "VIEW_METHODS", "FactsCache", "FileFacts", "FunctionFacts", "file_facts"]
 
@@ -97,129 +99,116 @@ EMPTY = FileFacts((), frozenset(), frozenset(), frozenset())
 """The facts of a file that could not be parsed."""
 
 
-def file_facts(tree: ast.AST, rel: str) -> FileFacts:
+def walk(tree: ast.AST) -> list[ast.AST]:
+    """Every node of ``tree``, breadth first (a faster :func:`ast.walk` that returns a list)."""
+    out: list[ast.AST] = [tree]
+    i = 0
+    ast_type = ast.AST
+    while i < len(out):
+        node = out[i]
+        i += 1
+        for name in node._fields:
+            if name == "ctx":  # Load/Store/Del singletons: nothing below them
+                continue
+            v = getattr(node, name, None)
+            if isinstance(v, list):
+                out.extend(x for x in v if isinstance(x, ast_type))
+            elif isinstance(v, ast_type):
+                out.append(v)
+    return out
+
+
+def file_facts(tree: ast.AST, rel: str, nodes: list[ast.AST] | None = None) -> FileFacts:
     """The facts of the parsed file ``rel`` (a path relative to the project root).
 
-    One iterative pass over the tree (no recursion, so a deeply nested file cannot overflow the
-    stack): each function's names include those of the functions nested in it, as a reference
-    anywhere inside it is made when it runs or defines them.
+    ``nodes`` is every node of ``tree`` (:func:`walk`; the analysis has that list already). No
+    recursion, so a deeply nested file cannot overflow the stack. Which function a name belongs
+    to is decided by lines: a function spans its decorators to its last line, and its names
+    include those of the functions nested in it, as a reference anywhere inside it is made when
+    it runs or defines them. Names under ``if __name__ == "__main__"`` (or anywhere in
+    ``__main__.py`` outside a function) are the program's main calls.
     """
     stem = rel[: -len(".pyw")] if rel.endswith(".pyw") else rel[:-3] if rel.endswith(".py") else rel
     module = stem.replace("/", ".")
     is_main_file = rel.rsplit("/", 1)[-1] == "__main__.py"
-    functions: list[FunctionFacts] = []
-    main_calls: set[str] = set()
-    modules: set[str] = set()
-    aliases: dict[str, str] = {}
-    references: set[str] = set()
-    attributes: list[ast.Attribute] = []
-    qual: list[str] = []
-    view_class: list[bool] = []
-    scopes: list[set[str]] = [set()]
-    # (node, exit marker): a marker pops what entering the node pushed
-    _EXIT_FN, _EXIT_CLASS, _EXIT_MAIN = 1, 2, 3
-    stack: list[tuple[ast.AST | None, int, object]] = []
-    body = getattr(tree, "body", None)
-    top = body if isinstance(body, list) else []
-    for stmt in reversed(top):
-        stack.append((stmt, 0, True))
-    ast_type = ast.AST
+    if nodes is None:
+        nodes = walk(tree)
     FunctionDef, AsyncFunctionDef, ClassDef = ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef
     Call, Attribute, Name, Load = ast.Call, ast.Attribute, ast.Name, ast.Load
     Import, ImportFrom = ast.Import, ast.ImportFrom
-    while stack:
-        node, marker, extra = stack.pop()
-        if marker == _EXIT_FN:
-            names = scopes.pop()
-            assert isinstance(extra, int)
-            skeleton = functions[extra]
-            functions[extra] = FunctionFacts(
-                skeleton.name,
-                skeleton.qualname,
-                skeleton.path,
-                skeleton.start,
-                skeleton.end,
-                frozenset(names),
-                skeleton.entry,
-                skeleton.module,
-            )
-            scopes[-1] |= names
-            qual.pop()
-            view_class.pop()
+    used: list[tuple[int, str]] = []
+    """(line, name) of every name a node at that line calls, loads or references."""
+    modules: set[str] = set()
+    aliases: dict[str, str] = {}
+    references: set[str] = set()
+    wanted = {Name, Attribute, Call, FunctionDef, AsyncFunctionDef, ClassDef, Import, ImportFrom}
+    by_type: dict[type, list[Any]] = {k: [] for k in wanted}
+    for node in [n for n in nodes if type(n) in wanted]:
+        by_type[type(node)].append(node)
+    used.extend((n.lineno, n.id) for n in by_type.get(Name, ()) if type(n.ctx) is Load)
+    attributes = by_type.get(Attribute, [])
+    used.extend((n.lineno, n.attr) for n in attributes if type(n.ctx) is Load)
+    for n in by_type.get(Call, ()):
+        name = _last(n.func)
+        if name:
+            used.append((n.lineno, name))
+    scopes = [*by_type.get(FunctionDef, ()), *by_type.get(AsyncFunctionDef, ()), *by_type.get(ClassDef, ())]
+    for node in by_type.get(Import, ()):
+        for a in node.names:
+            _add_module(modules, a.name)
+            aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+    for node in by_type.get(ImportFrom, ()):
+        if node.module and node.level == 0:
+            _add_module(modules, node.module)
+            for a in node.names:
+                full = f"{node.module}.{a.name}"
+                aliases[a.asname or a.name] = full
+                references.add(full)
+    used.sort()
+    lines = [line for line, _ in used]
+
+    def names_in(first: int, last: int) -> frozenset[str]:
+        return frozenset(n for _, n in used[bisect_left(lines, first) : bisect_right(lines, last)])
+
+    def span(node: ast.AST) -> tuple[int, int]:
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])  # type: ignore[attr-defined]
+        return first, getattr(node, "end_lineno", None) or node.lineno  # type: ignore[attr-defined]
+
+    functions: list[FunctionFacts] = []
+    # enclosing definitions, innermost last: (last line, name, is a view class, is a class)
+    open_scopes: list[tuple[int, str, bool, bool]] = []
+    for node in sorted(scopes, key=lambda n: (n.lineno, n.col_offset)):
+        first, last = span(node)
+        while open_scopes and open_scopes[-1][0] < node.lineno:
+            open_scopes.pop()
+        qual = [q for _, q, _, _ in open_scopes]
+        if type(node) is ClassDef:
+            bases = {_last(b) for b in node.bases}
+            view = any(b and ("View" in b or "Handler" in b or "Resource" in b) for b in bases)
+            open_scopes.append((last, node.name, view, True))
             continue
-        if marker == _EXIT_CLASS:
-            qual.pop()
-            view_class.pop()
-            continue
-        if marker == _EXIT_MAIN:
-            names = scopes.pop()
-            main_calls |= names
-            scopes[-1] |= names
-            continue
-        assert node is not None
-        kind = type(node)
-        if extra is True and (
-            (is_main_file and kind not in (FunctionDef, AsyncFunctionDef)) or _is_main_guard(node)
-        ):
-            scopes.append(set())
-            stack.append((None, _EXIT_MAIN, None))
-        if kind is FunctionDef or kind is AsyncFunctionDef:
-            fn = node
-            assert isinstance(fn, FunctionDef | AsyncFunctionDef)
-            skeleton = FunctionFacts(
+        fn = node
+        assert isinstance(fn, FunctionDef | AsyncFunctionDef)
+        in_view_class = bool(open_scopes) and open_scopes[-1][3] and open_scopes[-1][2]
+        functions.append(
+            FunctionFacts(
                 fn.name,
                 ".".join([module, *qual, fn.name]),
                 rel,
                 fn.lineno,
-                getattr(fn, "end_lineno", fn.lineno) or fn.lineno,
-                frozenset(),
-                _entry_reason(fn, rel, bool(view_class) and view_class[-1], bool(qual)),
+                last,
+                names_in(first, last),
+                _entry_reason(fn, rel, in_view_class, bool(qual)),
                 module,
             )
-            functions.append(skeleton)
-            scopes.append(set())
-            qual.append(fn.name)
-            view_class.append(False)
-            stack.append((None, _EXIT_FN, len(functions) - 1))
-        elif kind is ClassDef:
-            cls = node
-            assert isinstance(cls, ClassDef)
-            bases = {_last(b) for b in cls.bases}
-            view_class.append(any(b and ("View" in b or "Handler" in b or "Resource" in b) for b in bases))
-            qual.append(cls.name)
-            stack.append((None, _EXIT_CLASS, None))
-        elif kind is Call:
-            name = _last(node.func)  # type: ignore[attr-defined]
-            if name:
-                scopes[-1].add(name)
-        elif kind is Attribute:
-            if type(node.ctx) is Load:  # type: ignore[attr-defined]
-                scopes[-1].add(node.attr)  # type: ignore[attr-defined]  # bound methods handed on
-            attributes.append(node)  # type: ignore[arg-type]
-        elif kind is Name:
-            if type(node.ctx) is Load:  # type: ignore[attr-defined]
-                scopes[-1].add(node.id)  # type: ignore[attr-defined]  # functions passed as values
-        elif kind is Import:
-            for a in node.names:  # type: ignore[attr-defined]
-                _add_module(modules, a.name)
-                aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-        elif kind is ImportFrom and node.module and node.level == 0:  # type: ignore[attr-defined]
-            _add_module(modules, node.module)  # type: ignore[attr-defined]
-            for a in node.names:  # type: ignore[attr-defined]
-                full = f"{node.module}.{a.name}"  # type: ignore[attr-defined]
-                aliases[a.asname or a.name] = full
-                references.add(full)
-        children: list[ast.AST] = []
-        for field_name in node._fields:
-            if field_name == "ctx":
-                continue
-            v = getattr(node, field_name, None)
-            if isinstance(v, list):
-                children.extend(x for x in v if isinstance(x, ast_type))
-            elif isinstance(v, ast_type):
-                children.append(v)
-        for child in reversed(children):
-            stack.append((child, 0, False))
+        )
+        open_scopes.append((last, fn.name, False, False))
+    main_calls: set[str] = set()
+    body = getattr(tree, "body", None)
+    for stmt in body if isinstance(body, list) else []:
+        if (is_main_file and type(stmt) not in (FunctionDef, AsyncFunctionDef)) or _is_main_guard(stmt):
+            first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
+            main_calls |= names_in(first, getattr(stmt, "end_lineno", None) or stmt.lineno)
     for attr in attributes:
         dotted = _dotted(attr)
         if dotted:
@@ -291,6 +280,24 @@ def _version() -> str:
     return hashlib.sha256(source).hexdigest()[:16]
 
 
+class _Files(Mapping[str, "FileFacts"]):
+    """The files of one scan root the analysis met: relative path → facts, decoded on access."""
+
+    def __init__(self, cache: FactsCache) -> None:
+        self.cache = cache
+        self.by_rel: dict[str, str] = {}
+
+    def __getitem__(self, rel: str) -> FileFacts:
+        found = self.cache._get(self.by_rel[rel])
+        return found if found is not None else EMPTY
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.by_rel)
+
+    def __len__(self) -> int:
+        return len(self.by_rel)
+
+
 class FactsCache:
     """File facts keyed by content hash: in memory for one run, in ``cache_dir`` across runs.
 
@@ -304,10 +311,18 @@ class FactsCache:
         self.cache_dir = cache_dir
         self.version = _version()
         self.entries: dict[str, FileFacts] = {}
-        """Content hash → facts."""
+        """Content hash → facts (decoded)."""
+        self._blobs: dict[str, bytes] = {}
+        """Content hash → facts as read from disk, each decoded only when it is asked for (a
+        second scan of an unchanged tree asks for almost none)."""
         self.used: set[str] = set()
-        self.seen: dict[Path, dict[str, FileFacts]] = {}
+        self.seen: dict[Path, _Files] = {}
         """Scan root → its files' facts, as the analysis met them in this run."""
+        self.keys: dict[Path, dict[str, str]] = {}
+        """Scan root → its files' cache keys (what :meth:`digest` of a root is made of)."""
+        self.memo: dict[str, Any] = {}
+        """Results derived from a whole tree's facts (the entry index), by :meth:`digest`."""
+        self._memo_used: set[str] = set()
         self.parsed = 0
         self.dirty = False
         if cache_dir is not None:
@@ -317,34 +332,94 @@ class FactsCache:
                 if isinstance(data, dict) and data.get("version") == self.version:
                     entries = data.get("entries")
                     if isinstance(entries, dict):
-                        self.entries = entries
+                        self._blobs = entries
+                    memo = data.get("memo")
+                    if isinstance(memo, dict):
+                        self.memo = memo
             except (OSError, pickle.PickleError, EOFError, AttributeError, KeyError, TypeError, ValueError):
-                self.entries = {}
+                self._blobs = {}
+
+    def _get(self, k: str) -> FileFacts | None:
+        found = self.entries.get(k)
+        if found is None and k in self._blobs:
+            try:
+                decoded = pickle.loads(self._blobs.pop(k))
+            except Exception:  # a damaged entry is parsed again
+                return None
+            if isinstance(decoded, FileFacts):
+                self.entries[k] = found = decoded
+        return found
+
+    def _files(self, root: Path) -> _Files:
+        resolved = Path(root).resolve()
+        files = self.seen.get(resolved)
+        if files is None:
+            files = self.seen[resolved] = _Files(self)
+        return files
 
     @staticmethod
     def key(data: bytes, rel: str) -> str:
         """The cache key of a file: its content and its path (qualified names depend on it)."""
         return hashlib.sha256(rel.encode("utf-8", "surrogateescape") + b"\0" + data).hexdigest()
 
-    def add_tree(self, root: Path, rel: str, data: bytes, tree: ast.AST | None) -> None:
-        """Record the facts of a file of ``root`` that another stage has already parsed."""
+    def add_tree(
+        self, root: Path, rel: str, data: bytes, tree: ast.AST | None, nodes: list[ast.AST] | None = None
+    ) -> None:
+        """Record the facts of a file of ``root`` that another stage has already parsed (and
+        walked: ``nodes``, every node of ``tree``)."""
         k = self.key(data, rel)
         self.used.add(k)
-        found = self.entries.get(k)
+        found = self._get(k)
         if found is None:
             try:
-                found = file_facts(tree, rel) if tree is not None else EMPTY
+                found = file_facts(tree, rel, nodes) if tree is not None else EMPTY
             except RecursionError:
                 found = EMPTY
             self.entries[k] = found
             self.dirty = True
-        self.seen.setdefault(Path(root).resolve(), {})[rel] = found
+        self._files(root).by_rel[rel] = k
+        self.keys.setdefault(Path(root).resolve(), {})[rel] = k
 
     def note(self, root: Path, rel: str, data: bytes) -> None:
         """Record a file of ``root`` the analysis did not parse (its result was cached)."""
-        self.seen.setdefault(Path(root).resolve(), {})[rel] = self.facts(rel, data)
+        k = self.key(data, rel)
+        self.used.add(k)
+        if k not in self.entries and k not in self._blobs:
+            self.facts(rel, data)
+        self._files(root).by_rel[rel] = k
+        self.keys.setdefault(Path(root).resolve(), {})[rel] = k
 
-    def files_of(self, root: Path) -> dict[str, FileFacts] | None:
+    def digest(self, root: Path, extra: str = "") -> str | None:
+        """One hash of every file of ``root`` met in this run (None if none was): the key of
+        results derived from the whole tree, so that an unchanged tree derives nothing again."""
+        keys = self.keys.get(Path(root).resolve())
+        if not keys:
+            return None
+        h = hashlib.sha256(extra.encode("utf-8", "surrogateescape"))
+        for rel in sorted(keys):
+            h.update(b"\0" + keys[rel].encode())
+        return h.hexdigest()
+
+    def recall(self, name: str, digest: str | None) -> Any:
+        """A result derived earlier from a tree with this :meth:`digest`, or None."""
+        if digest is None:
+            return None
+        key = f"{name}:{digest}"
+        found = self.memo.get(key)
+        if found is not None:
+            self._memo_used.add(key)
+        return found
+
+    def remember(self, name: str, digest: str | None, value: Any) -> None:
+        """Keep ``value`` (picklable, small) as derived from a tree with this :meth:`digest`."""
+        if digest is None:
+            return
+        key = f"{name}:{digest}"
+        self.memo[key] = value
+        self._memo_used.add(key)
+        self.dirty = True
+
+    def files_of(self, root: Path) -> Mapping[str, FileFacts] | None:
         """Every file of ``root`` the analysis met in this run, or None if it did not scan it."""
         return self.seen.get(Path(root).resolve())
 
@@ -352,7 +427,7 @@ class FactsCache:
         """The facts of a file, parsing it only when neither memory nor disk has them."""
         k = self.key(data, rel)
         self.used.add(k)
-        found = self.entries.get(k)
+        found = self._get(k)
         if found is not None:
             return found
         self.parsed += 1
@@ -380,19 +455,30 @@ class FactsCache:
             except (OSError, ValueError):
                 continue
             out[rel] = self.facts(rel, data)
+            self.keys.setdefault(Path(root).resolve(), {})[rel] = self.key(data, rel)
         return out
 
     def save(self) -> None:
         """Write the facts of the files seen in this run (entries of vanished files are dropped)."""
         if self.cache_dir is None or not self.dirty:
             return
-        keep = {k: v for k, v in self.entries.items() if k in self.used}
+        keep = {k: v for k, v in self._blobs.items() if k in self.used}
+        keep.update(
+            (k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL))
+            for k, v in self.entries.items()
+            if k in self.used
+        )
+        memo = {k: v for k, v in self.memo.items() if k in self._memo_used}
         target = Path(self.cache_dir) / self.FILE
         tmp = target.with_name(f"{self.FILE}.{os.getpid()}.tmp")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             with tmp.open("wb") as fh:
-                pickle.dump({"version": self.version, "entries": keep}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(
+                    {"version": self.version, "entries": keep, "memo": memo},
+                    fh,
+                    protocol=pickle.HIGHEST_PROTOCOL,
+                )
             os.replace(tmp, target)
         except OSError:
             tmp.unlink(missing_ok=True)

@@ -95,7 +95,10 @@ def scan_targets(
             raise InputError("no such file or folder", path=str(p))
     base = _report_root(paths)
 
-    inventories = [collect(p) for p in paths]
+    if options.deps or options.python is not None:
+        inventories = [collect(p) for p in paths]
+    else:  # --no-deps: the inventory is not checked, so it is not walked either
+        inventories = [Inventory(root=p if p.is_dir() else p.parent) for p in paths]
     components: list[Component] = []
     errors: list[ScanError] = []
     for inv in inventories:

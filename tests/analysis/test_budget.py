@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import mamori.analysis._engine as engine
+import mamori.analysis.engine.project as engine
 from mamori.analysis import scan_code
 
 _HELPER = """

@@ -17,7 +17,9 @@ EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9-]+)")
 
 def _expected(root: Path) -> set[tuple[str, int, str]]:
     out = set()
-    for p in root.rglob("*.py"):
+    for p in sorted(root.rglob("*")):
+        if p.suffix not in (".py", ".html"):
+            continue
         for i, line in enumerate(p.read_text().splitlines(), 1):
             m = EXPECT.search(line)
             if m:
@@ -50,6 +52,10 @@ def _expected(root: Path) -> set[tuple[str, int, str]]:
         "header_subclass",
         "stdlib_shadow",
         "package_root/shop",
+        "route_variables",
+        "templates",
+        "web_config",
+        "graphql",
     ],
 )
 def test_scenario_findings_match_expectations(scenario: str) -> None:

@@ -1,7 +1,7 @@
 """The analysis stage: find vulnerabilities in a project's own Python code.
 
 :func:`scan_code` parses every Python file (any Python version, see :mod:`._parse`), follows
-untrusted data through the whole project with the taint engine (:mod:`._engine`), runs the
+untrusted data through the whole project with the taint engine (:mod:`.engine`), runs the
 checks that need no flow (:mod:`._checks`) and returns :class:`mamori.model.Finding` values
 with their traces. Models (sources, sinks, sanitisers, rules) are YAML data in ``models/``;
 users add their own folders with ``model_dirs``.
@@ -28,17 +28,25 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from mamori.analysis._checks import run_checks
-from mamori.analysis._engine import ModuleInfo, Project, RawFinding, walk
+from mamori.analysis._checks import CheckHit, run_checks
 from mamori.analysis._models import BUNDLED, Models, load_models
 from mamori.analysis._parse import parse_source
+from mamori.analysis._templates import dom_sinks
+from mamori.analysis._web_checks import run_web_checks
+from mamori.analysis.engine import ModuleInfo, Project, RawFinding, walk
 from mamori.model import Finding, Location, ScanError, TraceStep
 from mamori.pyfacts import FactsCache
 
 __all__ = ["ENGINE_VERSION", "CodeScanResult", "parse_source", "scan_code"]
 
-ENGINE_VERSION = "5"
+ENGINE_VERSION = "6"
 """Bumped whenever the engine or its bundled models change what they report."""
+
+MAX_LOADED_MODULES = 1000
+"""Modules the engine keeps parsed (and evaluated) at once. A project's trees take about a hundred
+times their source in memory; past this many (a large repository), the engine starts afresh
+between two files, so memory stays bounded (about 250 MB for Django's 883 modules) at the cost of
+re-reading what the next files import. Findings do not depend on it beyond the work budgets."""
 
 _SKIP_DIRS = frozenset(
     {
@@ -75,13 +83,33 @@ class CodeScanResult:
     """Files analysed in this run; the others' results came from the cache."""
 
 
-def _discover(root: Path) -> list[Path]:
+_PAGE_SUFFIXES = (".html", ".htm", ".jinja", ".jinja2", ".j2")
+"""Templates and pages: read for the values a render call passes and for inline scripts."""
+
+
+def _discover(root: Path) -> tuple[list[Path], list[Path]]:
+    """The Python files and the pages (templates, HTML) under ``root``."""
     out: list[Path] = []
+    pages: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.endswith(".egg-info"))
         for f in sorted(filenames):
             if f.endswith((".py", ".pyw")):
                 out.append(Path(dirpath) / f)
+            elif f.endswith(_PAGE_SUFFIXES):
+                pages.append(Path(dirpath) / f)
+    return out, pages
+
+
+def _template_names(page_rels: Sequence[str]) -> dict[str, list[str]]:
+    """Pages below a ``templates`` folder by the name a renderer asks for."""
+    out: dict[str, list[str]] = {}
+    for rel in page_rels:
+        parts = rel.split("/")
+        if "templates" not in parts[:-1]:
+            continue
+        i = len(parts) - 1 - parts[::-1].index("templates")
+        out.setdefault("/".join(parts[i + 1 :]), []).append(rel)
     return out
 
 
@@ -149,10 +177,25 @@ def _scan(
 ) -> CodeScanResult:
     root = Path(root).resolve()
     models = load_models(model_dirs)
-    paths = [Path(f).resolve() for f in files] if files is not None else _discover(root)
+    if files is not None:
+        given = [Path(f).resolve() for f in files]
+        paths = [p for p in given if not p.name.endswith(_PAGE_SUFFIXES)]
+        page_paths = [p for p in given if p.name.endswith(_PAGE_SUFFIXES)]
+    else:
+        paths, page_paths = _discover(root)
     errors: list[ScanError] = []
     sources: dict[str, bytes] = {}
     hashes: dict[str, str] = {}
+    pages: dict[str, str] = {}
+    for p in page_paths:
+        rel = p.relative_to(root).as_posix() if p.is_relative_to(root) else p.as_posix()
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            errors.append(ScanError(rel, f"skipped: could not read ({exc.strerror or exc})"))
+            continue
+        pages[rel] = data.decode("utf-8", "replace")
+        hashes[rel] = hashlib.sha256(data).hexdigest()
     for p in paths:
         try:
             rel = p.relative_to(root).as_posix()
@@ -167,14 +210,19 @@ def _scan(
         hashes[rel] = hashlib.sha256(data).hexdigest()
     cache = _Cache(cache_dir, models, model_dirs, root) if cache_dir is not None else None
     analysed = 0
-    modules: dict[str, ModuleInfo] = {}
-    by_rel: dict[str, ModuleInfo] = {}
     package = _package_of(root)
-    for rel in sources:
-        name, is_pkg = _module_name(rel, package)
-        mod = ModuleInfo(name, rel, is_pkg)
-        modules.setdefault(name, mod)
-        by_rel[rel] = mod
+
+    def module_infos() -> tuple[dict[str, ModuleInfo], dict[str, ModuleInfo]]:
+        modules: dict[str, ModuleInfo] = {}
+        by_rel: dict[str, ModuleInfo] = {}
+        for rel in sources:
+            name, is_pkg = _module_name(rel, package)
+            mod = ModuleInfo(name, rel, is_pkg)
+            modules.setdefault(name, mod)
+            by_rel[rel] = mod
+        return modules, by_rel
+
+    modules, by_rel = module_infos()
     trees: dict[str, ast.Module | None] = {}
     parse_errors: dict[str, ScanError] = {}
 
@@ -189,7 +237,15 @@ def _scan(
             )
         return parsed.tree
 
-    project = Project(models, modules, lambda m: parse(m.relpath))
+    templates = _template_names(sorted(pages))
+
+    def new_project() -> Project:
+        made = Project(models, modules, lambda m: parse(m.relpath))
+        made.templates = templates
+        made.read_file = pages.get
+        return made
+
+    project = new_project()
     raw: list[RawFinding] = []
     checks: list[tuple[str, Any]] = []
     total = len(sources)
@@ -208,16 +264,18 @@ def _scan(
             continue
         tree = parse(rel)
         analysed += 1
-        if facts is not None:
-            facts.add_tree(root, rel, sources[rel], tree)
         if tree is None:
+            if facts is not None:
+                facts.add_tree(root, rel, sources[rel], None)
             if cache is not None:
                 cache.put(
                     rel, hashes, {"taint": [], "checks": [], "error": parse_errors.get(rel), "deps": []}
                 )
             continue
         nodes = walk(tree)
-        hits = list(run_checks(nodes, rel))
+        if facts is not None:
+            facts.add_tree(root, rel, sources[rel], tree, nodes)
+        hits = [*run_checks(nodes, rel), *run_web_checks(nodes, rel)]
         checks.extend((rel, h) for h in hits)
         mod_raw: list[RawFinding] = []
         notes: list[ScanError] = []
@@ -225,6 +283,7 @@ def _scan(
         if models.may_read_source(_words(sources[rel])):
             before = dict(project.findings)
             project.touched = set()
+            project.files_read = set()
             project.incomplete = []
             try:
                 project.analyse_module(by_rel[rel])
@@ -240,14 +299,28 @@ def _scan(
             )
             errors.extend(notes)
             mod_raw = [f for k, f in project.findings.items() if k not in before]
-            deps = sorted({modules[m].relpath for m in project.touched if m in modules} - {rel})
+            deps = sorted(
+                ({modules[m].relpath for m in project.touched if m in modules} | project.files_read) - {rel}
+            )
         raw.extend(mod_raw)
+        if len(trees) > MAX_LOADED_MODULES or project.loaded > MAX_LOADED_MODULES:
+            # bounded memory on a large repository: the engine starts afresh (its trees and
+            # summaries are dropped); what the next files need is loaded again
+            modules, by_rel = module_infos()
+            trees.clear()
+            project = new_project()
+            gc.collect()
         if cache is not None:
             cache.put(
                 rel,
                 hashes,
                 {"taint": mod_raw, "checks": hits, "error": None, "notes": notes, "deps": deps},
             )
+    for rel in sorted(pages):
+        checks.extend(
+            (rel, CheckHit("JS-DOMXSS", d.line, 0, d.text, f"{d.source} (line {d.source_line})"))
+            for d in dom_sinks(pages[rel])
+        )
     if progress is not None:
         progress(total, total)
     if cache is not None:

@@ -273,6 +273,8 @@ def _source_keys(
         else:
             keys.add(frozenset({parts[0], last}))
     keys.update(frozenset({m.split(".")[0]}) for m in route_modules)
+    # GraphQL resolvers receive the query's arguments (engine/frameworks.py graphql_args)
+    keys.update(frozenset({m}) for m in ("graphene", "strawberry"))
     return tuple(sorted(keys, key=sorted))
 
 

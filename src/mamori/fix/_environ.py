@@ -38,6 +38,18 @@ PASS_THROUGH = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT", "PIP_F
 NPM_PASS_THROUGH = ("npm_config_registry",)
 LOCK_TOOL_PASS_THROUGH = ("UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "UV_PYTHON_DOWNLOADS")
 """Registry settings of the lock tools, passed to lock regeneration only."""
+TRUST_PASS_THROUGH = (
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "PIP_CERT",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "NODE_EXTRA_CA_CERTS",
+    "UV_NATIVE_TLS",
+)
+"""Which certificate authorities to trust (an organisation's TLS-inspecting proxy): passed to
+the steps that use the network, so that they reach the index the user's own pip reaches. They
+name files, not secrets; the files are mounted read-only."""
 INSTALL_TIMEOUT = 900
 _LOCK_SOURCES = ("uv-lock", "poetry-lock", "pdm-lock", "pylock", "pipfile-lock")
 _COMPLETE = ".mamori-complete"
@@ -120,14 +132,19 @@ def _venvs_dir() -> Path:
 
 
 def _pass_through(*, lock_tools: bool = False) -> dict[str, str]:
-    names = (*PASS_THROUGH, *NPM_PASS_THROUGH, *(LOCK_TOOL_PASS_THROUGH if lock_tools else ()))
+    names = (
+        *PASS_THROUGH,
+        *NPM_PASS_THROUGH,
+        *TRUST_PASS_THROUGH,
+        *(LOCK_TOOL_PASS_THROUGH if lock_tools else ()),
+    )
     return {k: v for k in names if (v := os.environ.get(k))}
 
 
 def _local_inputs(env: Mapping[str, str]) -> tuple[Path, ...]:
     """Local files and folders the pip settings name (mounted read-only for the install)."""
     out: list[Path] = []
-    for key in ("PIP_CONSTRAINT", "PIP_FIND_LINKS"):
+    for key in ("PIP_CONSTRAINT", "PIP_FIND_LINKS", *TRUST_PASS_THROUGH):
         for part in env.get(key, "").split():
             value = part[len("file://") :] if part.startswith("file://") else part
             if "://" not in value and os.path.isabs(value) and os.path.exists(value):

@@ -28,6 +28,9 @@ from mamori.pyfacts import ROUTE_DECORATORS, VIEW_METHODS, FactsCache, FileFacts
 __all__ = ["ROUTE_DECORATORS", "VIEW_METHODS", "EntryIndex", "code_reachability", "entry_index"]
 
 
+MAIN_ENTRY = "called from the program's __main__"
+
+
 @dataclass(slots=True)
 class _Function:
     name: str
@@ -47,11 +50,20 @@ class EntryIndex:
     functions: list[_Function] = field(default_factory=list)
     reachable: dict[str, str] = field(default_factory=dict)
     """qualname → the entry point it is reached from."""
+    entries: bool | None = None
+    """Whether the project shows an entry point (None: decided from ``functions``)."""
+    files: Mapping[str, FileFacts] | None = None
+    """The facts the index was made from, when ``functions`` was not built (a remembered index)."""
+    scripts: frozenset[str] = frozenset()
+    main_calls: frozenset[str] = frozenset()
+    """Names called under ``if __name__ == "__main__"`` (entry points of a remembered index)."""
     _by_path: dict[str, list[_Function]] | None = None
 
     @property
     def has_entries(self) -> bool:
         """True when the project shows at least one entry point."""
+        if self.entries is not None:
+            return self.entries
         return any(f.entry for f in self.functions)
 
     def enclosing(self, path: str, line: int) -> _Function | None:
@@ -60,11 +72,27 @@ class EntryIndex:
             self._by_path = {}
             for f in self.functions:
                 self._by_path.setdefault(f.path, []).append(f)
+        if path not in self._by_path and self.files is not None and path in self.files:
+            self._by_path[path] = _functions_of(self.files[path], self.scripts, self.main_calls)
         best: _Function | None = None
         for f in self._by_path.get(path, ()):
             if f.start <= line <= f.end and (best is None or f.start >= best.start):
                 best = f
         return best
+
+
+def _functions_of(
+    ff: FileFacts, scripts: frozenset[str], main_calls: frozenset[str] = frozenset()
+) -> list[_Function]:
+    out = []
+    for fn in ff.functions:
+        entry = fn.entry
+        if not entry and f"{fn.module}:{fn.name}" in scripts:
+            entry = "console script"
+        if not entry and fn.name in main_calls:
+            entry = MAIN_ENTRY
+        out.append(_Function(fn.name, fn.qualname, fn.path, fn.start, fn.end, fn.calls, entry))
+    return out
 
 
 def entry_index(
@@ -80,25 +108,26 @@ def entry_index(
     if files is None:
         cache = facts if facts is not None else FactsCache()
         files = cache.read_all(root, sorted(_python_files(root)))
+    scripts = frozenset(_console_scripts(root))
+    # an unchanged tree's index is remembered (the facts cache keeps it with the facts), so a
+    # second scan does not walk the call graph again
+    digest = facts.digest(root, "entry_index\0" + "\0".join(sorted(scripts))) if facts else None
+    known_index = facts.recall("entry_index", digest) if facts is not None else None
+    if known_index is not None:
+        reachable, has, mains = known_index
+        return EntryIndex(reachable=reachable, entries=has, files=files, scripts=scripts, main_calls=mains)
     index = EntryIndex()
-    scripts = _console_scripts(root)
     main_calls: set[str] = set()
     for rel in sorted(files):
         ff = files[rel]
-        for fn in ff.functions:
-            entry = fn.entry
-            if not entry and f"{fn.module}:{fn.name}" in scripts:
-                entry = "console script"
-            index.functions.append(
-                _Function(fn.name, fn.qualname, fn.path, fn.start, fn.end, fn.calls, entry)
-            )
+        index.functions.extend(_functions_of(ff, scripts))
         main_calls |= ff.main_calls
     by_name: dict[str, list[_Function]] = {}
     for f in index.functions:
         by_name.setdefault(f.name, []).append(f)
     for name in main_calls:
         for f in by_name.get(name, []):
-            f.entry = f.entry or "called from the program's __main__"
+            f.entry = f.entry or MAIN_ENTRY
     queue = [f for f in index.functions if f.entry]
     for f in queue:
         index.reachable[f.qualname] = f"{f.qualname} ({f.entry})"
@@ -118,6 +147,8 @@ def entry_index(
             if callee.qualname not in index.reachable:
                 index.reachable[callee.qualname] = origin
                 queue.append(callee)
+    if facts is not None:
+        facts.remember("entry_index", digest, (index.reachable, index.has_entries, frozenset(main_calls)))
     return index
 
 
