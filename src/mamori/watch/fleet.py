@@ -19,6 +19,11 @@ Layout::
     [notify]
     webhooks = ["https://chat.example/hooks/mamori"]
 
+    [hub]                        # the sector hub, pulled like `mamori share pull`
+    url = "https://hub.example.org"
+    collection = "electric-power"
+    token_env = "MAMORI_TOKEN"
+
     [fix]                        # passed to the fix stage as they are
     python = ""                  # the interpreter the project's tests run with
     test_command = ""
@@ -117,6 +122,20 @@ class Forge:
 
 
 @dataclass(frozen=True, slots=True)
+class Hub:
+    """The sector hub pulled each cycle (TAXII 2.1, as ``mamori share pull``)."""
+
+    url: str = ""
+    collection: str = ""
+    token_env: str = "MAMORI_TOKEN"
+    user: str = ""
+
+    def token(self) -> str:
+        """The organisation's token from the environment variable."""
+        return os.environ.get(self.token_env, "") if self.token_env else ""
+
+
+@dataclass(frozen=True, slots=True)
 class FixSettings:
     """Settings handed to :func:`mamori.fix.fix_project` unchanged."""
 
@@ -135,6 +154,7 @@ class Fleet:
     forge: Forge = field(default_factory=Forge)
     webhooks: tuple[str, ...] = ()
     fix: FixSettings = field(default_factory=FixSettings)
+    hub: Hub = field(default_factory=Hub)
 
     def project(self, name: str) -> Project:
         """The project called ``name`` (InputError naming the file when there is none)."""
@@ -261,7 +281,14 @@ def load_fleet(path: Path | None = None) -> Fleet:
     forge_raw = doc.get("forge", {}) or {}
     notify_raw = doc.get("notify", {}) or {}
     fix_raw = doc.get("fix", {}) or {}
-    for table, raw in (("feeds", feeds_raw), ("forge", forge_raw), ("notify", notify_raw), ("fix", fix_raw)):
+    hub_raw = doc.get("hub", {}) or {}
+    for table, raw in (
+        ("feeds", feeds_raw),
+        ("forge", forge_raw),
+        ("notify", notify_raw),
+        ("fix", fix_raw),
+        ("hub", hub_raw),
+    ):
         if not isinstance(raw, dict):
             raise InputError(f"[{table}] must be a table", path=str(path))
     try:
@@ -270,6 +297,8 @@ def load_fleet(path: Path | None = None) -> Fleet:
         raise InputError("[feeds] interval must be a number of seconds", path=str(path)) from None
     if interval <= 0:
         raise InputError("[feeds] interval must be above 0", path=str(path))
+    if hub_raw.get("url") and not hub_raw.get("collection"):
+        raise InputError("[hub] needs a collection (id, title or sector name)", path=str(path))
     strategy = str(fix_raw.get("strategy", "in-place"))
     if strategy not in ("in-place", "latest-safe"):
         raise InputError("[fix] strategy must be in-place or latest-safe", path=str(path))
@@ -291,6 +320,12 @@ def load_fleet(path: Path | None = None) -> Fleet:
             python=str(fix_raw.get("python", "")),
             test_command=str(fix_raw.get("test_command", "")),
             strategy=strategy,
+        ),
+        hub=Hub(
+            url=str(hub_raw.get("url", "")),
+            collection=str(hub_raw.get("collection", "")),
+            token_env=str(hub_raw.get("token_env", "MAMORI_TOKEN")),
+            user=str(hub_raw.get("user", "")),
         ),
     )
 

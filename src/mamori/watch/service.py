@@ -20,7 +20,7 @@ from mamori.advisories.store import AdvisoryStore
 from mamori.config import advisory_db_path, mamori_home
 from mamori.errors import MamoriError
 from mamori.watch.context import Context
-from mamori.watch.feeds import _http, commits, epss, kev, merges, osv
+from mamori.watch.feeds import _http, commits, epss, hub, kev, merges, osv
 from mamori.watch.fleet import Fleet
 from mamori.watch.reactions import evaluate, fix, index, match, notify, propose
 from mamori.watch.state import Job, WatchState
@@ -75,6 +75,8 @@ class Watcher:
             poll()
         except MamoriError as exc:
             self.ctx.log(f"{name}: {exc}")
+        except Exception as exc:  # a broken feed must not stop the others; it is polled again next cycle
+            self.ctx.log(f"{name}: {type(exc).__name__}: {exc}")
 
     def poll_branches(self) -> None:
         """The watched branches and folders."""
@@ -90,6 +92,8 @@ class Watcher:
             self._feed("kev", lambda: kev.poll(self.ctx))
         if feeds.epss:
             self._feed("epss", lambda: epss.poll(self.ctx))
+        if self.ctx.fleet.hub.url:
+            self._feed("hub", lambda: hub.poll(self.ctx))
         if self.ctx.state.open_requests():
             self._feed("forge", lambda: merges.poll(self.ctx))
 
