@@ -1,6 +1,6 @@
 """Latency of `mamori watch`: advisory published → verified fix proposed, on a small loopback fleet.
 
-Usage: python benchmarks/bench_watch.py [--copies N] [--spacing SECONDS] [--interval SECONDS]
+Usage: python benchmarks/bench_watch.py [--copies N] [--spacing SECONDS] [--interval SECONDS] [--workers N]
 
 What it does, all on this machine (no network): serves a loopback world (osv.dev's bucket layout,
 CISA KEV, FIRST EPSS, GitHub's pull request API, a webhook receiver: tests/watch/world.py), makes
@@ -90,6 +90,7 @@ def main() -> int:
     parser.add_argument("--copies", type=int, default=1, help="copies of the seven-project fleet")
     parser.add_argument("--spacing", type=float, default=5.0, help="seconds between two advisories")
     parser.add_argument("--interval", type=float, default=2.0, help="the service's poll interval")
+    parser.add_argument("--workers", type=int, default=1, help="the service's --workers")
     parser.add_argument("--timeout", type=float, default=900.0)
     args = parser.parse_args()
 

@@ -291,3 +291,33 @@ def test_a_merge_on_the_forge_is_the_last_step_of_the_timeline(setup: Setup) -> 
     assert data["proposals"][0]["state"] == "merged"
     (fix,) = data["latency"]["fixes"]
     assert fix["merged"] and fix["proposed"] <= fix["merged"]
+
+
+def test_two_workers_propose_for_two_projects(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAMORI_TEST_FORGE_TOKEN", TOKEN)
+    entries = []
+    for name in ("north", "south"):
+        _work, bare = make_project(tmp_path, name, "pyyaml==5.3\n")
+        world.repos[f"acme/{name}"] = bare
+        entries.append(
+            f'[[project]]\nname = "{name}"\ngit = "{bare.as_uri()}"\ngithub = "acme/{name}"\n'
+            'auto_fix = ["act", "attend", "track*", "track"]\n'
+        )
+    fleet = write_fleet(tmp_path / "watch.toml", world, "\n".join(entries))
+    _cycle(fleet)
+    world.publish("PyPI", _fresh("PYSEC-2021-142"))
+    watcher = Watcher(load_fleet(fleet))
+    watcher.workers = 2
+    try:
+        watcher.cycle()
+    finally:
+        watcher.close()
+    assert sorted(world.pulls) == ["acme/north", "acme/south"]
+    assert all(len(p) == 1 for p in world.pulls.values())
+    state = _state()
+    try:
+        assert set(state.job_counts()) == {"done"}
+    finally:
+        state.close()

@@ -66,3 +66,19 @@ def test_failures_back_off_then_give_up(tmp_path: Path) -> None:
     assert state.claim() is None
     assert state.job_counts() == {"failed": 1}
     assert state.failed_jobs()[0]["error"] == "webhook down"
+
+
+def test_one_job_per_project_at_a_time(tmp_path: Path) -> None:
+    path = tmp_path / "w.sqlite"
+    one, two = WatchState(path), WatchState(path)
+    one.enqueue("sync:a:1", "sync", {"project": "a"})
+    one.enqueue("evaluate:a:1", "evaluate", {"project": "a"})
+    one.enqueue("sync:b:1", "sync", {"project": "b"})
+    first = one.claim()
+    assert first is not None and first.key == "sync:a:1"
+    second = two.claim()
+    assert second is not None and second.key == "sync:b:1"  # project a is busy with the other worker
+    assert two.claim() is None
+    one.finish(first)
+    third = two.claim()
+    assert third is not None and third.key == "evaluate:a:1"

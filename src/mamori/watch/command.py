@@ -110,6 +110,15 @@ def watch_run_command(
         float | None,
         typer.Option("--interval", help="Seconds between poll cycles (default: [feeds] interval, 300)."),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            help="Jobs worked at once (threads; never two of one project). Default 1.",
+            min=1,
+            max=16,
+        ),
+    ] = 1,
     config: ConfigOption = None,
 ) -> None:
     """Run the watch service in the foreground: the loop without anyone typing a command.
@@ -135,6 +144,7 @@ def watch_run_command(
     if interval is not None and interval <= 0:
         raise InputError("--interval must be above 0")
     watcher = Watcher(fleet, say=_say)
+    watcher.workers = workers
 
     def _stop(_signum: int, _frame: object) -> None:
         _say("stopping after the current job")

@@ -52,17 +52,26 @@ class Watcher:
         state: Path | None = None,
         database: Path | None = None,
     ) -> None:
+        self._fleet = fleet
         home = mamori_home() / "watch"
         home.mkdir(parents=True, exist_ok=True)
-        self.ctx = Context(
-            fleet=fleet,
-            state=WatchState(state or state_path()),
-            store=AdvisoryStore(database or advisory_db_path()),
+        self._paths = (state or state_path(), database or advisory_db_path(), home)
+        self._say = say
+        self.ctx = self._context()
+        self.stop = threading.Event()
+        self.workers = 1
+        """Jobs worked at once (each in its own thread with its own connections), one per project."""
+
+    def _context(self) -> Context:
+        state, database, home = self._paths
+        return Context(
+            fleet=self._fleet,
+            state=WatchState(state),
+            store=AdvisoryStore(database),
             http=_http.client(),
             home=home,
-            say=say,
+            say=self._say,
         )
-        self.stop = threading.Event()
 
     def close(self) -> None:
         """Release the HTTP client and the databases."""
@@ -98,25 +107,72 @@ class Watcher:
             self._feed("forge", lambda: merges.poll(self.ctx))
 
     def work(self) -> int:
-        """Run jobs until none is runnable now (or :attr:`stop` is set); how many ran."""
+        """Run jobs until none is runnable now (or :attr:`stop` is set); how many ran.
+
+        With :attr:`workers` above 1, that many threads work the queue, each with its own
+        connections; a thread stops when nothing is runnable for it and no other is busy.
+        """
+        if self.workers <= 1:
+            return self._work(self.ctx)
+        counts: list[int] = []
+        active = [0]
+        lock = threading.Lock()
+
+        def loop() -> None:
+            ctx = self._context()
+            try:
+                counts.append(self._work(ctx, active=active, lock=lock))
+            finally:
+                ctx.http.close()
+                ctx.store.close()
+                ctx.state.close()
+
+        threads = [threading.Thread(target=loop, name=f"watch-worker-{n}") for n in range(self.workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return sum(counts)
+
+    def _work(
+        self, ctx: Context, *, active: list[int] | None = None, lock: threading.Lock | None = None
+    ) -> int:
         ran = 0
         while not self.stop.is_set():
-            job = self.ctx.state.claim()
+            job = ctx.state.claim()
             if job is None:
-                return ran
+                if active is None or lock is None:
+                    return ran
+                with lock:
+                    idle = active[0] == 0
+                if idle:
+                    return ran
+                time.sleep(0.2)  # another worker may queue follow-up jobs
+                continue
+            if active is not None and lock is not None:
+                with lock:
+                    active[0] += 1
             ran += 1
-            handler = HANDLERS.get(job.kind)
             try:
-                if handler is None:
-                    raise MamoriError(f"unknown job kind {job.kind!r}")
-                handler(self.ctx, job)
-            except Exception as exc:  # a failing job must not stop the service; it is retried
-                message = str(exc) if isinstance(exc, MamoriError) else f"{type(exc).__name__}: {exc}"
-                gave_up = self.ctx.state.fail(job, message)
-                self.ctx.log(f"job {job.key} failed ({'given up' if gave_up else 'will retry'}): {message}")
-            else:
-                self.ctx.state.finish(job)
+                self._run_job(ctx, job)
+            finally:
+                if active is not None and lock is not None:
+                    with lock:
+                        active[0] -= 1
         return ran
+
+    def _run_job(self, ctx: Context, job: Job) -> None:
+        handler = HANDLERS.get(job.kind)
+        try:
+            if handler is None:
+                raise MamoriError(f"unknown job kind {job.kind!r}")
+            handler(ctx, job)
+        except Exception as exc:  # a failing job must not stop the service; it is retried
+            message = str(exc) if isinstance(exc, MamoriError) else f"{type(exc).__name__}: {exc}"
+            gave_up = ctx.state.fail(job, message)
+            ctx.log(f"job {job.key} failed ({'given up' if gave_up else 'will retry'}): {message}")
+        else:
+            ctx.state.finish(job)
 
     def cycle(self) -> dict[str, Any]:
         """One poll of everything and the queue worked until idle."""

@@ -43,6 +43,7 @@ MAX_ATTEMPTS = 5
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, payload TEXT NOT NULL,
+    project TEXT NOT NULL DEFAULT '',
     state TEXT NOT NULL DEFAULT 'queued', step TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,
     owner_pid INTEGER, owner_token TEXT, not_before REAL NOT NULL DEFAULT 0,
     created REAL NOT NULL, updated REAL NOT NULL, error TEXT NOT NULL DEFAULT '');
@@ -129,30 +130,46 @@ class WatchState:
         """Queue a job unless one with ``key`` exists (done or not); True when it was added."""
         now = time.time()
         cur = self._conn.execute(
-            "INSERT OR IGNORE INTO jobs (key, kind, payload, created, updated, not_before) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (key, kind, json.dumps(payload, sort_keys=True), now, now, now + delay),
+            "INSERT OR IGNORE INTO jobs (key, kind, payload, project, created, updated, not_before) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                key,
+                kind,
+                json.dumps(payload, sort_keys=True),
+                str(payload.get("project", "")),
+                now,
+                now,
+                now + delay,
+            ),
         )
         return cur.rowcount == 1
 
     def claim(self) -> Job | None:
         """Take the oldest runnable job (queued, or running for a worker that is gone).
 
-        Fix jobs (a sandboxed test run, seconds each) come after every other kind: a verified
+        A job of a project another live worker is working on waits (one job per project at a
+        time). Fix jobs (a sandboxed test run, seconds each) come after every other kind: a verified
         fix is pushed and proposed, and a KEV addition escalated, without waiting behind the
         fixes of other projects.
         """
         now = time.time()
         with self.transaction() as conn:
-            for row in conn.execute(
-                "SELECT id, state, owner_pid, owner_token FROM jobs "
+            rows = conn.execute(
+                "SELECT id, state, owner_pid, owner_token, project FROM jobs "
                 "WHERE state IN ('queued', 'running') AND not_before <= ? "
                 "ORDER BY CASE kind WHEN 'fix' THEN 1 ELSE 0 END, id",
                 (now,),
-            ).fetchall():
-                job_id, state, pid, token = row
-                if state == "running" and (token == self.token or (pid and _alive(int(pid)))):
-                    continue  # a live worker has it
+            ).fetchall()
+            live = {
+                r[0]
+                for r in rows
+                if r[1] == "running" and (r[3] == self.token or (r[2] and _alive(int(r[2]))))
+            }
+            # one job per project at a time: two workers never share a project's checkout
+            busy = {r[4] for r in rows if r[0] in live and r[4]}
+            for job_id, _state, _pid, _token, project in rows:
+                if job_id in live or (project and project in busy):
+                    continue
                 conn.execute(
                     "UPDATE jobs SET state='running', owner_pid=?, owner_token=?, attempts=attempts+1, "
                     "updated=? WHERE id=?",
