@@ -147,6 +147,8 @@ def main() -> int:
                 "run",
                 "--interval",
                 str(args.interval),
+                "--workers",
+                str(args.workers),
                 "--config",
                 str(fleet),
             ],
