@@ -321,3 +321,31 @@ def test_two_workers_propose_for_two_projects(
         assert set(state.job_counts()) == {"done"}
     finally:
         state.close()
+
+
+def test_secrets_in_urls_are_never_shown(world: World, tmp_path: Path) -> None:
+    from mamori.watch._redact import redact
+
+    assert redact("https://bot:ghp_secret@github.com/acme/a.git") == "https://***@github.com/acme/a.git"
+    assert (
+        redact("https://hooks.example/services/T0/B0/XYZsecret", keep_path=False) == "https://hooks.example/…"
+    )
+    fleet = write_fleet(
+        tmp_path / "watch.toml",
+        world,
+        '[[project]]\nname = "locked"\ngit = "http://bot:s3cret-token@127.0.0.1:9/acme/locked.git"\n',
+    )
+    fleet.write_text(fleet.read_text().replace(f"{world.url}/hook", f"{world.url}/missing/HOOKsecret"))
+    lines: list[str] = []
+    _cycle(fleet, lines)
+    state = _state()
+    try:
+        state.enqueue("notify:test", "notify", {"event": "finding", "project": "locked", "finding": {}})
+    finally:
+        state.close()
+    _cycle(fleet, lines)
+    data = json.dumps(collect_status(load_fleet(fleet), _state()))
+    shown = "\n".join(lines) + data
+    assert "locked: cannot read the watched branch" in shown
+    assert "webhook failed: http://127.0.0.1" in shown
+    assert "s3cret-token" not in shown and "HOOKsecret" not in shown

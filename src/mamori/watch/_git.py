@@ -19,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 from mamori.errors import MamoriError
+from mamori.watch._redact import redact, redact_text
 
 _SAFE = (
     "core.hooksPath=/dev/null",
@@ -72,7 +73,9 @@ def git(*args: str, cwd: Path | None = None, timeout: float = 300, date: str = "
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GitError(f"git {args[0] if args else ''}: {exc}") from exc
     if proc.returncode != 0:
-        raise GitError(f"git {' '.join(args[:2])}: {(proc.stderr or proc.stdout).strip()[-500:]}")
+        raise GitError(
+            redact_text(f"git {' '.join(args[:2])}: {(proc.stderr or proc.stdout).strip()[-500:]}")
+        )
     return proc.stdout
 
 
@@ -101,7 +104,7 @@ def default_branch(url: str) -> str:
     for line in out.splitlines():
         if line.startswith("ref: ") and line.endswith("\tHEAD"):
             return line[5:].split("\t", 1)[0].removeprefix("refs/heads/")
-    raise GitError(f"{url}: the remote names no default branch; set branch = ... for the project")
+    raise GitError(f"{redact(url)}: the remote names no default branch; set branch = ... for the project")
 
 
 def sync_checkout(url: str, branch: str, checkout: Path, commit: str = "") -> str:

@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+from mamori.watch._redact import redact
 from mamori.watch.fleet import Fleet
 from mamori.watch.state import WatchState
 
@@ -71,7 +72,7 @@ def collect_status(fleet: Fleet, state: WatchState) -> dict[str, Any]:
         projects.append(
             {
                 "name": p.name,
-                "source": p.source,
+                "source": redact(p.source),
                 "branch": p.branch or (cursors.get(f"branch/{p.name}", ("", 0))[0]),
                 "policy": p.policy,
                 "auto_fix": list(p.auto_fix),

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 
 from mamori.errors import ResourceUnavailable
+from mamori.watch._redact import redact
 
 TIMEOUT = httpx.Timeout(30.0, read=120.0)
 MAX_BYTES = 512 * 1024 * 1024
@@ -26,12 +27,12 @@ def stream(http: httpx.Client, url: str, headers: dict[str, str] | None = None) 
         with http.stream("GET", url, headers=headers or {}) as response:
             if response.status_code >= 400 and response.status_code != 404:
                 raise ResourceUnavailable(
-                    f"{url}: HTTP {response.status_code}; check the feed URL in watch.toml"
+                    f"{redact(url)}: HTTP {response.status_code}; check the feed URL in watch.toml"
                 )
             yield response
     except httpx.HTTPError as exc:
         raise ResourceUnavailable(
-            f"{url}: {type(exc).__name__}: {exc}; the feed is retried next cycle"
+            f"{redact(url)}: {type(exc).__name__}; the feed is retried next cycle"
         ) from exc
 
 
@@ -47,6 +48,6 @@ def fetch_to(
             for chunk in response.iter_bytes(1024 * 1024):
                 received += len(chunk)
                 if received > MAX_BYTES:
-                    raise ResourceUnavailable(f"{url}: more than {MAX_BYTES} bytes; refused")
+                    raise ResourceUnavailable(f"{redact(url)}: more than {MAX_BYTES} bytes; refused")
                 out.write(chunk)
         return response

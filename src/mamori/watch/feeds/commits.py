@@ -16,6 +16,7 @@ from typing import Any
 
 from mamori.errors import MamoriError
 from mamori.watch import _git
+from mamori.watch._redact import redact
 from mamori.watch.context import Context
 from mamori.watch.fleet import Project
 
@@ -71,7 +72,7 @@ def poll(ctx: Context) -> int:
             if remote:
                 head = _git.remote_head(remote, branch_of(ctx, project))
                 if not head:
-                    ctx.log(f"{project.name}: branch {branch_of(ctx, project)} not found in {remote}")
+                    ctx.log(f"{project.name}: branch {branch_of(ctx, project)} not found in {redact(remote)}")
                     continue
                 payload: dict[str, Any] = {"project": project.name, "old": old or "", "new": head}
                 key = f"sync:{project.name}:{head}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from mamori.watch._redact import redact
 from mamori.watch.context import Context
 from mamori.watch.feeds._http import fetch_to
 
@@ -38,7 +39,7 @@ def poll(ctx: Context) -> int:
         for e in summary.errors:
             ctx.log(f"epss: {e.path}: {e.message}")
         if not summary.epss:
-            ctx.log(f"epss: {url} held no scores; kept the previous ones")
+            ctx.log(f"epss: {redact(url)} held no scores; kept the previous ones")
             return 0
     after = ctx.store.epss_many(cves) if cves else {}
     moved = [c for c in cves if abs(after.get(c, (0.0, 0.0))[0] - before.get(c, (0.0, 0.0))[0]) >= MOVE]

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from mamori.watch._crash import checkpoint
+from mamori.watch._redact import redact
 from mamori.watch.context import Context
 from mamori.watch.feeds._http import fetch_to
 
@@ -52,11 +53,11 @@ def poll(ctx: Context) -> int:
         try:
             doc = json.loads(dest.read_bytes())
         except (ValueError, UnicodeDecodeError):
-            ctx.log(f"kev: {url} is not JSON; kept the previous catalogue")
+            ctx.log(f"kev: {redact(url)} is not JSON; kept the previous catalogue")
             return 0
         cves = _cves(doc)
         if cves is None:
-            ctx.log(f"kev: {url} is not a KEV catalogue (no vulnerabilities with cveID); ignored")
+            ctx.log(f"kev: {redact(url)} is not a KEV catalogue (no vulnerabilities with cveID); ignored")
             return 0
         summary = ctx.store.import_paths([dest])
         for e in summary.errors:

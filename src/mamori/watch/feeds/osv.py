@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from mamori.advisories.osv import parse_timestamp
 from mamori.watch._crash import checkpoint
+from mamori.watch._redact import redact
 from mamori.watch.context import Context
 from mamori.watch.feeds._http import fetch_to, stream
 
@@ -77,7 +78,7 @@ def changed_ids(ctx: Context, eco: str, since: tuple[str, set[str]]) -> list[tup
     out: list[tuple[str, str]] = []
     with stream(ctx.http, url) as response:
         if response.status_code == 404:
-            ctx.log(f"osv {eco}: {url} not found; check [feeds] osv in watch.toml")
+            ctx.log(f"osv {eco}: {redact(url)} not found; check [feeds] osv in watch.toml")
             return []
         for number, line in enumerate(response.iter_lines(), 1):
             line = line.strip()
@@ -85,7 +86,7 @@ def changed_ids(ctx: Context, eco: str, since: tuple[str, set[str]]) -> list[tup
                 continue
             parsed = parse_index_line(line)
             if parsed is None:
-                ctx.log(f"osv {eco}: {url}:{number}: not a '<modified>,<id>' line; skipped")
+                ctx.log(f"osv {eco}: {redact(url)}:{number}: not a '<modified>,<id>' line; skipped")
                 continue
             modified, when, advisory = parsed
             if cutoff is not None and when < cutoff:

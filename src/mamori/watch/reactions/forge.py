@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from mamori.errors import ResourceUnavailable
+from mamori.watch._redact import redact
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,20 +43,21 @@ class GitHub:
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         url = f"{self._api}{path}"
+        shown = redact(url)
         try:
             response = self._http.request(method, url, headers=self._headers, **kwargs)
         except httpx.HTTPError as exc:
-            raise ResourceUnavailable(f"{method} {url}: {type(exc).__name__}; retried later") from exc
+            raise ResourceUnavailable(f"{method} {shown}: {type(exc).__name__}; retried later") from exc
         if response.status_code >= 400:
             try:
                 message = str(response.json().get("message", ""))[:300]
             except ValueError:
                 message = ""
-            raise ResourceUnavailable(f"{method} {url}: HTTP {response.status_code} {message}".rstrip())
+            raise ResourceUnavailable(f"{method} {shown}: HTTP {response.status_code} {message}".rstrip())
         try:
             return response.json()
         except ValueError as exc:
-            raise ResourceUnavailable(f"{method} {url}: the answer is not JSON") from exc
+            raise ResourceUnavailable(f"{method} {shown}: the answer is not JSON") from exc
 
     @staticmethod
     def _pull(data: Any) -> PullRequest:

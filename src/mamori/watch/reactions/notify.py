@@ -14,6 +14,7 @@ import httpx
 
 from mamori.errors import ResourceUnavailable
 from mamori.watch._crash import checkpoint
+from mamori.watch._redact import redact
 from mamori.watch.context import Context
 from mamori.watch.state import Job
 
@@ -42,9 +43,9 @@ def notify(ctx: Context, job: Job) -> None:
         try:
             response = ctx.http.post(url, json=body, headers={"X-Mamori-Delivery": job.key})
             if response.status_code >= 400:
-                failures.append(f"{url}: HTTP {response.status_code}")
+                failures.append(f"{redact(url, keep_path=False)}: HTTP {response.status_code}")
         except httpx.HTTPError as exc:
-            failures.append(f"{url}: {type(exc).__name__}")
+            failures.append(f"{redact(url, keep_path=False)}: {type(exc).__name__}")
     checkpoint("notified")
     subject = job.payload.get("subject")
     if subject:
