@@ -114,9 +114,7 @@ def watch_run_command(
         int,
         typer.Option(
             "--workers",
-            help="Jobs worked at once (threads; never two of one project). Default 1.",
-            min=1,
-            max=16,
+            help="Jobs worked at once, 1 to 16 (threads; never two of one project).",
         ),
     ] = 1,
     config: ConfigOption = None,
@@ -143,6 +141,8 @@ def watch_run_command(
         )
     if interval is not None and interval <= 0:
         raise InputError("--interval must be above 0")
+    if not 1 <= workers <= 16:
+        raise InputError("--workers must be between 1 and 16")
     watcher = Watcher(fleet, say=_say)
     watcher.workers = workers
 
