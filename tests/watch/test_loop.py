@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from tests.watch.conftest import Setup
 from tests.watch.world import git, kev_entry, load_advisory, now_iso
 
@@ -98,3 +99,24 @@ def test_kev_addition_escalates_and_notifies(setup: Setup) -> None:
     finally:
         watcher.close()
     assert kev["cve"] == "CVE-2020-14343" and kev["project"] == "app" and kev["seen_to_notified"] >= 0
+
+
+def test_a_flood_of_changes_reloads_all_zip_once(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mamori.watch.feeds import osv
+
+    world = setup.world
+    lines: list[str] = []
+    _cycle(setup.fleet, lines)
+    monkeypatch.setattr(osv, "MAX_SINGLE_FETCHES", 1)
+    world.requests.clear()
+    world.publish("PyPI", _fresh("PYSEC-2021-142"))
+    world.publish("PyPI", _fresh("PYSEC-2020-96"))
+    _cycle(setup.fleet, lines)
+    got = [r for r in world.requests if "/osv/" in r]
+    assert got == ["GET /osv/PyPI/modified_id.csv", "GET /osv/PyPI/all.zip"], got
+    assert any("reloading PyPI/all.zip instead of fetching each" in line for line in lines)
+    assert len(world.pulls["acme/app"]) == 1  # both advisories, one upgrade of pyyaml
+    assert (
+        "PYSEC-2020-96" in world.pulls["acme/app"][0]["body"]
+        or "GHSA-6757-jp84-gxfx" in world.pulls["acme/app"][0]["body"]
+    )

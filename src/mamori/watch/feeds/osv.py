@@ -30,6 +30,26 @@ from mamori.watch.feeds._http import fetch_to, stream
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,200}$")
 
 
+MAX_SINGLE_FETCHES = 1000
+"""More changed records than this (a database weeks old) reload the ecosystem's all.zip once
+instead of fetching each record."""
+
+
+def _reload(ctx: Context, eco: str, changes: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """Load ``all.zip`` of one ecosystem; the changed records as the database now holds them."""
+    ctx.log(f"osv {eco}: {len(changes)} changed records; reloading {eco}/all.zip instead of fetching each")
+    base = ctx.fleet.feeds.osv
+    ctx.store.update([eco], osv_url_template=f"{base}/{{ecosystem}}/all.zip", kev_url="", epss_url="")
+    records = []
+    for modified, advisory in changes:
+        held = ctx.store.get(advisory)
+        if held is not None:
+            records.append(
+                {"id": advisory, "modified": modified, "published": held.published, "ecosystem": eco}
+            )
+    return records
+
+
 def _cursor(ctx: Context, eco: str) -> tuple[str, set[str]] | None:
     raw = ctx.state.cursor(f"osv/{eco}")
     if raw is None:
@@ -110,10 +130,15 @@ def poll(ctx: Context, ecosystems: list[str]) -> int:
                 )
             continue
         seen = time.time()
+        records: list[dict[str, str]] = []
+        if len(changes) > MAX_SINGLE_FETCHES:
+            records = _reload(ctx, eco, changes)
+            changes_to_fetch: list[tuple[str, str]] = []
+        else:
+            changes_to_fetch = changes
         with tempfile.TemporaryDirectory(prefix="mamori-watch-osv-") as tmp:
             files: list[Path] = []
-            records: list[dict[str, str]] = []
-            for modified, advisory in changes:
+            for modified, advisory in changes_to_fetch:
                 dest = Path(tmp) / f"{advisory}.json"
                 got = fetch_to(
                     ctx.http, f"{ctx.fleet.feeds.osv}/{quote(eco, safe='')}/{quote(advisory)}.json", dest
