@@ -43,6 +43,7 @@ from tests.watch.world import (  # noqa: E402
     git,
     kev_entry,
     load_advisory,
+    make_npm_project,
     make_project,
     now_iso,
     serve,
@@ -55,34 +56,6 @@ AFFECTED = (
 )
 UNAFFECTED = (("safe-yaml", "pyyaml==5.4\n"), ("safe-templates", "jinja2==3.1.4\n"))
 NPM_ADVISORY = "GHSA-35jh-r3h4-6jhm"
-
-
-def _npm_project(base: Path, name: str, version: str) -> Path:
-    work, bare = base / f"{name}-work", base / f"{name}.git"
-    work.mkdir(parents=True)
-    (work / "package.json").write_text(
-        json.dumps({"name": name, "version": "1.0.0", "dependencies": {"lodash": version}}, indent=2) + "\n"
-    )
-    lock = {
-        "name": name,
-        "version": "1.0.0",
-        "lockfileVersion": 3,
-        "requires": True,
-        "packages": {
-            "": {"name": name, "version": "1.0.0", "dependencies": {"lodash": version}},
-            "node_modules/lodash": {
-                "version": version,
-                "resolved": f"https://registry.npmjs.org/lodash/-/lodash-{version}.tgz",
-            },
-        },
-    }
-    (work / "package-lock.json").write_text(json.dumps(lock, indent=2) + "\n")
-    git("init", "-q", cwd=work)
-    git("add", ".", cwd=work)
-    git("commit", "-qm", "initial", cwd=work)
-    git("init", "-q", "--bare", str(bare), cwd=base)
-    git("push", "-q", str(bare), "main", cwd=work)
-    return bare
 
 
 def main() -> int:
@@ -115,14 +88,14 @@ def main() -> int:
                 _work, bare = make_project(base, name, reqs)
                 bares[name], expected[name] = bare, (advisory, package, target)
             name = f"web-{copy}"
-            bares[name] = _npm_project(base, name, "4.17.20")
+            bares[name] = make_npm_project(base, name, "4.17.20")
             expected[name] = (NPM_ADVISORY, "lodash", "4.17.21")
             for kind, reqs in UNAFFECTED:
                 name = f"{kind}-{copy}"
                 _work, bare = make_project(base, name, reqs)
                 bares[name] = bare
             name = f"safe-web-{copy}"
-            bares[name] = _npm_project(base, name, "4.17.21")
+            bares[name] = make_npm_project(base, name, "4.17.21")
         for name, bare in bares.items():
             world.repos[f"acme/{name}"] = bare
             projects.append(

@@ -3,11 +3,12 @@ on a branch of the project's (bare) remote and a merge request on the loopback f
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from tests.watch.conftest import Setup
-from tests.watch.world import git, kev_entry, load_advisory, now_iso
+from tests.watch.conftest import Setup, write_fleet
+from tests.watch.world import TOKEN, World, git, kev_entry, load_advisory, make_npm_project, now_iso
 
 from mamori.watch import Watcher, collect_status, load_fleet
 
@@ -120,3 +121,30 @@ def test_a_flood_of_changes_reloads_all_zip_once(setup: Setup, monkeypatch: pyte
         "PYSEC-2020-96" in world.pulls["acme/app"][0]["body"]
         or "GHSA-6757-jp84-gxfx" in world.pulls["acme/app"][0]["body"]
     )
+
+
+def test_an_npm_project_gets_its_lockfile_and_manifest_upgraded(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAMORI_TEST_FORGE_TOKEN", TOKEN)
+    world.publish("npm", load_advisory("GHSA-p6mc-m468-83gw"))  # fixed in 4.17.19: not this lock
+    bare = make_npm_project(tmp_path, "web", "4.17.20")
+    world.repos["acme/web"] = bare
+    fleet = write_fleet(
+        tmp_path / "watch.toml",
+        world,
+        f'[[project]]\nname = "web"\ngit = "{bare.as_uri()}"\ngithub = "acme/web"\n'
+        'auto_fix = ["act", "attend", "track*", "track"]\n',
+    )
+    lines: list[str] = []
+    _cycle(fleet, lines)
+    assert world.pulls == {}
+    world.publish("npm", _fresh("GHSA-35jh-r3h4-6jhm"))
+    _cycle(fleet, lines)
+    (pull,) = world.pulls["acme/web"]
+    branch = pull["head"]["ref"]
+    assert branch.startswith("mamori/fix-lodash-4.17.21-")
+    lock = json.loads(git("show", f"{branch}:package-lock.json", cwd=bare))
+    manifest = json.loads(git("show", f"{branch}:package.json", cwd=bare))
+    assert lock["packages"]["node_modules/lodash"]["version"] == "4.17.21"
+    assert "4.17.21" in manifest["dependencies"]["lodash"]

@@ -287,6 +287,35 @@ def make_project(base: Path, name: str, requirements: str) -> tuple[Path, Path]:
     return work, bare
 
 
+def make_npm_project(base: Path, name: str, version: str) -> Path:
+    """An npm project locking lodash ``version`` (package.json + package-lock.json v3), pushed to a bare repository."""
+    work, bare = base / f"{name}-work", base / f"{name}.git"
+    work.mkdir(parents=True)
+    (work / "package.json").write_text(
+        json.dumps({"name": name, "version": "1.0.0", "dependencies": {"lodash": version}}, indent=2) + "\n"
+    )
+    lock = {
+        "name": name,
+        "version": "1.0.0",
+        "lockfileVersion": 3,
+        "requires": True,
+        "packages": {
+            "": {"name": name, "version": "1.0.0", "dependencies": {"lodash": version}},
+            "node_modules/lodash": {
+                "version": version,
+                "resolved": f"https://registry.npmjs.org/lodash/-/lodash-{version}.tgz",
+            },
+        },
+    }
+    (work / "package-lock.json").write_text(json.dumps(lock, indent=2) + "\n")
+    git("init", "-q", cwd=work)
+    git("add", ".", cwd=work)
+    git("commit", "-qm", "initial", cwd=work)
+    git("init", "-q", "--bare", str(bare), cwd=base)
+    git("push", "-q", str(bare), "main", cwd=work)
+    return bare
+
+
 def load_advisory(name: str) -> dict[str, Any]:
     """A real OSV record from the bundled demo advisories."""
     from mamori.demo import advisories_source
