@@ -9,7 +9,7 @@ ranges; some explicit ``versions`` lists; CVE aliases) as one osv.dev-style zip,
 components sit inside an advisory's range, then measures:
 
 * ``mamori scan sbom.cdx.json --offline --format json -o /dev/null`` in a subprocess, start-up
-  included (goal: under 5 s);
+  included: the first scan after the import (goal: under 3 s) and three more (goal: under 1 s);
 * a warm in-process scan through ``mamori.scan.scan_targets`` (goal: under 1 s), with its
   Python-heap peak (tracemalloc) and this process's peak RSS.
 
@@ -76,11 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"database file:      {db_file.stat().st_size / 2**20:.1f} MiB")
 
     report_path = work / "report.json"
-    for label, out in (("cold", "/dev/null"), ("warm", str(report_path))):
+    runs = (("cold", "/dev/null", 3.0), *((f"warm {i + 1}", str(report_path), 1.0) for i in range(3)))
+    for label, out, limit in runs:
         cli = run_measured(
             [*mamori_cmd(), "scan", str(sbom), "--offline", "--format", "json", "-o", out], env, cwd=work
         )
-        goal = "ok" if cli.seconds < 5 else "OVER the 5 s goal"
+        goal = "ok" if cli.seconds < limit else f"OVER the {limit:g} s goal"
         print(
             f"mamori scan ({label}): exit {cli.code}, {cli.seconds:8.2f} s, "
             f"peak RSS {cli.peak_rss_kib / 1024:7.1f} MiB  [{goal}]"

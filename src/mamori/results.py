@@ -393,7 +393,7 @@ class ResultsStore:
 
     def record_scan(self, target: Path, report: Report, *, started: datetime | None = None) -> int:
         """Store ``report`` as the newest scan of ``target``; returns the scan id."""
-        from mamori.output.jsonout import report_to_dict
+        from mamori.output.jsonout import dumps_json, report_to_dict
 
         data = report_to_dict(report)
         when = (started or datetime.now(UTC)).isoformat(timespec="seconds")
@@ -406,7 +406,7 @@ class ResultsStore:
                     report.elapsed,
                     report.components,
                     len(report.findings),
-                    json.dumps(data, separators=(",", ":")),
+                    dumps_json(data, indent=None),
                 ),
             )
             scan_id = int(cur.lastrowid or 0)
