@@ -119,6 +119,11 @@ share_app = _typer(
     help="Share findings and alerts with a hub (TAXII 2.1), and pull peers'.", no_args_is_help=True
 )
 app.add_typer(share_app, name="share")
+watch_app = _typer(
+    help="The loop by itself: watch a fleet of projects and the feeds, propose verified fixes.",
+    no_args_is_help=True,
+)
+app.add_typer(watch_app, name="watch")
 
 err = Console(stderr=True, highlight=False)
 
@@ -430,6 +435,9 @@ def _register_optional_commands() -> None:
         ("mamori.share.command", "hub_revoke_command", hub_app, "revoke"),
         ("mamori.share.command", "share_push_command", share_app, "push"),
         ("mamori.share.command", "share_pull_command", share_app, "pull"),
+        ("mamori.watch.command", "watch_add_command", watch_app, "add"),
+        ("mamori.watch.command", "watch_run_command", watch_app, "run"),
+        ("mamori.watch.command", "watch_status_command", watch_app, "status"),
     ):
         try:
             fn = getattr(importlib.import_module(module), attr)
