@@ -176,11 +176,32 @@ def test_peers_indicators_are_capped_and_deduplicated(tmp_path: Path) -> None:
         "[ipv4-addr:value = '45.155.205.234']" + " OR [ipv4-addr:value = '45.155.205.234']" * 250_000
     )  # ~9 MB
     store = LocalStore()
-    store.add([_indicator(1, same), _indicator(2, same), _indicator(3, huge)], server="s", collection="c")
+    refused: list[str] = []
+    store.add(
+        [_indicator(1, same), _indicator(2, same), _indicator(3, huge)],
+        server="s",
+        collection="c",
+        refused=refused,
+    )
+    assert len(refused) == 1  # the 9 MB pattern is not stored at all
+    # one that reached the store some other way (an older mamori stored it) is refused unparsed
+    store._conn.execute(
+        "INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            "indicator--00000000-0000-4000-8000-000000000004",
+            "2025-01-01T00:00:00.000Z",
+            "indicator",
+            json.dumps(_indicator(4, huge)),
+            "s",
+            "c",
+            "now",
+        ),
+    )
+    store._conn.commit()
     store.close()
     log = tmp_path / "access.log"
     log.write_text(LINE + "\n", encoding="utf-8")
-    detector = Detector(load_rules_from_text(DB_RULE))  # the 9 MB pattern is refused unparsed
+    detector = Detector(load_rules_from_text(DB_RULE))
     alerts = [a for a in detector.run_files([str(log)]) if a.title.startswith("Peer indicator")]
     assert len(alerts) == 1  # two peers, one observable: one alert
     assert any("pattern over" in e.message for e in detector.stats.errors)
