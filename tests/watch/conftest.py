@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from tests.watch.world import TOKEN, World, load_advisory, make_project, serve
+from tests.watch.world import TOKEN, World, load_advisory, make_project, serve, stock_index
 
 
 @dataclass
@@ -47,11 +47,14 @@ python = "{sys.executable}"
 
 
 @pytest.fixture
-def world() -> Iterator[World]:
-    """The loopback world, its OSV PyPI feed holding one old pyyaml advisory (not affecting 5.3)."""
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """The loopback world, its OSV PyPI feed holding one old pyyaml advisory (not affecting 5.3),
+    its package index the generated wheels of :data:`tests.watch.world.STOCK` (PIP_INDEX_URL)."""
     w = World()
     w.publish("PyPI", load_advisory("PYSEC-2018-49"))
+    stock_index(w)
     with serve(w):
+        monkeypatch.setenv("PIP_INDEX_URL", f"{w.url}/simple/")
         yield w
 
 

@@ -12,15 +12,19 @@ Layouts served as the real services serve them:
 * ``/github/repos/{owner}/{repo}/pulls``: GET (``head=owner:branch``, ``state``) and POST, with
   GitHub's field names; a POST whose head branch is not in the bare repository is a 422, as on
   GitHub; a request without the token is a 401;
-* ``/hook``: records JSON POSTs.
+* ``/hook``: records JSON POSTs;
+* ``/simple/{name}/``: a PEP 503 package index of the wheels in :attr:`World.wheels` (made by
+  :func:`make_wheel`: the fleet's packages are generated, never downloaded), ``/wheels/{file}``.
 """
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import io
 import json
+import re
 import subprocess
 import threading
 import zipfile
@@ -55,6 +59,8 @@ class World:
     pulls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     hooks: list[dict[str, Any]] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    wheels: dict[str, bytes] = field(default_factory=dict)
+    """file name → wheel, served by the package index."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
 
@@ -62,6 +68,22 @@ class World:
         """Make a record appear (or change) in the OSV feed."""
         with self.lock:
             self.osv.setdefault(ecosystem, {})[record["id"]] = record
+
+    def add_wheel(self, name: str, version: str, module: str, source: str) -> None:
+        """Serve a generated pure-Python wheel of ``name`` ``version`` whose ``module`` is ``source``."""
+        filename, data = make_wheel(name, version, {f"{module}/__init__.py": source})
+        with self.lock:
+            self.wheels[filename] = data
+
+    def simple_page(self, project: str) -> bytes | None:
+        links = [
+            f'<a href="/wheels/{f}#sha256={hashlib.sha256(d).hexdigest()}">{f}</a>'
+            for f, d in sorted(self.wheels.items())
+            if _normal(f.split("-", 1)[0]) == _normal(project)
+        ]
+        if not links:
+            return None
+        return ("<!DOCTYPE html><html><body>\n" + "<br>\n".join(links) + "\n</body></html>\n").encode()
 
     def modified_csv(self, ecosystem: str) -> str:
         records = sorted(self.osv.get(ecosystem, {}).values(), key=lambda r: r["modified"], reverse=True)
@@ -91,6 +113,53 @@ class World:
         ]
         lines += [f"{c},{s},{p}" for c, (s, p) in sorted(self.epss.items())]
         return ("\n".join(lines) + "\n").encode()
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def make_wheel(name: str, version: str, files: dict[str, str]) -> tuple[str, bytes]:
+    """A pure-Python wheel (PEP 427: the files, METADATA, WHEEL, RECORD with hashes): (file name, bytes)."""
+    dist = re.sub(r"[-_.]+", "_", name)
+    info = f"{dist}-{version}.dist-info"
+    entries = {
+        **files,
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: mamori-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for path, text in entries.items():
+            data = text.encode()
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            record.append(f"{path},sha256={digest},{len(data)}")
+            z.writestr(path, data)
+        z.writestr(f"{info}/RECORD", "\n".join([*record, f"{info}/RECORD,,"]) + "\n")
+    return f"{dist}-{version}-py3-none-any.whl", buf.getvalue()
+
+
+STOCK = {
+    "pyyaml": ("yaml", ("5.3", "5.4", "5.4.1")),
+    "jinja2": ("jinja2", ("2.11.2", "2.11.3", "3.1.4")),
+    "requests": ("requests", ("2.19.1", "2.20.0")),
+    "urllib3": ("urllib3", ("1.24.1", "1.24.2")),
+}
+"""The packages the tests' projects pin (name → module, versions), as generated wheels."""
+
+
+def stock_index(world: World) -> None:
+    """Put :data:`STOCK` on the world's package index: each module has ``safe_load`` (returning
+    its input and its version), so a test that calls it checks which version it runs with."""
+    for name, (module, versions) in STOCK.items():
+        for version in versions:
+            world.add_wheel(
+                name,
+                version,
+                module,
+                f"__version__ = {version!r}\n\n\ndef safe_load(text):\n    return (text, __version__)\n",
+            )
 
 
 def kev_entry(cve: str) -> dict[str, Any]:
@@ -148,6 +217,16 @@ def _handler(world: World) -> type[BaseHTTPRequestHandler]:
                     if rec is None:
                         return self._send(404, b"not found", "text/plain")
                     return self._json(200, rec)
+                if path.startswith("/simple/"):
+                    page = world.simple_page(path.strip("/").split("/")[-1])
+                    if page is None:
+                        return self._send(404, b"not found", "text/plain")
+                    return self._send(200, page, "text/html")
+                if path.startswith("/wheels/"):
+                    wheel = world.wheels.get(path[len("/wheels/") :])
+                    if wheel is None:
+                        return self._send(404, b"not found", "text/plain")
+                    return self._send(200, wheel, "application/octet-stream")
                 if path == "/kev.json":
                     body = world.kev_doc()
                     etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
@@ -266,18 +345,34 @@ def git(*args: str, cwd: Path) -> str:
     ).stdout
 
 
-def make_project(base: Path, name: str, requirements: str) -> tuple[Path, Path]:
-    """A small Python project with a test suite, pushed to a bare repository; (work tree, bare)."""
+def make_project(base: Path, name: str, requirements: str, *, seconds: float = 0.0) -> tuple[Path, Path]:
+    """A small Python project with a test suite, pushed to a bare repository; (work tree, bare).
+
+    Its code imports the module of each pinned package (:data:`STOCK`) and its tests call each
+    one (so the fix stage's coverage sees the upgraded packages used); ``seconds``: how long the
+    suite takes besides (a real suite's running time).
+    """
     work = base / f"{name}-work"
     bare = base / f"{name}.git"
     (work / "tests").mkdir(parents=True)
     (work / "requirements.txt").write_text(requirements)
+    names = [line.split("==")[0].strip().lower() for line in requirements.splitlines() if "==" in line]
+    modules = [STOCK[n][0] for n in names if n in STOCK] or ["yaml"]
     (work / "app.py").write_text(
-        "import yaml\n\n\ndef settings(text):\n    return yaml.safe_load(text)\n\n\ndef double(n):\n    return 2 * n\n"
+        "".join(f"import {m}\n" for m in modules)
+        + "\n\ndef settings(text):\n"
+        + f"    return {modules[0]}.safe_load(text)\n\n\n"
+        + "def loaded(text):\n"
+        + f"    return [{', '.join(f'{m}.safe_load(text)' for m in modules)}]\n\n\n"
+        + "def double(n):\n    return 2 * n\n"
     )
     (work / "tests" / "test_app.py").write_text(
-        "import unittest\n\n\nclass T(unittest.TestCase):\n    def test_double(self):\n"
-        "        from app import double\n\n        self.assertEqual(double(2), 4)\n"
+        "import time\nimport unittest\n\n\nclass T(unittest.TestCase):\n    def test_double(self):\n"
+        "        from app import double\n\n        self.assertEqual(double(2), 4)\n\n"
+        "    def test_settings(self):\n        from app import loaded, settings\n\n"
+        "        self.assertEqual(settings('a: 1')[0], 'a: 1')\n"
+        f"        self.assertEqual(len(loaded('x')), {len(modules)})\n"
+        f"        time.sleep({seconds!r})\n"
     )
     git("init", "-q", cwd=work)
     git("add", ".", cwd=work)

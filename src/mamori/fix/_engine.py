@@ -132,7 +132,9 @@ def fix_project(
     """Scan ``root``, write a patch for every finding that has one, prove it, and apply the proven ones.
 
     ``apply=False`` is a dry run. ``install`` (default: online and not offline) installs upgraded
-    Python requirements into a scratch virtualenv so the tests run against the new versions.
+    Python requirements into a scratch virtualenv so the tests run against the new versions;
+    ``offline=True, install=True`` keeps the advisory database as it is and still installs from
+    the package index (``PIP_INDEX_URL``), as ``mamori watch`` runs it.
     ``branch`` commits each verified fix to a new git branch instead of changing the working tree.
     ``index`` (default: not offline) asks the package index (PyPI, npm) for released versions;
     with ``offline=True, index=True`` the advisory database stays as it is while the index is
@@ -210,7 +212,15 @@ def fix_project(
     user_python = python or os.environ.get("MAMORI_FIX_PYTHON") or None
     tests = detect_tests(root, test_command, user_python) if verify else None
     do_install = (not offline) if install is None else install
-    runs = Runs(tests=tests, user_python=user_python, install=do_install, offline=offline, policy=policy)
+    # an explicit install=True reaches the package index even with the advisory database
+    # offline (as index=True does): `mamori watch` keeps its own database current
+    runs = Runs(
+        tests=tests,
+        user_python=user_python,
+        install=do_install,
+        offline=offline and install is not True,
+        policy=policy,
+    )
     method = "none"
     # With an interpreter named by the user, upgraded requirement files are installed into
     # scratch virtualenvs made from it (the old pins for the tests before, the new ones after).

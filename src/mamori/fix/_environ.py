@@ -179,17 +179,23 @@ def prepare_env(
 ) -> tuple[str | None, str]:
     """A cached scratch virtualenv holding ``pins`` and ``extra``: (its interpreter, how), or (None, why not).
 
-    ``base`` is the interpreter the virtualenv is made from (default: mamori's own). Nothing is
+    ``base`` is the interpreter the virtualenv is made from (default: mamori's own, and then the
+    virtualenv holds only the pins; a given ``base`` lends its installed packages, the pins
+    installed over them). Nothing is
     built from source; pip runs in the sandbox with the network shared for this step only.
     ``best_effort``: when the packages cannot all be installed together (a pin with no wheel
     for this Python), install them one at a time and leave out those that fail, naming them.
     """
+    # on the user's own interpreter (--python), the pins are layered over what it has installed
+    # (its test runner among them); on mamori's, the virtualenv holds the pins and nothing else
+    layered = base is not None
     base = base or sys.executable
     settings = _pass_through()
     key = hashlib.sha256(
         json.dumps(
             [os.path.realpath(base), sorted(pins), sorted(extra), sorted(settings.items())]
-            + (["best-effort"] if best_effort else []),
+            + (["best-effort"] if best_effort else [])
+            + (["layered"] if layered else []),
             sort_keys=True,
         ).encode()
     ).hexdigest()[:24]
@@ -215,7 +221,7 @@ def prepare_env(
         try:
             made = sandbox.run(
                 policy.sandbox(folder, network=False, readonly=base_mounts),
-                [base, "-m", "venv", str(folder)],
+                [base, "-m", "venv", *(["--system-site-packages"] if layered else []), str(folder)],
                 timeout=300,
             )
             if made.returncode != 0:

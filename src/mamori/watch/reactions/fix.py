@@ -35,7 +35,12 @@ def branch_name(name: str, target: str, component: str) -> str:
 
 
 def run_fix(ctx: Context, root: Path) -> Any:
-    """The fix stage on ``root``: verified, nothing applied, the watch's advisory database."""
+    """The fix stage on ``root``: verified, nothing applied, the watch's advisory database.
+
+    The upgraded packages are installed (wheels only, in the sandbox, from the index pip is
+    configured with: ``PIP_INDEX_URL`` in the service's environment) so that the project's tests
+    run against the new versions; the advisory database is the service's own (never refreshed
+    here)."""
     from mamori.fix import fix_project
 
     settings = ctx.fleet.fix
@@ -45,6 +50,7 @@ def run_fix(ctx: Context, root: Path) -> Any:
         code=False,
         apply=False,
         offline=True,
+        install=True,
         database=ctx.store.path,
         strategy=settings.strategy,
         test_command=settings.test_command or None,
