@@ -56,6 +56,7 @@ def _expected(root: Path) -> set[tuple[str, int, str]]:
         "templates",
         "web_config",
         "graphql",
+        "taint_shapes",
     ],
 )
 def test_scenario_findings_match_expectations(scenario: str) -> None:

@@ -13,9 +13,11 @@ from mamori.analysis._values import (
     ALTS,
     CLEAN,
     EMPTY,
+    MAX_ALTS,
     NOCONST,
     Taint,
     Val,
+    alternatives,
     callees,
     from_taint,
     join,
@@ -300,6 +302,18 @@ class Calls(FrameBase):
                 return Val(summ[0].deep_taint(), kind="list")
         if ref in ("getattr",) and len(args) >= 2 and args[1].const is not NOCONST:
             return self.attribute(args[0], str(args[1].const), node)
+        # modules imported by a name known only at run time (plugins found with glob), their
+        # members listed with inspect.getmembers or taken with getattr: any of them
+        if ref in ("importlib.import_module", "__import__") and args and args[0].const is NOCONST:
+            found = self._dynamic_modules(node, kwargs)
+            if found is not None:
+                return with_taint(found, found.taint | args[0].deep_taint())
+        if ref == "inspect.getmembers" and args and self._modules_in(args[0]):
+            funcs = self._module_functions(args[0])
+            item = Val(fields=((0, from_taint(EMPTY)), (1, funcs)), kind="tuple")
+            return Val(fields=((0, item),), kind="list")
+        if ref == "getattr" and len(args) >= 2 and self._modules_in(args[0]):
+            return self._module_functions(args[0])
         if ref == "getattr" and len(args) >= 2 and args[0].inst and len(node.args) >= 2:
             found = self._methods_by_prefix(args[0], _const_prefix(node.args[1]))
             if found is not None:
@@ -462,6 +476,59 @@ class Calls(FrameBase):
                         ),
                     )
         return Val(taint, ref=rref, kind=kind)
+
+    def _dynamic_modules(self, node: ast.Call, kwargs: dict[str, Val]) -> Val | None:
+        """The project modules ``importlib.import_module("plugins." + name)`` may import: those
+        named with the constant prefix (resolved against ``package=`` or this module when
+        relative), or without one the modules beside this one; ``None`` when none is known."""
+        prefix = _const_prefix(node.args[0]) if node.args else ""
+        if prefix.startswith("."):
+            pkg = kwargs.get("package")
+            base = pkg.const if pkg is not None and isinstance(pkg.const, str) else ""
+            if not base:
+                base = self.m.name if self.m.is_package else self.m.name.rpartition(".")[0]
+            level = len(prefix) - len(prefix.lstrip("."))
+            parts = base.split(".") if base else []
+            parts = parts[: len(parts) - (level - 1)] if level > 1 else parts
+            prefix = ".".join(parts) + "." + prefix.lstrip(".") if parts else prefix.lstrip(".")
+        if not prefix:
+            own = self.m.name if self.m.is_package else self.m.name.rpartition(".")[0]
+            prefix = own + "." if own else ""
+        names = sorted(
+            n
+            for n, mod in self.p.modules.items()
+            if mod.relpath and n.startswith(prefix) and n != self.m.name and (prefix or "." not in n)
+        )
+        if not names:
+            return None
+        return alternatives([Val(ref="py:" + n) for n in names[:MAX_ALTS]])
+
+    def _modules_in(self, v: Val) -> bool:
+        """Whether ``v`` is a project module (or one of several chosen at run time)."""
+        opts = callees(v)
+        return bool(opts) and all(
+            o.ref.startswith("py:")
+            and not o.inst
+            and o.ref not in self.p.defs
+            and self.p.find_module(o.ref[3:])
+            for o in opts
+        )
+
+    def _module_functions(self, mods: Val) -> Val:
+        """Any function defined at the top level of any of the modules ``mods`` may be."""
+        options: list[Val] = []
+        for m in callees(mods):
+            mod = self.p.find_module(m.ref[3:])
+            if mod is None:
+                continue
+            for v in self.p.module_globals(mod).values():
+                if (
+                    v.ref.startswith("py:" + mod.name + ".")
+                    and v.ref in self.p.defs
+                    and isinstance(self.p.defs[v.ref].node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                ):
+                    options.append(v)
+        return alternatives(options) if options else CLEAN
 
     def _clean_result(self, ref: str, args: list[Val], receiver: Val | None) -> Val:
         if ref in ("int", "float", "bool") and args and args[0].const is not NOCONST:
