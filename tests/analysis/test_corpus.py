@@ -57,6 +57,7 @@ def _expected(root: Path) -> set[tuple[str, int, str]]:
         "web_config",
         "graphql",
         "taint_shapes",
+        "framework_sources",
     ],
 )
 def test_scenario_findings_match_expectations(scenario: str) -> None:

@@ -24,8 +24,9 @@ from mamori.analysis._values import (
     with_taint,
 )
 from mamori.analysis.engine.conditions import _ALL_GONE, _META
-from mamori.analysis.engine.core import BudgetExhausted, FrameBase, _safe_const
+from mamori.analysis.engine.core import BudgetExhausted, FrameBase, _safe_const, _sink_text
 from mamori.analysis.engine.frameworks import _RENDERERS
+from mamori.model import TraceStep
 
 _MUTATORS = frozenset(
     {
@@ -294,6 +295,10 @@ class Calls(FrameBase):
         sunk, self.sunk = self.sunk, saved
         if ref in _RENDERERS:
             self.check_template(ref, args, kwargs, node)
+        for name in names:
+            cb = models.callbacks.get(name)
+            if cb is not None:
+                self.run_callback(cb, args, kwargs, node)
         # lambdas / functions passed to higher-order builtins
         if ref in ("map", "filter", "sorted") and args and args[0].ref in self.p.defs:
             elem = self.element_of(args[1]) if len(args) > 1 else CLEAN
@@ -476,6 +481,29 @@ class Calls(FrameBase):
                         ),
                     )
         return Val(taint, ref=rref, kind=kind)
+
+    def run_callback(
+        self, cb: tuple[int | str, int, str], args: list[Val], kwargs: dict[str, Val], node: ast.Call
+    ) -> None:
+        """A project function registered as a callback a library calls with untrusted data
+        (a message queue's consumer): called here with that data in the parameter named."""
+        where, param, note = cb
+        fn = kwargs.get(where) if isinstance(where, str) else (args[where] if where < len(args) else None)
+        if fn is None:
+            return
+        for c in callees(fn):
+            if c.ref not in self.p.defs or not c.ref.startswith("py:"):
+                continue
+            taint = Taint(
+                f"{note}@{self.m.relpath}:{node.lineno}",
+                (
+                    TraceStep(
+                        self.m.relpath, node.lineno, f"{_sink_text(node)}: {note} (source)", node.col_offset
+                    ),
+                ),
+            )
+            call_args = [CLEAN] * param + [Val(frozenset({taint}))]
+            self.call_project(c.ref, c, call_args, {}, node, None, node.func)
 
     def _dynamic_modules(self, node: ast.Call, kwargs: dict[str, Val]) -> Val | None:
         """The project modules ``importlib.import_module("plugins." + name)`` may import: those
