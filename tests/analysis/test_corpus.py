@@ -58,6 +58,7 @@ def _expected(root: Path) -> set[tuple[str, int, str]]:
         "graphql",
         "taint_shapes",
         "framework_sources",
+        "imagemath",
     ],
 )
 def test_scenario_findings_match_expectations(scenario: str) -> None:
