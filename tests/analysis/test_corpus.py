@@ -59,6 +59,7 @@ def _expected(root: Path) -> set[tuple[str, int, str]]:
         "taint_shapes",
         "framework_sources",
         "imagemath",
+        "reflection",
     ],
 )
 def test_scenario_findings_match_expectations(scenario: str) -> None:

@@ -155,6 +155,7 @@ class Calls(FrameBase):
             func = self.eval(func_node)
             if isinstance(func_node, ast.Name) and func_node.id == FSTRING_CALL:
                 return self.concat([self.eval(a) for a in node.args])
+            self._check_reflection(func_node, node)
         args: list[Val] = []
         star_taint: frozenset[Taint] = EMPTY
         for a in node.args:
@@ -481,6 +482,33 @@ class Calls(FrameBase):
                         ),
                     )
         return Val(taint, ref=rref, kind=kind)
+
+    def _check_reflection(self, func_node: ast.expr, node: ast.Call) -> None:
+        """``globals()[name]()`` and ``getattr(module, name)()``: a function chosen by a name
+        from the client (no constant prefix narrowing it) is code the attacker picks."""
+        key_node: ast.expr | None = None
+        if (
+            isinstance(func_node, ast.Subscript)
+            and isinstance(func_node.value, ast.Call)
+            and isinstance(func_node.value.func, ast.Name)
+            and func_node.value.func.id in ("globals", "locals", "vars")
+            and not func_node.value.args
+        ):
+            key_node = func_node.slice
+        elif (
+            isinstance(func_node, ast.Call)
+            and isinstance(func_node.func, ast.Name)
+            and func_node.func.id == "getattr"
+            and len(func_node.args) >= 2
+        ):
+            holder = self.eval(func_node.args[0])
+            if holder.ref and not holder.inst and not holder.taint and self._modules_in(holder):
+                key_node = func_node.args[1]
+        if key_node is None or _const_prefix(key_node):
+            return
+        key = self.eval(key_node)
+        if key.taint:
+            self.check_sink("PY-CODEI", (key,), {}, None, node, func_node, rule_direct=True)
 
     def run_callback(
         self, cb: tuple[int | str, int, str], args: list[Val], kwargs: dict[str, Val], node: ast.Call
