@@ -56,6 +56,10 @@ def _expected(root: Path) -> set[tuple[str, int, str]]:
         "templates",
         "web_config",
         "graphql",
+        "taint_shapes",
+        "framework_sources",
+        "imagemath",
+        "reflection",
     ],
 )
 def test_scenario_findings_match_expectations(scenario: str) -> None:

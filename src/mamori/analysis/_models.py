@@ -121,6 +121,15 @@ class Models:
     source_exempt_kinds: dict[str, frozenset[str]] = field(default_factory=dict)
     """Source name -> object kinds whose reads are not that source (a Unix domain socket's
     ``recv`` is no network input)."""
+    request_holders: tuple[str, ...] = ()
+    """Library classes (dotted prefixes) whose instances hold the request being served in
+    ``self.request`` (Django's class-based views, Django REST framework's views)."""
+    source_patterns: tuple[tuple[str, str, str], ...] = ()
+    """(prefix, suffix, source name) of sources named with a ``*`` inside
+    (``wtforms.*().data``: the value of any field class of the package)."""
+    callbacks: dict[str, tuple[int | str, int, str]] = field(default_factory=dict)
+    """Callee -> (position or keyword of the callback registered, parameter of the callback
+    that receives untrusted data, note): a message queue's consumer callback."""
     source_keys: tuple[frozenset[str], ...] = ()
     """Word sets, one per source: a module whose text holds none of these sets entirely cannot
     read any source (see :meth:`may_read_source`)."""
@@ -161,6 +170,8 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
     client_keys: dict[str, list[str]] = {}
     validated: dict[str, list[str]] = {}
     exempt: dict[str, set[str]] = {}
+    holders: set[str] = set()
+    callbacks: dict[str, tuple[int | str, int, str]] = {}
     for path in files:
         try:
             data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
@@ -180,6 +191,14 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
             route_mod.update(params.get("route_modules") or ())
             server_mod.update(params.get("server_modules") or ())
             static_route.update(params.get("static_route_values") or ())
+            holders.update(str(h) for h in params.get("request_holders") or ())
+            for cname, cb in (data.get("callbacks") or {}).items():
+                where = cb["callback"]
+                callbacks[str(cname)] = (
+                    int(where) if isinstance(where, int) else str(where),
+                    int(cb["param"]),
+                    str(cb.get("note", "callback")),
+                )
             for group in (data.get("sources") or {}).values():
                 if group.get("reaches") is not None:
                     for name in group.get("names") or ():
@@ -217,6 +236,7 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
             raise InputError(f"bad model entry: {exc}", path=str(path)) from exc
     keys = _source_keys(sources, pnames | {a.rsplit(".", 1)[-1] for a in pann}, route_mod)
     keys += tuple(frozenset(names) for names, _ in protocols.values())
+    keys += tuple(frozenset({c.rsplit(".", 1)[-1]}) for c in sorted(callbacks))
     classes = {r.klass for r in rules.values() if r.klass}
     cleared = {name: frozenset(classes - only) for name, only in reaches.items()}
     for name, never in not_reaching.items():
@@ -246,6 +266,11 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
         validated_stores={k: tuple(v) for k, v in validated.items()},
         source_exempt_kinds={k: frozenset(v) for k, v in exempt.items() if v},
         source_keys=keys,
+        request_holders=tuple(sorted(holders)),
+        source_patterns=tuple(
+            (n.split("*", 1)[0], n.split("*", 1)[1], n) for n in sorted(sources) if "*" in n[1:]
+        ),
+        callbacks=callbacks,
     )
 
 

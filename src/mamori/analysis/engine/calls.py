@@ -13,17 +13,20 @@ from mamori.analysis._values import (
     ALTS,
     CLEAN,
     EMPTY,
+    MAX_ALTS,
     NOCONST,
     Taint,
     Val,
+    alternatives,
     callees,
     from_taint,
     join,
     with_taint,
 )
 from mamori.analysis.engine.conditions import _ALL_GONE, _META
-from mamori.analysis.engine.core import BudgetExhausted, FrameBase, _safe_const
+from mamori.analysis.engine.core import BudgetExhausted, FrameBase, _safe_const, _sink_text
 from mamori.analysis.engine.frameworks import _RENDERERS
+from mamori.model import TraceStep
 
 _MUTATORS = frozenset(
     {
@@ -152,6 +155,7 @@ class Calls(FrameBase):
             func = self.eval(func_node)
             if isinstance(func_node, ast.Name) and func_node.id == FSTRING_CALL:
                 return self.concat([self.eval(a) for a in node.args])
+            self._check_reflection(func_node, node)
         args: list[Val] = []
         star_taint: frozenset[Taint] = EMPTY
         for a in node.args:
@@ -292,6 +296,10 @@ class Calls(FrameBase):
         sunk, self.sunk = self.sunk, saved
         if ref in _RENDERERS:
             self.check_template(ref, args, kwargs, node)
+        for name in names:
+            cb = models.callbacks.get(name)
+            if cb is not None:
+                self.run_callback(cb, args, kwargs, node)
         # lambdas / functions passed to higher-order builtins
         if ref in ("map", "filter", "sorted") and args and args[0].ref in self.p.defs:
             elem = self.element_of(args[1]) if len(args) > 1 else CLEAN
@@ -300,6 +308,18 @@ class Calls(FrameBase):
                 return Val(summ[0].deep_taint(), kind="list")
         if ref in ("getattr",) and len(args) >= 2 and args[1].const is not NOCONST:
             return self.attribute(args[0], str(args[1].const), node)
+        # modules imported by a name known only at run time (plugins found with glob), their
+        # members listed with inspect.getmembers or taken with getattr: any of them
+        if ref in ("importlib.import_module", "__import__") and args and args[0].const is NOCONST:
+            found = self._dynamic_modules(node, kwargs)
+            if found is not None:
+                return with_taint(found, found.taint | args[0].deep_taint())
+        if ref == "inspect.getmembers" and args and self._modules_in(args[0]):
+            funcs = self._module_functions(args[0])
+            item = Val(fields=((0, from_taint(EMPTY)), (1, funcs)), kind="tuple")
+            return Val(fields=((0, item),), kind="list")
+        if ref == "getattr" and len(args) >= 2 and self._modules_in(args[0]):
+            return self._module_functions(args[0])
         if ref == "getattr" and len(args) >= 2 and args[0].inst and len(node.args) >= 2:
             found = self._methods_by_prefix(args[0], _const_prefix(node.args[1]))
             if found is not None:
@@ -462,6 +482,109 @@ class Calls(FrameBase):
                         ),
                     )
         return Val(taint, ref=rref, kind=kind)
+
+    def _check_reflection(self, func_node: ast.expr, node: ast.Call) -> None:
+        """``globals()[name]()`` and ``getattr(module, name)()``: a function chosen by a name
+        from the client (no constant prefix narrowing it) is code the attacker picks."""
+        key_node: ast.expr | None = None
+        if (
+            isinstance(func_node, ast.Subscript)
+            and isinstance(func_node.value, ast.Call)
+            and isinstance(func_node.value.func, ast.Name)
+            and func_node.value.func.id in ("globals", "locals", "vars")
+            and not func_node.value.args
+        ):
+            key_node = func_node.slice
+        elif (
+            isinstance(func_node, ast.Call)
+            and isinstance(func_node.func, ast.Name)
+            and func_node.func.id == "getattr"
+            and len(func_node.args) >= 2
+        ):
+            holder = self.eval(func_node.args[0])
+            if holder.ref and not holder.inst and not holder.taint and self._modules_in(holder):
+                key_node = func_node.args[1]
+        if key_node is None or _const_prefix(key_node):
+            return
+        key = self.eval(key_node)
+        if key.taint:
+            self.check_sink("PY-CODEI", (key,), {}, None, node, func_node, rule_direct=True)
+
+    def run_callback(
+        self, cb: tuple[int | str, int, str], args: list[Val], kwargs: dict[str, Val], node: ast.Call
+    ) -> None:
+        """A project function registered as a callback a library calls with untrusted data
+        (a message queue's consumer): called here with that data in the parameter named."""
+        where, param, note = cb
+        fn = kwargs.get(where) if isinstance(where, str) else (args[where] if where < len(args) else None)
+        if fn is None:
+            return
+        for c in callees(fn):
+            if c.ref not in self.p.defs or not c.ref.startswith("py:"):
+                continue
+            taint = Taint(
+                f"{note}@{self.m.relpath}:{node.lineno}",
+                (
+                    TraceStep(
+                        self.m.relpath, node.lineno, f"{_sink_text(node)}: {note} (source)", node.col_offset
+                    ),
+                ),
+            )
+            call_args = [CLEAN] * param + [Val(frozenset({taint}))]
+            self.call_project(c.ref, c, call_args, {}, node, None, node.func)
+
+    def _dynamic_modules(self, node: ast.Call, kwargs: dict[str, Val]) -> Val | None:
+        """The project modules ``importlib.import_module("plugins." + name)`` may import: those
+        named with the constant prefix (resolved against ``package=`` or this module when
+        relative), or without one the modules beside this one; ``None`` when none is known."""
+        prefix = _const_prefix(node.args[0]) if node.args else ""
+        if prefix.startswith("."):
+            pkg = kwargs.get("package")
+            base = pkg.const if pkg is not None and isinstance(pkg.const, str) else ""
+            if not base:
+                base = self.m.name if self.m.is_package else self.m.name.rpartition(".")[0]
+            level = len(prefix) - len(prefix.lstrip("."))
+            parts = base.split(".") if base else []
+            parts = parts[: len(parts) - (level - 1)] if level > 1 else parts
+            prefix = ".".join(parts) + "." + prefix.lstrip(".") if parts else prefix.lstrip(".")
+        if not prefix:
+            own = self.m.name if self.m.is_package else self.m.name.rpartition(".")[0]
+            prefix = own + "." if own else ""
+        names = sorted(
+            n
+            for n, mod in self.p.modules.items()
+            if mod.relpath and n.startswith(prefix) and n != self.m.name and (prefix or "." not in n)
+        )
+        if not names:
+            return None
+        return alternatives([Val(ref="py:" + n) for n in names[:MAX_ALTS]])
+
+    def _modules_in(self, v: Val) -> bool:
+        """Whether ``v`` is a project module (or one of several chosen at run time)."""
+        opts = callees(v)
+        return bool(opts) and all(
+            o.ref.startswith("py:")
+            and not o.inst
+            and o.ref not in self.p.defs
+            and self.p.find_module(o.ref[3:])
+            for o in opts
+        )
+
+    def _module_functions(self, mods: Val) -> Val:
+        """Any function defined at the top level of any of the modules ``mods`` may be."""
+        options: list[Val] = []
+        for m in callees(mods):
+            mod = self.p.find_module(m.ref[3:])
+            if mod is None:
+                continue
+            for v in self.p.module_globals(mod).values():
+                if (
+                    v.ref.startswith("py:" + mod.name + ".")
+                    and v.ref in self.p.defs
+                    and isinstance(self.p.defs[v.ref].node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                ):
+                    options.append(v)
+        return alternatives(options) if options else CLEAN
 
     def _clean_result(self, ref: str, args: list[Val], receiver: Val | None) -> Val:
         if ref in ("int", "float", "bool") and args and args[0].const is not NOCONST:

@@ -498,11 +498,22 @@ class Expressions(FrameBase):
     def _lib_attr(self, base: Val, attr: str) -> Val:
         ref = base.ref + "." + attr
         taint = base.taint
-        note = self.p.models.sources.get(ref)
-        if note is not None and ref in self.p.models.static_route_values and self._static_route():
+        models = self.p.models
+        if attr == "request" and any(
+            base.ref == h or base.ref.startswith(h + ".") for h in models.request_holders
+        ):
+            return Val(taint, ref=models.param_type)
+        note = models.sources.get(ref)
+        source = ref
+        if note is None and models.source_patterns:
+            for prefix, suffix, name in models.source_patterns:
+                if ref.startswith(prefix) and ref.endswith(suffix):
+                    note, source = models.sources[name], name
+                    break
+        if note is not None and ref in models.static_route_values and self._static_route():
             note = None
         if note is not None:
-            taint = taint | {self.source_taint(ref, ref, self._line)}
+            taint = taint | {self.source_taint(source, ref, self._line)}
         kind = self.p.kind_of(base.ref)
         return Val(taint, ref=ref, kind="path" if kind == "path" and base.kind == "path" else "")
 

@@ -12,6 +12,7 @@ from mamori.analysis._values import (
     CLEAN,
     NOCONST,
     Val,
+    callees,
     from_taint,
     join,
     join_envs,
@@ -19,6 +20,9 @@ from mamori.analysis._values import (
 )
 from mamori.analysis.engine.core import BudgetExhausted, Env, FrameBase, FuncDef, _truth
 from mamori.model import TraceStep
+
+_ANY_KEY = ("<any key>",)
+"""The field of a dict holding the callables stored under keys known only at run time."""
 
 
 def _as_load(target: ast.expr) -> ast.expr:
@@ -436,6 +440,14 @@ class Statements(FrameBase):
                 nb = base.with_field(key.const, v)
                 if base.kind in ("list", "dict", "tuple"):
                     nb = Val(nb.taint, nb.const, nb.ref, nb.inst, nb.fields, base.kind, nb.bound)
+            elif callees(v) and all(c.ref in self.p.defs for c in callees(v)) and not base.ref:
+                # a dispatch table filled by keys known only at run time (plugins registered
+                # in a loop): a lookup by such a key may give any of the callables stored
+                prev = base.get(_ANY_KEY)
+                item = join(prev, v) if prev is not None else v
+                nb = with_taint(base.with_field(_ANY_KEY, item), base.taint | key.taint)
+                if not base.kind:
+                    nb = Val(nb.taint, nb.const, nb.ref, nb.inst, nb.fields, "dict", nb.bound)
             else:
                 nb = with_taint(base, base.taint | v.deep_taint() | key.taint)
             self.store_path(target.value, nb)
