@@ -21,6 +21,7 @@ from typer.core import TyperArgument, TyperGroup
 
 from mamori import __version__
 from mamori._terminal import terminal_safe
+from mamori._text import count
 from mamori.errors import InputError, MamoriError, ResourceUnavailable
 from mamori.model import DECISION_ORDER, SEVERITY_ORDER, Report
 from mamori.recording import NoRecordOption, should_record
@@ -353,7 +354,9 @@ def scan(
             _warn(message)
         if report.coverage.unchecked:
             cov = report.coverage
-            _warn(f"{cov.total - cov.checked} of {cov.total} inventory items were not checked (see coverage)")
+            _warn(
+                f"{cov.total - cov.checked} of {count(cov.total, 'inventory item')} were not checked (see coverage)"
+            )
     raise typer.Exit(scan_exit_code(report, fail_on, strict=strict))
 
 
@@ -380,7 +383,7 @@ def scan_exit_code(report: Report, fail_on: str, *, strict: bool = False) -> int
             err.print("[red]error:[/] nothing could be scanned: every file found was unreadable")
             return EXIT_USAGE
         err.print(
-            f"[red]error:[/] none of the {cov.total} inventory items could be checked "
+            f"[red]error:[/] none of the {count(cov.total, 'inventory item')} could be checked "
             "(listed under 'Not checked' / coverage.unchecked)"
         )
         return EXIT_UNREACHABLE

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from mamori._text import count
 from mamori.ecosystems import base_ecosystem, normalize_name
 from mamori.inventory.interface import Component
 from mamori.model import Coverage, ScanError, Unchecked
@@ -133,9 +134,9 @@ def summary_line(coverage: Coverage, open_findings: int) -> str:
         return "No dependencies found to check."
     if coverage.complete:
         if open_findings:
-            return f"All {coverage.total} inventory items checked."
+            return f"All {count(coverage.total, 'inventory item')} checked."
         return "No vulnerabilities found."
     return (
-        f"{open_findings} found in {coverage.checked} of {coverage.total} inventory items checked; "
+        f"{open_findings} found in {coverage.checked} of {count(coverage.total, 'inventory item')} checked; "
         f"{coverage.total - coverage.checked} not checked (listed below)."
     )

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from mamori._text import count
 from mamori.advisories.interface import Advisory, Match
 from mamori.config import load_project_config
 from mamori.coverage import compute_coverage
@@ -573,7 +574,7 @@ def _scan_code(
     if len(kept) < len(result.findings):
         hidden = len(result.findings) - len(kept)
         warn(
-            f"{hidden} code finding(s) below {options.min_confidence} confidence not shown "
+            f"{count(hidden, 'code finding')} below {options.min_confidence} confidence not shown "
             "(flows from the operator's own input, such as the command line or environment); "
             "--confidence low shows them"
         )

@@ -52,7 +52,7 @@ def test_a_new_commit_reindexes_only_the_files_it_changed(setup: Setup) -> None:
     git("push", "-q", str(setup.bare), "main", cwd=setup.work)
     lines.clear()
     _cycle(setup.fleet, lines)
-    assert any("re-indexed 1 dependency file(s) (1 component(s))" in line for line in lines), lines
+    assert any("re-indexed 1 dependency file (1 component)" in line for line in lines), lines
     state = _state()
     try:
         names = sorted(c["name"] for c in state.components_of("app"))
@@ -135,7 +135,7 @@ def test_epss_change_reranks_the_projects_it_touches(setup: Setup) -> None:
     world.epss["CVE-2020-14343"] = (0.97, 0.999)
     world.epss["CVE-1999-0001"] = (0.5, 0.9)
     _cycle(setup.fleet, lines)
-    assert any("1 CVE(s) of the fleet moved, 1 project(s) re-ranked" in line for line in lines), lines
+    assert any("1 CVE of the fleet moved, 1 project re-ranked" in line for line in lines), lines
     assert any("app: re-prioritised (epss)" in line for line in lines), lines
     state = _state()
     try:

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from mamori._text import count
 from mamori.advisories.freshness import stale_warnings
 from mamori.advisories.store import AdvisoryStore, DbStatus, ImportSummary, UpdateSummary
 from mamori.errors import InputError
@@ -103,12 +104,12 @@ def status_text(status: DbStatus) -> str:
     if status.kev_count:
         version = f" version {status.kev_version}" if status.kev_version else ""
         released = f", released {status.kev_released[:10]}" if status.kev_released else ""
-        lines.append(f"CISA KEV: {status.kev_count:,} entries{version}{released}")
+        lines.append(f"CISA KEV: {count(status.kev_count, 'entry')}{version}{released}")
     else:
         lines.append("CISA KEV: none (exploited-in-the-wild marks are missing)")
     if status.epss_count:
         lines.append(
-            f"FIRST EPSS: {status.epss_count:,} scores of {status.epss_score_date or 'unknown date'}"
+            f"FIRST EPSS: {count(status.epss_count, 'score')} of {status.epss_score_date or 'unknown date'}"
         )
     else:
         lines.append("FIRST EPSS: none (exploit probabilities are missing)")
@@ -149,7 +150,7 @@ def import_text(summary: ImportSummary) -> str:
         parts.append(f"{summary.epss:,} EPSS scores")
     text = "; ".join(parts) + "."
     if summary.withdrawn:
-        text += f" {summary.withdrawn:,} stored advisories are withdrawn and never matched."
+        text += f" Withdrawn, never matched: {count(summary.withdrawn, 'stored advisory')}."
     if summary.errors:
         text += f" {_count(len(summary.errors), 'file')} could not be imported (listed on stderr)."
     return text
@@ -171,10 +172,10 @@ def update_text(summary: UpdateSummary) -> str:
     """``mamori db update`` in words."""
     lines = ["Updated the advisory database:"]
     for eco, n in sorted(summary.ecosystems.items()):
-        lines.append(f"  {eco}: {n:,} advisories")
+        lines.append(f"  {eco}: {count(n, 'advisory')}")
     if summary.removed:
-        lines.append(f"  {summary.removed:,} advisories no longer listed upstream were removed")
-    lines.append(f"  CISA KEV: {summary.kev:,} entries; FIRST EPSS: {summary.epss:,} scores")
+        lines.append(f"  {count(summary.removed, 'advisory')} no longer listed upstream were removed")
+    lines.append(f"  CISA KEV: {count(summary.kev, 'entry')}; FIRST EPSS: {count(summary.epss, 'score')}")
     return "\n".join(lines)
 
 

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from mamori._text import count
 from mamori.advisories._download import Progress, download
 from mamori.advisories._sources import (
     EpssScores,
@@ -787,7 +788,7 @@ class AdvisoryStore:
         lim = self.limits
         if len(infos) > lim.max_zip_entries:
             raise ParseError(
-                f"zip has {len(infos)} entries, more than {lim.max_zip_entries}; refused", path=name
+                f"zip has {count(len(infos), 'entry')}, more than {lim.max_zip_entries}; refused", path=name
             )
         total = sum(i.file_size for i in infos)
         if total > lim.max_zip_total_bytes:

@@ -27,6 +27,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from mamori._text import count
 from mamori.dashboard import _charts as charts
 from mamori.dashboard._sharing import (
     TLP_LEVELS,
@@ -609,7 +610,7 @@ def _alert_chart(buckets: _Buckets) -> Any:
                     f"{key}: {esc} escalated",
                 ),
                 charts.Segment(
-                    other, "seg-alert", _link("/attacks", bucket=key), f"{key}: {other} other alerts"
+                    other, "seg-alert", _link("/attacks", bucket=key), f"{key}: {count(other, 'other alert')}"
                 ),
             ),
         )

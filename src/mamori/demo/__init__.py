@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from rich.console import Console
 from rich.table import Table
 
+from mamori._text import count
 from mamori.model import Report
 
 T = TypeVar("T")
@@ -95,7 +96,7 @@ def _run_demo(out: Path, *, console: Console | None = None) -> int:
     if alerts is not None:
         escalated = [a for a in alerts if getattr(a, "escalated", False)]
         console.print(
-            f"\n[bold]Detect[/]: {len(alerts)} alerts in sample/logs, "
+            f"\n[bold]Detect[/]: {count(len(alerts), 'alert')} in sample/logs, "
             f"{len(escalated)} escalated: they target a hole this project has"
         )
         names = {f.id: _short(f) for f in report.findings}
@@ -105,8 +106,8 @@ def _run_demo(out: Path, *, console: Console | None = None) -> int:
             more = f" (+{len(a.exploits) - 3} more)" if len(a.exploits) > 3 else ""
             key = f"{a.title} → targets {targets}{more}"
             lines[key] = lines.get(key, 0) + 1
-        for line, count in lines.items():
-            console.print(f"  [red]![/] {line}" + (f" ({count} requests)" if count > 1 else ""))
+        for line, times in lines.items():
+            console.print(f"  [red]![/] {line}" + (f" ({count(times, 'request')})" if times > 1 else ""))
 
     fixes = step("fix and verify (offline)", lambda: _fix(project, db_path))
     if fixes is not None:
@@ -118,7 +119,7 @@ def _run_demo(out: Path, *, console: Console | None = None) -> int:
             lambda: scan_targets([project], ScanOptions(offline=True, database=db_path)),
         )
         console.print(
-            f"After fixing: {len(after.findings)} findings left (of {len(report.findings)}); "
+            f"After fixing: {count(len(after.findings), 'finding')} left (of {len(report.findings)}); "
             "the diffs are in fixes.diff"
         )
 
@@ -246,7 +247,7 @@ def _print_fixes(console: Console, fixes: Any) -> None:
     impossible = [r for r in fixes.results if r.status == "not_possible"]
     times = [r.seconds_to_verified for r in verified if r.seconds_to_verified is not None]
     console.print(
-        f"\n[bold]Fix[/]: {len(verified)} fixes verified and applied — {len(code)} code fixes proven by "
+        f"\n[bold]Fix[/]: {count(len(verified), 'fix')} verified and applied — {count(len(code), 'code fix')} proven by "
         f"the sample's own tests ({fixes.verification.tests or 'no tests found'}), {len(deps)} dependency "
         f"upgrades verified by re-scan (offline: not installed); {len(impossible)} without a safe fix"
     )
@@ -292,8 +293,8 @@ def _print_findings(console: Console, report: Report) -> None:
     deps = [f for f in report.findings if f.kind == "dependency"]
     code = [f for f in report.findings if f.kind == "code"]
     console.print(
-        f"\n[bold]Scan[/]: {report.components} components, {len(deps)} vulnerable-dependency findings, "
-        f"{len(code)} code findings in {report.elapsed:.2f}s"
+        f"\n[bold]Scan[/]: {count(report.components, 'component')}, {count(len(deps), 'vulnerable-dependency finding')}, "
+        f"{count(len(code), 'code finding')} in {report.elapsed:.2f}s"
     )
     console.print("[bold]Most urgent first[/] (SSVC decision and score, why):")
     shown = report.findings[:SHOW]

@@ -121,6 +121,11 @@ class Engine:
         self.evaluations = 0
         """How many (rule, event) predicates were evaluated (for the benchmark)."""
 
+    def applicable(self) -> int:
+        """How many rules apply to the log sources of the events seen so far (a rule for web
+        server logs does not apply to a Windows event): what a run really checked."""
+        return len({id(r) for b in self._buckets.values() for r in b.rules})
+
     def _bucket(self, ls: Logsource) -> _Bucket:
         b = self._buckets.get(ls)
         if b is None:

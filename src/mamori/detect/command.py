@@ -25,6 +25,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 import typer
 
 from mamori._terminal import terminal_safe
+from mamori._text import count
 from mamori.detect._alert import FAIL_ON_CHOICES, Alert, alerts_document, fails, summarize
 from mamori.detect._events import parse_time
 from mamori.detect._readers import not_regular
@@ -114,6 +115,7 @@ def _render_table(
     rules: int,
     names: Mapping[str, str] | None = None,
     skipped: int = 0,
+    applicable: int | None = None,
 ) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -121,7 +123,7 @@ def _render_table(
     names = names or {}
     console = Console(file=out, highlight=False, markup=False, width=160 if not out.isatty() else None)
     if alerts:
-        table = Table(title=f"{len(alerts)} alerts", show_lines=False)
+        table = Table(title=f"{count(len(alerts), 'alert')}", show_lines=False)
         for col in ("time", "level", "rule", "source", "host", "targets"):
             table.add_column(col, overflow="fold")
         for a in alerts[:1000]:
@@ -136,7 +138,7 @@ def _render_table(
             )
         console.print(table)
         if len(alerts) > 1000:
-            console.print(f"… {len(alerts) - 1000} more alerts (use --format jsonl for all)")
+            console.print(f"… {count(len(alerts) - 1000, 'more alert')} (use --format jsonl for all)")
         summary = summarize(alerts)
         by_rule = Table(title="alerts per rule")
         for col in ("level", "rule", "alerts", "escalated"):
@@ -151,9 +153,20 @@ def _render_table(
             by_host.add_row(_cell(h["host"]), str(h["alerts"]))
         console.print(by_host)
     console.print(
-        f"{events} events, {rules} rules, {len(alerts)} alerts, {len(errors)} problems"
-        + (f", {skipped} files skipped (not logs)" if skipped else "")
+        f"{count(events, 'event')}, {count(rules, 'rule')}{_applicable_note(rules, applicable, events)}, "
+        f"{count(len(alerts), 'alert')}, {count(len(errors), 'problem')}"
+        + (f", {count(skipped, 'file')} skipped (not logs)" if skipped else "")
     )
+
+
+def _applicable_note(rules: int, applicable: int | None, events: int) -> str:
+    """Says how many of the loaded rules the events' log sources let apply: "37 rules" over a
+    Windows event checked none of them, and the summary must not imply otherwise."""
+    if applicable is None or not events or applicable >= rules:
+        return ""
+    if applicable == 0:
+        return " (none applies to these events' log sources)"
+    return f" ({applicable:,} of them apply to these events' log sources)"
 
 
 def detect_command(
@@ -176,6 +189,7 @@ def detect_command(
         str,
         typer.Option(
             "--format",
+            "-f",
             help="Output format: table, jsonl (contract), json, or stix (a STIX 2.1 bundle, TLP AMBER, "
             "for 'mamori share push').",
         ),
@@ -239,7 +253,7 @@ def detect_command(
     paths = expand_log_paths(logs, skipped)
     if skipped:
         print(
-            f"mamori detect: {len(skipped)} files in the folders given are not logs and were skipped"
+            f"mamori detect: {count(len(skipped), 'file')} in the folders given are not logs and were skipped"
             + (" (listed in --format json)" if fmt == "json" else ""),
             file=sys.stderr,
         )
@@ -312,7 +326,7 @@ def _print_errors(errors: Sequence[ScanError], *, limit: int | None = None) -> N
         print(f"mamori detect: {safe_text(where)}: {safe_text(e.message)}", file=sys.stderr)
     if len(shown) < len(errors):
         print(
-            f"mamori detect: … and {len(errors) - len(shown)} more problems (all are listed with --format json)",
+            f"mamori detect: … and {count(len(errors) - len(shown), 'more problem')} (all are listed with --format json)",
             file=sys.stderr,
         )
 
@@ -325,7 +339,7 @@ def safe_text(text: str) -> str:
 def bundled_pack_note(n: int) -> str:
     """What the bundled rule pack covers (said on every run that uses it)."""
     return (
-        f"bundled rule pack: {n} rules for web server access logs (SQL injection, XSS, path traversal, "
+        f"bundled rule pack: {count(n, 'rule')} for web server access logs (SQL injection, XSS, path traversal, "
         "command and template injection, JNDI, exploited CVEs); it has no Windows, Linux or cloud "
         "rules: for those pass --rules with a SigmaHQ checkout (see README, 'Sigma rules')"
     )
@@ -406,6 +420,7 @@ def _run_once(
             "skipped": [{"path": e.path, "reason": e.message} for e in skipped],
         }
         doc["events_outside_window"] = detector.stats.skipped_by_time
+        doc["rules_applicable"] = detector.engine.applicable()
         out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     elif fmt == "stix":
         _render_stix(alerts, out)
@@ -418,6 +433,7 @@ def _run_once(
             rules=len(detector.ruleset.rules),
             names=detector.tieback.titles if detector.tieback is not None else None,
             skipped=len(skipped),
+            applicable=detector.engine.applicable(),
         )
     if record:
         record_alerts(project, alerts)

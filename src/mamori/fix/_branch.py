@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mamori._text import count
 from mamori.errors import InputError
 from mamori.fix._manifests import UnsupportedFile
 from mamori.fix._verify import write_atomic
@@ -103,7 +104,7 @@ def commit_message(what: str, outcome: _Outcome) -> str:
     if ev.tests_before or ev.tests_after:
         lines.append(f"Tests: before {ev.tests_before or 'not run'}; after {ev.tests_after or 'not run'}")
     if ev.lines_changed:
-        lines.append(f"Coverage: {ev.lines_covered} of {ev.lines_changed} changed lines ran")
+        lines.append(f"Coverage: {ev.lines_covered} of {count(ev.lines_changed, 'changed line')} ran")
     if ev.covering_tests:
         lines.append(
             "Run by: " + ", ".join(ev.covering_tests[:10]) + (" …" if len(ev.covering_tests) > 10 else "")

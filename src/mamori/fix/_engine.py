@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from mamori._text import count
 from mamori.errors import InputError
 from mamori.fix._branch import commit_branch
 from mamori.fix._choose import VersionChooser
@@ -256,7 +257,7 @@ def fix_project(
     progress = progress or _NoProgress()
     if verify:
         lock = threading.Lock()
-        progress.start(f"verifying {len(candidates)} fixes", total=len(candidates))
+        progress.start(f"verifying {count(len(candidates), 'fix')}", total=len(candidates))
 
         def check(o: _Outcome) -> None:
             proof = _prove(root, [o.plan], before, rescan_options, runs, measure=True)
@@ -770,7 +771,7 @@ def _prove(
                     failing = base.failed if base.failed else None
                     shortfalls.insert(
                         0,
-                        f"{failing} tests fail before the fix"
+                        f"tests fail before the fix ({failing})"
                         if failing
                         else "the tests fail before the fix",
                     )

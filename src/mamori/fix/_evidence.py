@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mamori._text import count
 from mamori.fix._coverage import Hunk
 from mamori.fix._verify import Runs, TestCommand, TestRun
 from mamori.fix.interface import FileEdit
@@ -166,6 +167,6 @@ def coverage_verdict(
         elif cov.covered < cov.changed:
             shown = ", ".join(cov.uncovered[:3]) + (" …" if len(cov.uncovered) > 3 else "")
             short.append(
-                f"no test runs the changed code ({cov.changed - cov.covered} of {cov.changed} changed lines never ran: {shown})"
+                f"no test runs the changed code ({cov.changed - cov.covered} of {count(cov.changed, 'changed line')} never ran: {shown})"
             )
     return short

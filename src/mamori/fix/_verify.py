@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from mamori._text import count
 from mamori.fix._environ import RunPolicy
 from mamori.model import Finding, Report
 
@@ -254,8 +255,8 @@ def tests_still_pass(before: TestRun, after: TestRun) -> tuple[bool, str]:
         lost = sorted(before.passed - after.passed)
         if lost:
             shown = ", ".join(lost[:3]) + (" …" if len(lost) > 3 else "")
-            return False, f"{len(lost)} test(s) that passed before fail now: {shown}"
-        return True, f"all {len(before.passed)} tests that passed before still pass"
+            return False, f"tests that passed before fail now ({len(lost)}): {shown}"
+        return True, f"all {count(len(before.passed), 'test')} that passed before still pass"
     if before.ok:
         return (
             after.ok,
@@ -340,8 +341,8 @@ def scan_delta(before: Report, after: Report, targeted: Iterable[Finding]) -> tu
     expected = Counter((f.rule_id, f.location.path) for f in before.findings)
     expected.subtract(Counter((f.rule_id, f.location.path) for f in targeted))
     found = Counter((f.rule_id, f.location.path) for f in after.findings)
-    for key, count in found.items():
-        if count > max(expected.get(key, 0), 0):
+    for key, seen in found.items():
+        if seen > max(expected.get(key, 0), 0):
             return False, f"the re-scan reports a new finding: {key[0]} in {key[1]}"
     return True, "the re-scan no longer reports it and reports nothing new"
 

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from mamori._text import count
 from mamori.errors import InputError
 from mamori.fix.interface import WRITTEN, FixReport
 
@@ -86,6 +87,7 @@ def fix_command(
         OutputFormat,
         typer.Option(
             "--format",
+            "-f",
             help="text: one line per fix; json: the run as mamori.fix/1 (schema: output/fix.schema.json).",
         ),
     ] = OutputFormat.text,
@@ -254,7 +256,7 @@ def print_report(report: FixReport, console: Console, *, show_diffs: bool = Fals
         if ev.lines_changed:
             ran_by = f" by {', '.join(ev.covering_tests[:3])}" + (" …" if len(ev.covering_tests) > 3 else "")
             console.print(
-                f"             evidence: {ev.lines_covered} of {ev.lines_changed} changed lines ran"
+                f"             evidence: {ev.lines_covered} of {count(ev.lines_changed, 'changed line')} ran"
                 + (ran_by if ev.covering_tests else "")
             )
         if ev.imported:
@@ -269,4 +271,4 @@ def print_report(report: FixReport, console: Console, *, show_diffs: bool = Fals
     for e in report.errors:
         console.print(f"[red]error:[/] {escape(e)}")
     fixed = sum(1 for r in report.results if r.applied)
-    console.print(f"{fixed} of {len(report.results)} findings fixed ({report.summary()})")
+    console.print(f"{fixed} of {count(len(report.results), 'finding')} fixed ({report.summary()})")

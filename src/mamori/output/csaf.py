@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mamori import __version__
+from mamori._text import count
 from mamori.model import Finding, Report
 from mamori.output.openvex import vex_status
 
@@ -141,7 +142,7 @@ def render_csaf_vex(
                 {
                     "category": "summary",
                     "title": "Summary",
-                    "text": f"Exploitability of {len(report.findings)} findings in {project}, as decided by mamori.",
+                    "text": f"Exploitability of {count(len(report.findings), 'finding')} in {project}, as decided by mamori.",
                 }
             ],
             "tracking": {

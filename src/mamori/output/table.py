@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text as _RichText
 
 from mamori._terminal import terminal_safe
+from mamori._text import count
 from mamori.model import SEVERITY_ORDER, Finding, Report, Unchecked, sort_findings
 from mamori.output._versions import highest, lowest_fix_above
 
@@ -245,9 +246,9 @@ def summary_line(report: Report) -> Text:
     cov = report.coverage
     if cov.total:
         if cov.deps:
-            text.append(f"; {cov.checked} of {cov.total} inventory items checked")
+            text.append(f"; {cov.checked} of {count(cov.total, 'inventory item')} checked")
         else:
-            text.append(f"; {cov.total} inventory items, not checked (--no-deps)")
+            text.append(f"; {count(cov.total, 'inventory item')}, not checked (--no-deps)")
     elif report.components:
         text.append(f"; {report.components} component{'s' if report.components != 1 else ''} scanned")
     if report.errors:
@@ -314,7 +315,7 @@ def _verdict(report: Report) -> Text:
         if not cov.deps:
             return Text("Dependencies were not checked (--no-deps).", style="yellow")
         return Text(
-            f"{open_deps} found in {cov.checked} of {cov.total} inventory items checked "
+            f"{open_deps} found in {cov.checked} of {count(cov.total, 'inventory item')} checked "
             f"({cov.total - cov.checked} not checked: see above).",
             style="yellow",
         )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from mamori._text import count
 from mamori.ecosystems import normalize_name
 from mamori.inventory.registry import SKIP_DIRS
 from mamori.model import Finding
@@ -183,7 +184,7 @@ def dependency_reachability(finding: Finding, usage: ProjectUsage) -> tuple[Reac
     if not imported:
         return "unreachable", (
             f"{pkg.name} is not imported by the project's code (looked for {', '.join(names)} "
-            f"in {usage.python_files} files): lower priority, not ignored"
+            f"in {count(usage.python_files, 'file')}): lower priority, not ignored"
         )
     functions = finding.advisory.functions if finding.advisory else ()
     if functions:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from mamori._text import count
 from mamori.model import Finding, Proof
 from mamori.prove import _request
 from mamori.prove._apps import AppSpec, find_apps, framework_of_file, imports_of
@@ -239,7 +240,7 @@ def _why_not(observations: list[dict[str, Any]], crashed: str) -> str:
         return "every request was answered 404: the route's path parameters could not be satisfied"
     shown = ", ".join(sorted({str(s) for s in statuses})) or "no response"
     return (
-        f"{len(observations)} requests (HTTP {shown}) did not bring the canary to the sink: a branch "
+        f"{count(len(observations), 'request')} (HTTP {shown}) did not bring the canary to the sink: a branch "
         "condition was not satisfied, or the input was transformed or sanitised on the way"
     )
 

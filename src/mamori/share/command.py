@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mamori._text import count
 from mamori.errors import InputError
 
 if TYPE_CHECKING:
@@ -258,7 +259,7 @@ def share_push_command(
     else:
         audience = ", ".join(recipients) or (f"sector {sector}" if level is Tlp.AMBER and sector else "")
         typer.echo(
-            f"pushed {status.get('success_count', 0)} of {status.get('total_count', 0)} objects "
+            f"pushed {status.get('success_count', 0)} of {count(status.get('total_count', 0), 'object')} "
             f"to {collection} as TLP:{level.value.upper()}"
             + (f" for {audience}" if audience else "")
             + f" (status {status.get('id', '?')})"
@@ -329,7 +330,7 @@ def share_pull_command(
     )
     if refused:
         typer.echo(
-            f"refused {len(refused)} indicators with a pattern over {MAX_PEER_PATTERN_CHARS:,} characters "
+            f"refused {count(len(refused), 'indicator')} with a pattern over {MAX_PEER_PATTERN_CHARS:,} characters "
             f"(not stored): {', '.join(refused[:3])}",
             err=True,
         )

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from mamori._text import count
 from mamori.errors import InputError
 from mamori.model import Finding, Report
 from mamori.share.tlp import RECIPIENT_SECTORS_PROPERTY, RECIPIENTS_PROPERTY, Tlp
@@ -347,7 +348,7 @@ def report_to_stix(report: Report, options: ShareOptions, *, when: datetime | No
             "type": "report",
             "id": _sid("report", options.producer, "scan", project, *every, ns=options.id_namespace),
             "name": f"mamori scan{' of ' + project if project and project != '.' else ''}",
-            "description": f"{len(set(refs))} vulnerable dependencies and {len(set(weaknesses))} "
+            "description": f"{count(len(set(refs)), 'vulnerable dependency')} and {len(set(weaknesses))} "
             "code weaknesses found by mamori.",
             "report_types": ["vulnerability"],
             "published": b.when,
@@ -473,7 +474,7 @@ def alerts_to_stix(
             "sighting_of_ref": target,
             "count": len(members),
             "where_sighted_refs": [b.identity_id],
-            "description": f"{len(members)} alert(s) of Sigma rule {rule_id} ({title}).",
+            "description": f"{count(len(members), 'alert')} of Sigma rule {rule_id} ({title}).",
         }
         if times:
             sighting["first_seen"] = _stamp(times[0])

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from mamori._text import count
 from mamori.errors import InputError
 
 ConfigOption = Annotated[
@@ -151,7 +152,10 @@ def watch_run_command(
         watcher.stop.set()
 
     signal.signal(signal.SIGTERM, _stop)
-    _say(f"watching {len(fleet.projects)} project(s) from {fleet.path}" + (" (one cycle)" if once else ""))
+    _say(
+        f"watching {count(len(fleet.projects), 'project')} from {fleet.path}"
+        + (" (one cycle)" if once else "")
+    )
     try:
         watcher.run(once=once, interval=interval)
     finally:

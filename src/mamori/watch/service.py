@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mamori._text import count
 from mamori.advisories.store import AdvisoryStore
 from mamori.config import advisory_db_path, mamori_home
 from mamori.errors import MamoriError
@@ -189,7 +190,7 @@ class Watcher:
         while True:
             summary = self.cycle()
             self.ctx.log(
-                f"cycle: {summary['jobs']} job(s) in {summary['seconds']:.1f}s; {summary['pending']} waiting"
+                f"cycle: {count(summary['jobs'], 'job')} in {summary['seconds']:.1f}s; {summary['pending']} waiting"
             )
             if once or self.stop.is_set():
                 return

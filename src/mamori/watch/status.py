@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+from mamori._text import count
 from mamori.watch._redact import redact
 from mamori.watch.fleet import Fleet
 from mamori.watch.state import WatchState
@@ -125,7 +126,7 @@ def render_status(data: dict[str, Any]) -> str:
             f"auto_fix={','.join(p['auto_fix']) or '-'}"
         )
         lines.append(
-            f"    {p['components']} component(s) indexed; {counts}"
+            f"    {count(p['components'], 'component')} indexed; {counts}"
             + (f"; at {p['commit'][:12]} (seen {p['seen']})" if p["commit"] else "; not indexed yet")
         )
     lines.append("")
@@ -136,7 +137,7 @@ def render_status(data: dict[str, Any]) -> str:
     lines.append("")
     lines.append("queue: " + (", ".join(f"{n} {s}" for s, n in sorted(jobs.items())) or "empty"))
     for j in data["failed"]:
-        lines.append(f"  failed after {j['attempts']} attempt(s): {j['key']}: {j['error']}")
+        lines.append(f"  failed after {count(j['attempts'], 'attempt')}: {j['key']}: {j['error']}")
     lines.append("")
     lines.append(f"proposals ({len(data['proposals'])}):")
     for p in data["proposals"]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from mamori._text import count
 from mamori.watch._redact import redact
 from mamori.watch.context import Context
 from mamori.watch.feeds._http import fetch_to
@@ -54,6 +55,6 @@ def poll(ctx: Context) -> int:
             )
         ctx.state.set_cursor("epss/etag", response.headers.get("ETag", ""))
     ctx.log(
-        f"epss: {summary.epss} scores; {len(moved)} CVE(s) of the fleet moved, {len(projects)} project(s) re-ranked"
+        f"epss: {count(summary.epss, 'score')}; {count(len(moved), 'CVE')} of the fleet moved, {count(len(projects), 'project')} re-ranked"
     )
     return len(projects)

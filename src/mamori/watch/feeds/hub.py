@@ -9,6 +9,7 @@ ranks a finding peers shared higher within its decision, and says so.
 
 from __future__ import annotations
 
+from mamori._text import count
 from mamori.watch.context import Context
 
 
@@ -49,7 +50,7 @@ def poll(ctx: Context) -> int:
             )
     if received:
         ctx.log(
-            f"hub: {new} new object(s) of {received}; {len(fresh)} vulnerability id(s) newly reported by peers"
+            f"hub: {count(new, 'new object')} of {received}; {count(len(fresh), 'vulnerability id')} newly reported by peers"
             + (f"; re-ranked {', '.join(projects)}" if projects else "")
         )
     return len(projects)

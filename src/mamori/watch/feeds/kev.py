@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from mamori._text import count
 from mamori.watch._crash import checkpoint
 from mamori.watch._redact import redact
 from mamori.watch.context import Context
@@ -73,7 +74,7 @@ def poll(ctx: Context) -> int:
         ctx.state.set_cursor("kev", json.dumps(cves))
         ctx.state.set_cursor("kev/etag", response.headers.get("ETag", ""))
     if old is None:
-        ctx.log(f"kev: baseline catalogue of {len(cves)} CVEs")
+        ctx.log(f"kev: baseline catalogue of {count(len(cves), 'CVE')}")
     elif added:
-        ctx.log(f"kev: {len(added)} addition(s): {', '.join(added[:10])}")
+        ctx.log(f"kev: {count(len(added), 'addition')}: {', '.join(added[:10])}")
     return len(added)

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+from mamori._text import count
 from mamori.advisories.osv import parse_timestamp
 from mamori.watch._crash import checkpoint
 from mamori.watch._redact import redact
@@ -37,7 +38,9 @@ instead of fetching each record."""
 
 def _reload(ctx: Context, eco: str, changes: list[tuple[str, str]]) -> list[dict[str, str]]:
     """Load ``all.zip`` of one ecosystem; the changed records as the database now holds them."""
-    ctx.log(f"osv {eco}: {len(changes)} changed records; reloading {eco}/all.zip instead of fetching each")
+    ctx.log(
+        f"osv {eco}: {count(len(changes), 'changed record')}; reloading {eco}/all.zip instead of fetching each"
+    )
     base = ctx.fleet.feeds.osv
     ctx.store.update([eco], osv_url_template=f"{base}/{{ecosystem}}/all.zip", kev_url="", epss_url="")
     records = []
@@ -186,5 +189,5 @@ def poll(ctx: Context, ecosystems: list[str]) -> int:
                     queued += 1
             ctx.state.set_cursor(f"osv/{eco}", json.dumps({"modified": newest, "ids": sorted(at_newest)}))
         checkpoint("osv-queued")
-        ctx.log(f"osv {eco}: {len(changes)} changed record(s) fetched, {len(records)} imported")
+        ctx.log(f"osv {eco}: {count(len(changes), 'changed record')} fetched, {len(records)} imported")
     return queued

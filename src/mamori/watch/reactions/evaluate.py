@@ -20,6 +20,7 @@ import json
 import time
 from typing import Any
 
+from mamori._text import count
 from mamori.config import load_project_config
 from mamori.errors import InputError
 from mamori.model import DECISION_ORDER, Finding
@@ -203,7 +204,7 @@ def evaluate(ctx: Context, job: Job) -> None:
         f"{n} {d}" for d, n in sorted(counts.items(), key=lambda kv: -DECISION_ORDER.get(kv[0], 0))
     )
     ctx.log(
-        f"{project.name}: re-prioritised ({reason}): {len(records)} finding(s)"
+        f"{project.name}: re-prioritised ({reason}): {count(len(records), 'finding')}"
         + (f" ({summary})" if summary else "")
         + (f"; {len(escalated)} escalated" if escalated else "")
         + (f"; {len(actionable)} to fix" if actionable and can_propose else "")

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mamori._text import count
 from mamori.watch import _git
 from mamori.watch._crash import checkpoint
 from mamori.watch.context import Context
@@ -70,7 +71,7 @@ def fix(ctx: Context, job: Job) -> None:
     root = ctx.checkout(project)
     # the commit the fix is verified on is the checkout's own (not the cursor, which may be ahead)
     base = _git.git("rev-parse", "HEAD", cwd=root).strip() if (root / ".git").exists() else ""
-    ctx.log(f"{project.name}: fixing {len(todo)} finding(s) in the sandbox")
+    ctx.log(f"{project.name}: fixing {count(len(todo), 'finding')} in the sandbox")
     started = time.time()
     report = run_fix(ctx, root)
     by_id = {r.finding_id: r for r in report.results}
@@ -147,6 +148,6 @@ def fix(ctx: Context, job: Job) -> None:
             )
     checkpoint("proposal-planned")
     ctx.log(
-        f"{project.name}: fix stage took {time.time() - started:.1f}s; {planned} proposal(s) planned"
+        f"{project.name}: fix stage took {time.time() - started:.1f}s; {count(planned, 'proposal')} planned"
         + (f", {len(unfixed)} not fixed" if unfixed else "")
     )

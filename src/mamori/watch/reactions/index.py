@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mamori._text import count
 from mamori.ecosystems import base_ecosystem, normalize_name
 from mamori.inventory import Component, collect, parsers
 from mamori.model import Location
@@ -81,12 +82,12 @@ def sync(ctx: Context, job: Job) -> None:
                 "evaluate",
                 {"project": project.name, "reason": "indexed"},
             )
-        ctx.log(f"{project.name}: indexed {len(components)} component(s)")
+        ctx.log(f"{project.name}: indexed {count(len(components), 'component')}")
         return
     readers = parsers()
     deps = [p for p in changed if any(r.matches(root / p) for r in readers) or not (root / p).exists()]
     if not deps and not any(p.endswith(".py") for p in changed):
-        ctx.log(f"{project.name}: {len(changed)} file(s) changed, none a dependency file; index kept")
+        ctx.log(f"{project.name}: {count(len(changed), 'file')} changed, none a dependency file; index kept")
         return
     components = _components_of_files(root, deps)
     with ctx.state.transaction():
@@ -97,5 +98,5 @@ def sync(ctx: Context, job: Job) -> None:
             {"project": project.name, "reason": "commit"},
         )
     ctx.log(
-        f"{project.name}: {len(changed)} file(s) changed; re-indexed {len(deps)} dependency file(s) ({len(components)} component(s))"
+        f"{project.name}: {count(len(changed), 'file')} changed; re-indexed {count(len(deps), 'dependency file')} ({count(len(components), 'component')})"
     )

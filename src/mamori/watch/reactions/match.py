@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mamori._text import count
 from mamori.ecosystems import base_ecosystem, normalize_name
 from mamori.watch.context import Context
 from mamori.watch.state import Job
@@ -39,7 +40,7 @@ def advisory(ctx: Context, job: Job) -> None:
     known = [p.name for p in ctx.fleet.projects]
     hit = [p for p in sorted(projects) if p in known]
     ctx.log(
-        f"{advisory_id}: {len(hit)} project(s) index an affected package"
+        f"{advisory_id}: {count(len(hit), 'project')} index an affected package"
         + (f": {', '.join(hit)}" if hit else "")
     )
 
@@ -57,5 +58,6 @@ def kev(ctx: Context, job: Job) -> None:
                 {"project": name, "reason": "kev", "kev": cve, "seen": job.payload.get("seen")},
             )
     ctx.log(
-        f"kev {cve}: {len(projects)} project(s) affected" + (f": {', '.join(projects)}" if projects else "")
+        f"kev {cve}: {count(len(projects), 'project')} affected"
+        + (f": {', '.join(projects)}" if projects else "")
     )
