@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer._click.exceptions import UsageError
 from typer.core import TyperArgument, TyperGroup
 
 from mamori import __version__
@@ -84,17 +85,102 @@ def _tidy_help(command: Any) -> None:
         _tidy_help(sub)
 
 
+LAZY_COMMANDS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "mamori": (
+        ("fix", "mamori.fix.command", "fix_command"),
+        ("prove", "mamori.prove.command", "prove_command"),
+        ("detect", "mamori.detect.command", "detect_command"),
+        ("serve", "mamori.share.command", "serve_command"),
+    ),
+    "db": (
+        ("update", "mamori.advisories.command", "db_update_command"),
+        ("import", "mamori.advisories.command", "db_import_command"),
+        ("status", "mamori.advisories.command", "db_status_command"),
+    ),
+    "hub": (
+        ("add-org", "mamori.share.command", "hub_add_org_command"),
+        ("list", "mamori.share.command", "hub_list_command"),
+        ("rotate-token", "mamori.share.command", "hub_rotate_token_command"),
+        ("revoke", "mamori.share.command", "hub_revoke_command"),
+    ),
+    "share": (
+        ("push", "mamori.share.command", "share_push_command"),
+        ("pull", "mamori.share.command", "share_pull_command"),
+    ),
+    "watch": (
+        ("add", "mamori.watch.command", "watch_add_command"),
+        ("run", "mamori.watch.command", "watch_run_command"),
+        ("status", "mamori.watch.command", "watch_status_command"),
+    ),
+}
+"""Commands of the later stages by group: (name, module, function), each defined in its own
+package and imported only when that command runs (or help lists it), so that ``mamori scan``
+does not import the hub, the watch service or the fixers at start-up."""
+
+
 class MamoriGroup(TyperGroup):
     """The command tree: help renders as written (no Rich markup) with plain value names.
 
     Rich markup is off (``rich_markup_mode=None``) so ``[asset]``, ``[[ignore]]`` and
     ``[tool.mamori]`` in help text show literally; every parameter of every command gets a
     metavar naming what to give (``PATH``, ``TEXT``, ``[table|json]``), never a Python type.
+    The commands of :data:`LAZY_COMMANDS` are built when first asked for.
     """
 
     def __init__(self, **attrs: object) -> None:
         super().__init__(**attrs)  # type: ignore[arg-type]
         _tidy_help(self)
+
+    def _lazy(self) -> tuple[tuple[str, str, str], ...]:
+        return LAZY_COMMANDS.get(self.name or "", ())
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """This group's own commands, then the lazy ones, then its sub-groups (help's order)."""
+        own = super().list_commands(ctx)
+        groups = [n for n in own if isinstance(self.commands.get(n), TyperGroup)]
+        plain = [n for n in own if n not in groups]
+        return [*plain, *(n for n, _, _ in self._lazy() if n not in own), *groups]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """A command by name, importing a lazy one's module the first time (None if absent)."""
+        found = super().get_command(ctx, cmd_name)
+        if found is not None:
+            return found
+        for name, module, attr in self._lazy():
+            if name == cmd_name:
+                return self._load(name, module, attr)
+        return None
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """As typer's, with the lazy commands among the names a typo is matched against."""
+        try:
+            return super().resolve_command(ctx, args)
+        except UsageError as exc:
+            if self.suggest_commands and args and self._lazy() and exc.message.startswith("No such command"):
+                from difflib import get_close_matches
+
+                message = exc.message.split(". Did you mean ", 1)[0].rstrip(".")
+                matches = get_close_matches(args[0], self.list_commands(ctx)) if args else []
+                suggestion = ", ".join(f"{m!r}" for m in matches)
+                exc.message = f"{message}. Did you mean {suggestion}?" if matches else f"{message}."
+            raise
+
+    def _load(self, name: str, module: str, attr: str) -> Any:
+        import importlib
+
+        from typer.main import get_command_from_info
+        from typer.models import CommandInfo
+
+        try:
+            fn = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError):  # a stage left out of a slim install
+            return None
+        command = get_command_from_info(
+            CommandInfo(name=name, callback=fn), pretty_exceptions_short=True, rich_markup_mode=None
+        )
+        _tidy_help(command)
+        self.add_command(command, name)
+        return command
 
 
 def _typer(**kwargs: object) -> typer.Typer:
@@ -418,38 +504,6 @@ def demo(
     from mamori.demo import run_demo
 
     raise typer.Exit(run_demo(out, console=Console(highlight=False)))
-
-
-def _register_optional_commands() -> None:
-    """Commands of the later stages, each defined in its own package."""
-    import importlib
-
-    for module, attr, target, name in (
-        ("mamori.advisories.command", "db_update_command", db_app, "update"),
-        ("mamori.advisories.command", "db_import_command", db_app, "import"),
-        ("mamori.advisories.command", "db_status_command", db_app, "status"),
-        ("mamori.fix.command", "fix_command", app, "fix"),
-        ("mamori.prove.command", "prove_command", app, "prove"),
-        ("mamori.detect.command", "detect_command", app, "detect"),
-        ("mamori.share.command", "serve_command", app, "serve"),
-        ("mamori.share.command", "hub_add_org_command", hub_app, "add-org"),
-        ("mamori.share.command", "hub_list_command", hub_app, "list"),
-        ("mamori.share.command", "hub_rotate_token_command", hub_app, "rotate-token"),
-        ("mamori.share.command", "hub_revoke_command", hub_app, "revoke"),
-        ("mamori.share.command", "share_push_command", share_app, "push"),
-        ("mamori.share.command", "share_pull_command", share_app, "pull"),
-        ("mamori.watch.command", "watch_add_command", watch_app, "add"),
-        ("mamori.watch.command", "watch_run_command", watch_app, "run"),
-        ("mamori.watch.command", "watch_status_command", watch_app, "status"),
-    ):
-        try:
-            fn = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError):
-            continue
-        target.command(name)(fn)
-
-
-_register_optional_commands()
 
 
 def main() -> None:

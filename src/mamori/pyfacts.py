@@ -327,6 +327,7 @@ class FactsCache:
         self._memo_used: set[str] = set()
         self.parsed = 0
         self.dirty = False
+        self._roots: dict[Path, Path] = {}
         if cache_dir is not None:
             try:
                 with (Path(cache_dir) / self.FILE).open("rb") as fh:
@@ -352,8 +353,15 @@ class FactsCache:
                 self.entries[k] = found = decoded
         return found
 
+    def _resolve(self, root: Path) -> Path:
+        """``root`` with links resolved, once per root and run (resolving costs system calls)."""
+        found = self._roots.get(root)
+        if found is None:
+            found = self._roots[root] = Path(root).resolve()
+        return found
+
     def _files(self, root: Path) -> _Files:
-        resolved = Path(root).resolve()
+        resolved = self._resolve(root)
         files = self.seen.get(resolved)
         if files is None:
             files = self.seen[resolved] = _Files(self)
@@ -380,7 +388,7 @@ class FactsCache:
             self.entries[k] = found
             self.dirty = True
         self._files(root).by_rel[rel] = k
-        self.keys.setdefault(Path(root).resolve(), {})[rel] = k
+        self.keys.setdefault(self._resolve(root), {})[rel] = k
 
     def note(self, root: Path, rel: str, data: bytes) -> None:
         """Record a file of ``root`` the analysis did not parse (its result was cached)."""
@@ -389,7 +397,7 @@ class FactsCache:
         if k not in self.entries and k not in self._blobs:
             self.facts(rel, data)
         self._files(root).by_rel[rel] = k
-        self.keys.setdefault(Path(root).resolve(), {})[rel] = k
+        self.keys.setdefault(self._resolve(root), {})[rel] = k
 
     def digest(self, root: Path, extra: str = "") -> str | None:
         """One hash of every file of ``root`` met in this run (None if none was): the key of
@@ -460,7 +468,7 @@ class FactsCache:
             except (OSError, ValueError):
                 continue
             out[rel] = self.facts(rel, data)
-            self.keys.setdefault(Path(root).resolve(), {})[rel] = self.key(data, rel)
+            self.keys.setdefault(self._resolve(root), {})[rel] = self.key(data, rel)
         return out
 
     def save(self) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from mamori.model import ScanError
 
-__all__ = ["MAX_SOURCE_BYTES", "inside", "regular_file_error", "walk_files"]
+__all__ = ["MAX_SOURCE_BYTES", "inside", "regular_file_error", "walk_files", "walk_stat"]
 
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
 """Largest source file parsed (8 MiB; the largest hand-written Python modules are a few hundred
@@ -51,7 +51,7 @@ def walk_files(
     root: Path,
     *,
     skip_dir: Callable[[str], bool] = lambda name: False,
-    skip_folder: Callable[[Path], bool] = lambda path: False,
+    skip_folder: Callable[[Path], bool] | None = None,
     want: Callable[[Path], bool] = lambda path: True,
     errors: list[ScanError] | None = None,
 ) -> Iterator[Path]:
@@ -63,20 +63,41 @@ def walk_files(
     accepts, a folder that cannot be listed — are appended to ``errors`` with the path
     relative to ``root``.
     """
+    for path, _info in walk_stat(root, skip_dir=skip_dir, skip_folder=skip_folder, want=want, errors=errors):
+        yield path
+
+
+def walk_stat(
+    root: Path,
+    *,
+    skip_dir: Callable[[str], bool] = lambda name: False,
+    skip_folder: Callable[[Path], bool] | None = None,
+    want: Callable[[Path], bool] = lambda path: True,
+    suffixes: tuple[str, ...] | None = None,
+    errors: list[ScanError] | None = None,
+) -> Iterator[tuple[Path, os.stat_result]]:
+    """:func:`walk_files` with each file's ``os.stat`` (symlinks followed), as the walk saw it.
+
+    ``suffixes``, when given, leaves out files whose name ends with none of them before ``want``
+    is asked (a cheap first filter: most files of a large tree are not wanted). Paths are kept
+    as strings inside the walk; a :class:`~pathlib.Path` is made only for what is yielded or
+    asked about.
+    """
     root = Path(root)
     real_root = root.resolve()
 
-    def report(path: Path, message: str) -> None:
+    def report(path: str, message: str) -> None:
         if errors is not None:
-            errors.append(ScanError(_rel(path, root), message))
+            errors.append(ScanError(_rel(Path(path), root), message))
 
     try:
         st = os.stat(root)
     except OSError as exc:
-        report(root, f"cannot read folder: {exc.strerror or exc}")
+        report(str(root), f"cannot read folder: {exc.strerror or exc}")
         return
     seen = {(st.st_dev, st.st_ino)}
-    stack = [root]
+    stack = [str(root)]
+    is_dir, is_reg = stat.S_ISDIR, stat.S_ISREG
     while stack:
         folder = stack.pop()
         try:
@@ -85,9 +106,9 @@ def walk_files(
         except OSError as exc:
             report(folder, f"cannot list folder: {exc.strerror or exc}")
             continue
-        subdirs: list[Path] = []
+        subdirs: list[str] = []
         for entry in entries:
-            path = Path(entry.path)
+            name = entry.name
             try:
                 is_link = entry.is_symlink()
             except OSError:
@@ -95,30 +116,34 @@ def walk_files(
             try:
                 info = entry.stat(follow_symlinks=True)
             except OSError as exc:
-                if is_link and want(path):
-                    report(path, f"broken or looping symlink: not read ({exc.strerror or exc})")
+                if is_link and (suffixes is None or name.endswith(suffixes)) and want(Path(entry.path)):
+                    report(entry.path, f"broken or looping symlink: not read ({exc.strerror or exc})")
                 continue
-            if stat.S_ISDIR(info.st_mode):
-                if skip_dir(entry.name) or skip_folder(path):
+            if is_dir(info.st_mode):
+                if skip_dir(name) or (skip_folder is not None and skip_folder(Path(entry.path))):
                     continue
-                if is_link and not inside(path, real_root):
-                    report(path, "symlinked folder leads outside the project: not walked")
+                if is_link and not inside(Path(entry.path), real_root):
+                    report(entry.path, "symlinked folder leads outside the project: not walked")
                     continue
                 key = (info.st_dev, info.st_ino)
                 if key in seen:
                     report(
-                        path,
+                        entry.path,
                         "folder already walked (a symlink loop or a second link to it): not walked again",
                     )
                     continue
                 seen.add(key)
-                subdirs.append(path)
-            elif not want(path):
+                subdirs.append(entry.path)
                 continue
-            elif stat.S_ISREG(info.st_mode):
-                yield path
+            if suffixes is not None and not name.endswith(suffixes):
+                continue
+            path = Path(entry.path)
+            if not want(path):
+                continue
+            if is_reg(info.st_mode):
+                yield path, info
             else:
-                report(path, f"not a regular file ({_kind(info.st_mode)}): not read")
+                report(entry.path, f"not a regular file ({_kind(info.st_mode)}): not read")
         stack.extend(reversed(subdirs))
 
 

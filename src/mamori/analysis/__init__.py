@@ -37,7 +37,7 @@ from mamori.analysis.engine import ModuleInfo, Project, RawFinding, walk
 from mamori.excludes import DEFAULT_JS_EXCLUDES, Excludes, is_test_path
 from mamori.model import Finding, Location, ScanError, TraceStep
 from mamori.pyfacts import FactsCache
-from mamori.treewalk import MAX_SOURCE_BYTES, regular_file_error, walk_files
+from mamori.treewalk import MAX_SOURCE_BYTES, regular_file_error, walk_stat
 
 __all__ = ["ENGINE_VERSION", "CodeScanResult", "parse_source", "scan_code"]
 
@@ -91,31 +91,34 @@ _PAGE_SUFFIXES = (".html", ".htm", ".jinja", ".jinja2", ".j2")
 
 def _discover(
     root: Path, exclude: Excludes, errors: list[ScanError] | None = None
-) -> tuple[list[Path], list[Path]]:
+) -> tuple[list[tuple[Path, os.stat_result]], list[tuple[Path, os.stat_result]]]:
     """The Python files and the pages (templates, HTML) under ``root`` that ``exclude`` keeps
     (pages also pass :data:`~mamori.excludes.DEFAULT_JS_EXCLUDES` unless a pattern takes them
-    back), through the one safe walk (:func:`mamori.treewalk.walk_files`): loops and links outside
-    the project are reported."""
-    out: list[Path] = []
-    pages: list[Path] = []
+    back), each with its ``stat`` as the walk saw it, through the one safe walk
+    (:func:`mamori.treewalk.walk_stat`): loops and links outside the project are reported."""
+    out: list[tuple[Path, os.stat_result]] = []
+    pages: list[tuple[Path, os.stat_result]] = []
     page_rules = Excludes.of((*DEFAULT_JS_EXCLUDES, *exclude.patterns))
+    prefix = len(str(root)) + 1
 
     def rel(path: Path) -> str:
-        return path.relative_to(root).as_posix()
+        text = str(path)
+        return text[prefix:].replace(os.sep, "/") if text.startswith(str(root)) else path.as_posix()
 
     def want(path: Path) -> bool:
         if path.name.endswith((".py", ".pyw")):
-            return not exclude.excluded(rel(path))
-        return path.name.endswith(_PAGE_SUFFIXES) and not page_rules.excluded(rel(path))
+            return not exclude or not exclude.excluded(rel(path))
+        return not page_rules.excluded(rel(path))
 
-    for path in walk_files(
+    for path, info in walk_stat(
         root,
         skip_dir=lambda d: d in _SKIP_DIRS or d.endswith(".egg-info"),
-        skip_folder=lambda d: exclude.excluded(rel(d), is_dir=True),
+        skip_folder=(lambda d: exclude.excluded(rel(d), is_dir=True)) if exclude else None,
         want=want,
+        suffixes=(".py", ".pyw", *_PAGE_SUFFIXES),
         errors=errors,
     ):
-        (out if path.name.endswith((".py", ".pyw")) else pages).append(path)
+        (out if path.name.endswith((".py", ".pyw")) else pages).append((path, info))
     return out, pages
 
 
@@ -230,7 +233,8 @@ def _scan(
         paths = [p for p in given if not p.name.endswith(_PAGE_SUFFIXES)]
         page_paths = [p for p in given if p.name.endswith(_PAGE_SUFFIXES)]
     else:
-        paths, page_paths = _discover(root, exclude, errors)
+        found, found_pages = _discover(root, exclude, errors)
+        paths, page_paths = [p for p, _ in found], [p for p, _ in found_pages]
     sources: dict[str, bytes] = {}
     hashes: dict[str, str] = {}
     pages: dict[str, str] = {}
