@@ -130,6 +130,67 @@ def imports_of(root: Path, spec: AppSpec) -> set[str]:
     return set()
 
 
+_PROJECT_FILES = ("requirements.txt", "Dockerfile", "pyproject.toml", "setup.py", "Pipfile")
+
+
+def _script_folder(root: Path, path: Path, tree: ast.Module) -> str:
+    """The folder a script-style app is started from (``cd bad && python vulpy.py``), or ``""``.
+
+    An app file below the root whose folder is no package (it imports its siblings as top-level
+    modules), or whose folder holds its own requirements or Dockerfile (``WORKDIR`` there), runs
+    from that folder: its relative files (``sqlite:///test.db``, templates) are found from there.
+    A file with relative imports is part of a package and is imported from the root.
+    """
+    folder = path.parent
+    if folder == root or path.name == "__init__.py":
+        return ""
+    if any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(tree)):
+        return ""
+    if (folder / "__init__.py").exists() and not any((folder / f).exists() for f in _PROJECT_FILES):
+        return ""
+    return str(folder.relative_to(root))
+
+
+def _builds(fn: ast.FunctionDef | ast.AsyncFunctionDef, frameworks: set[str]) -> str:
+    """The framework of the app a function of any name builds and returns (a factory), or ``""``.
+
+    ``def init(argv): app = Application(...); ...; return app`` — what dvpwa's ``run.py`` calls
+    under ``if __name__ == "__main__"``.
+    """
+    built: dict[str, str] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            ctor = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            for fw, names in _CONSTRUCTORS.items():
+                if ctor in names and fw in frameworks:
+                    built.update({t.id: fw for t in node.targets if isinstance(t, ast.Name)})
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Name) and node.value.id in built:
+            return built[node.value.id]
+    return ""
+
+
+def folder_of(spec: AppSpec) -> str:
+    """The folder (relative to the root, ``""`` for the root) that holds the app's module."""
+    parts = [p for p in spec.cwd.split("/") if p] + spec.module.split(".")[:-1]
+    return "/".join(parts)
+
+
+def specs_for(specs: list[AppSpec], path: str) -> list[AppSpec]:
+    """``specs`` with those nearest the finding's file ``path`` first (a project of several apps)."""
+
+    def shared(spec: AppSpec) -> int:
+        folder = [p for p in folder_of(spec).split("/") if p]
+        parts = path.split("/")[:-1]
+        n = 0
+        while n < len(folder) and n < len(parts) and folder[n] == parts[n]:
+            n += 1
+        return n if n == len(folder) else -1  # a folder the file is not under comes last
+
+    return sorted(specs, key=lambda s: -shared(s))
+
+
 def find_apps(root: Path) -> list[AppSpec]:
     """Every app of the project the harness could start, most likely first."""
     specs: list[tuple[int, AppSpec]] = []
@@ -152,8 +213,12 @@ def find_apps(root: Path) -> list[AppSpec]:
             continue
         frameworks = _framework_of_imports(tree)
         module = _module_name(root, path, root)
+        cwd = _script_folder(root, path, tree)
+        if cwd:
+            module = path.stem
         rank = _PREFERRED.index(path.name) if path.name in _PREFERRED else len(_PREFERRED)
         rank += 10 * len(path.relative_to(root).parts)
+        rank += 0 if path.stem.isidentifier() else 5  # vulpy-ssl.py: a variant run as a script
         for node in tree.body:
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
                 func = node.value.func
@@ -162,17 +227,23 @@ def find_apps(root: Path) -> list[AppSpec]:
                     if ctor in names and fw in frameworks:
                         for target in node.targets:
                             if isinstance(target, ast.Name):
-                                specs.append((rank, AppSpec(fw, module, target.id)))
+                                specs.append((rank, AppSpec(fw, module, target.id, cwd)))
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in _FACTORIES:
                 for fw in sorted(frameworks & {"flask", "asgi", "aiohttp", "tornado"}):
-                    specs.append((rank + 1, AppSpec(fw, module, node.name)))
+                    specs.append((rank + 1, AppSpec(fw, module, node.name, cwd)))
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (
+                fw := _builds(node, frameworks)
+            ):
+                specs.append(
+                    (rank + 3, AppSpec(fw, module, node.name, cwd))
+                )  # def init(argv): ... return app
             elif isinstance(node, ast.FunctionDef) and [a.arg for a in node.args.args[:2]] == _WSGI_PARAMS:
-                specs.append((rank + 2, AppSpec("wsgi", module, node.name)))
+                specs.append((rank + 2, AppSpec("wsgi", module, node.name, cwd)))
             elif isinstance(node, ast.ClassDef):
                 bases = [b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "") for b in node.bases]
                 if any(b.endswith("HTTPRequestHandler") for b in bases):
-                    specs.append((rank + 2, AppSpec("httpserver", module, node.name)))
+                    specs.append((rank + 2, AppSpec("httpserver", module, node.name, cwd)))
                 elif "Application" in bases and "tornado" in frameworks:
-                    specs.append((rank + 1, AppSpec("tornado", module, node.name)))
+                    specs.append((rank + 1, AppSpec("tornado", module, node.name, cwd)))
     specs.sort(key=lambda item: item[0])
     return [s for _, s in specs]

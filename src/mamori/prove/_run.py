@@ -38,6 +38,8 @@ class Batch:
     crashed: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     startup: float = 0.0
+    prepared: list[str] = field(default_factory=list)
+    """What the harness ran to prepare the app's database (``db_init.py``, ``flask init-db``)."""
 
 
 def sandbox_reason(unsafe: bool) -> str | None:
@@ -167,7 +169,7 @@ def _one_process(
     batch: Batch,
     on_result: Callable[[dict[str, Any]], None] | None,
 ) -> tuple[set[tuple[str, int]], str, dict[str, Any] | None]:
-    spec = next((a for a in apps if a.cwd), None)
+    spec = apps[0] if apps else None  # the folder of the app tried first (manage.py's, a script's)
     job = {
         "root": str(scratch),
         "cwd": str(scratch / spec.cwd) if spec and spec.cwd else "",
@@ -220,6 +222,7 @@ def _one_process(
                 error = str(msg.get("error", "app would not start"))
             elif kind == "ready":
                 batch.startup = float(msg.get("seconds", 0.0))
+                batch.prepared = [str(p) for p in msg.get("prepared") or []]
             elif kind == "result":
                 key = (str(msg.get("id")), int(msg.get("attempt", 0)))
                 done.add(key)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mamori.model import Finding
-from mamori.prove._apps import AppSpec
+from mamori.prove._apps import AppSpec, specs_for
 
 _HEADER = '''"""Proofs of vulnerability found by mamori (`mamori prove --write-tests`).
 
@@ -180,15 +180,18 @@ def write_tests(out: Path, root: Path, findings: list[Finding], apps: list[AppSp
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     proven = [f for f in findings if f.proof is not None and f.proof.status == "proven" and f.proof.request]
-    by_fw: dict[str, list[Finding]] = {}
+    by_app: dict[tuple[str, AppSpec | None], list[Finding]] = {}
     for f in proven:
         fw = str((f.proof.observed or {}).get("framework", "flask")) if f.proof else "flask"
-        by_fw.setdefault(fw, []).append(f)
-    for fw, members in by_fw.items():
-        spec = next((a for a in apps if a.framework == fw), None)
+        # the app nearest the finding's file (a project of several apps of one framework)
+        spec = next(iter(specs_for([a for a in apps if a.framework == fw], f.location.path)), None)
+        by_app.setdefault((fw, spec), []).append(f)
+    per_fw: dict[str, int] = {}
+    for (fw, spec), members in by_app.items():
         if spec is None or (fw not in _CLIENTS and fw not in _LOOPBACK_DRIVERS):
             continue
-        name = f"test_mamori_pov_{fw}.py"
+        per_fw[fw] = per_fw.get(fw, 0) + 1
+        name = f"test_mamori_pov_{fw}.py" if per_fw[fw] == 1 else f"test_mamori_pov_{fw}_{per_fw[fw]}.py"
         up = os.path.relpath(root.resolve() / spec.cwd, out.resolve())
         text = _HEADER.format(name=name, up=up) + _client(fw, spec)
         for n, f in enumerate(members):

@@ -25,7 +25,7 @@ from typing import Any
 from mamori._text import count
 from mamori.model import Finding, Proof
 from mamori.prove import _request
-from mamori.prove._apps import AppSpec, find_apps, framework_of_file, imports_of
+from mamori.prove._apps import AppSpec, find_apps, framework_of_file, imports_of, specs_for
 from mamori.prove._run import (
     COMPAT_ERRORS,
     START_HINT,
@@ -293,7 +293,7 @@ def prove_findings(
         return proofs
     if not jobs:
         return proofs
-    by_framework: dict[str, list[_Job]] = {}
+    by_framework: dict[tuple[str, tuple[AppSpec, ...]], list[_Job]] = {}
     for job in jobs:
         job.requests = _requests_for(str(job.index), job.finding, job.family, job.plan, job.canary)
         if not job.requests:
@@ -302,14 +302,19 @@ def prove_findings(
                 "not_proven", f"no request could be built: {src.path}:{src.line} names no request parameter"
             )
             continue
-        by_framework.setdefault(job.framework, []).append(job)
+        # a project of several apps of one framework: the app nearest the finding's file first
+        order = tuple(
+            specs_for([a for a in apps if a.framework == job.framework], job.finding.trace[-1].path)
+        )
+        by_framework.setdefault((job.framework, order), []).append(job)
     if not by_framework:
         return proofs
     if progress is not None and python is None:
         progress.start("preparing the app's environment")
     imported: set[str] = set()
+    wanted = {fw for fw, _order in by_framework}
     for spec in apps:
-        if spec.framework in by_framework:
+        if spec.framework in wanted:
             imported |= imports_of(root, spec) | {spec.framework}
     app_python, how = app_environment(
         root, python, offline=offline, unsafe=unsafe, frameworks=frozenset(imported)
@@ -328,8 +333,8 @@ def prove_findings(
     figures = ProveStats(attempted=len(jobs), environment=how)
     scratch = scratch_copy(root)
     try:
-        for framework, members in by_framework.items():
-            specs: list[AppSpec] = [a for a in apps if a.framework == framework]
+        for (framework, order), members in by_framework.items():
+            specs: list[AppSpec] = list(order)
             if not specs:
                 name = _FRAMEWORK_NAMES.get(framework, framework)
                 for job in members:
@@ -400,6 +405,15 @@ def prove_findings(
                     )
                     if env_note and proof.observed is not None:
                         proof = replace(proof, observed={**proof.observed, "environment": env_note})
+                    if batch.prepared and proof.observed is not None:
+                        proof = replace(
+                            proof, observed={**proof.observed, "prepared": "; ".join(batch.prepared)}
+                        )
+                    failed = [p for p in batch.prepared if "(it failed:" in p]
+                    if failed and proof.status == "not_proven":
+                        proof = replace(
+                            proof, reason=f"{proof.reason} (preparing the app: {'; '.join(failed)})"
+                        )
                     proofs[job.index] = _relative(proof, scratch, venv)
     finally:
         shutil.rmtree(scratch.parent, ignore_errors=True)

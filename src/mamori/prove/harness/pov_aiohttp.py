@@ -16,7 +16,15 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pov_http
-from pov_common import Route, choose_method, code_span, describe_request, pick_route, split_inputs
+from pov_common import (
+    Route,
+    call_factory,
+    choose_method,
+    code_span,
+    describe_request,
+    pick_route,
+    split_inputs,
+)
 
 _PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 _VERBS = ("get", "post", "put", "patch", "delete")
@@ -30,7 +38,7 @@ def _find_app(job: dict[str, Any], loop: asyncio.AbstractEventLoop) -> Any:
         try:
             value = getattr(importlib.import_module(spec["module"]), spec["attr"])
             if not isinstance(value, web.Application) and callable(value):
-                value = value()
+                value = call_factory(value, loop)
             if inspect.isawaitable(value):
                 value = loop.run_until_complete(value)
             if isinstance(value, web.Application):

@@ -30,6 +30,24 @@ def code_span(fn: Any) -> tuple[str, int, int] | None:
     return os.path.abspath(code.co_filename), code.co_firstlineno, last
 
 
+_ARGV_NAMES = {"argv", "args", "arguments", "cli_args", "argv_"}
+
+
+def call_factory(fn: Any, loop: Any = None) -> Any:
+    """Call an app factory the way its entry script would: no arguments, else each required
+    parameter given what such a script passes (``argv``: ``[]``, ``loop``: the loop, else None)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return fn()
+    args: list[Any] = []
+    for p in sig.parameters.values():
+        if p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.KEYWORD_ONLY):
+            continue
+        args.append([] if p.name in _ARGV_NAMES else (loop if p.name == "loop" else None))
+    return fn(*args)
+
+
 @dataclass
 class Route:
     """One route of the app: how to reach it and which code it runs."""

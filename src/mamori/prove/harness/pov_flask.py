@@ -10,6 +10,7 @@ from urllib.parse import quote, urlencode
 
 from pov_common import (
     Route,
+    call_factory,
     choose_method,
     code_span,
     cookie_header,
@@ -37,7 +38,7 @@ def _find_app(job: dict[str, Any]) -> Any:
             if attr:
                 value = getattr(module, attr)
                 if not isinstance(value, flask.Flask) and callable(value):
-                    value = value()
+                    value = call_factory(value)
                 if isinstance(value, flask.Flask):
                     return value
                 errors.append(f"{spec['module']}:{attr} is not a Flask app")

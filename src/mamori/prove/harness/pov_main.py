@@ -70,6 +70,29 @@ def _response(status: int, headers: list[tuple[str, str]], body: bytes, marks: l
     }
 
 
+def _load_shadowed(job: dict[str, Any], here: str, root: str) -> None:
+    """Load by its file an app module named like one the interpreter has already (``site.py``).
+
+    ``python site.py`` from the app's folder runs the app's own file; an import by name would
+    get the frozen standard-library module instead.
+    """
+    import importlib.util
+
+    for spec in job.get("apps") or []:
+        top = str(spec.get("module", "")).split(".")[0]
+        loaded = sys.modules.get(top)
+        if loaded is None or str(getattr(loaded, "__file__", "") or "").startswith(root):
+            continue
+        ours = (os.path.join(here, top + ".py"), os.path.join(here, top, "__init__.py"))
+        mine = next((p for p in ours if os.path.isfile(p)), None)
+        found = importlib.util.spec_from_file_location(top, mine) if mine else None
+        if found is None or found.loader is None:
+            continue
+        module = importlib.util.module_from_spec(found)
+        sys.modules[top] = module
+        found.loader.exec_module(module)
+
+
 def main() -> int:
     out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # the application's prints go to stderr
@@ -87,17 +110,26 @@ def main() -> int:
     sys.path.insert(0, job.get("cwd") or root)
     if job.get("cwd") and root not in sys.path:
         sys.path.insert(1, root)
-    pov_hooks.install(root)
+    import pov_prepare
+
     started = time.perf_counter()
+    prepared = pov_prepare.run_scripts(os.getcwd())  # python db_init.py, before the app's import
+    pov_hooks.install(root)
     try:
         driver = importlib.import_module(DRIVERS[job["framework"]])
+        _load_shadowed(job, job.get("cwd") or root, root)
         app = driver.load(job, root)
+        if job["framework"] == "flask":
+            prepared += pov_prepare.run_flask_commands(app.app)  # flask init-db
         pov_hooks.late_install()
     except BaseException as exc:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        if prepared:
+            detail += f" (after: {'; '.join(prepared)})"
         out.write(json.dumps({"type": "error", "error": f"app would not start: {detail}"[:2000]}) + "\n")
         return 0
-    out.write(json.dumps({"type": "ready", "seconds": round(time.perf_counter() - started, 3)}) + "\n")
+    ready = {"type": "ready", "seconds": round(time.perf_counter() - started, 3), "prepared": prepared}
+    out.write(json.dumps(ready) + "\n")
     signal.signal(signal.SIGALRM, _alarm)
     limit = float(job.get("timeout", 10))
     for req in job["requests"]:

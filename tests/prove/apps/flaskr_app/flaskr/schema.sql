@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS post;
+CREATE TABLE post (id INTEGER PRIMARY KEY, title TEXT NOT NULL);
+INSERT INTO post (id, title) VALUES (1, 'Hello');
