@@ -9,7 +9,6 @@ measure the same work. Nothing here is imported by mamori itself.
 from __future__ import annotations
 
 import json
-import os
 import random
 import resource
 import statistics
@@ -77,18 +76,33 @@ class Run:
     stdout: str
 
 
+_WAIT4 = (
+    "import os, sys, time\n"
+    "t = time.perf_counter()\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    os.execvp(sys.argv[1], sys.argv[1:])\n"
+    "_, status, u = os.wait4(pid, 0)\n"
+    "el = time.perf_counter() - t\n"
+    "sys.stderr.write(f'\\n@@wait4 {os.waitstatus_to_exitcode(status)} {el} {u.ru_utime + u.ru_stime} {u.ru_maxrss}\\n')\n"
+)
+
+
 def run(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
-    """Run ``cmd`` and measure that child alone (``os.wait4``)."""
-    with tempfile.TemporaryFile() as out:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    """Run ``cmd`` and measure that child alone (``os.wait4`` in a small launcher: a child
+    forked from a benchmark that holds generated data would start with its pages, and Linux
+    keeps them in the child's peak RSS across exec)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        subprocess.run(
+            [sys.executable, "-c", _WAIT4, *cmd], stdout=out, stderr=err, env=env, cwd=cwd, check=False
+        )
         out.seek(0)
         text = out.read().decode("utf-8", errors="replace")
+        err.seek(0)
+        tail = err.read().decode("utf-8", errors="replace").rpartition("@@wait4 ")[2].split()
+    code, wall, cpu, rss_kib = int(tail[0]), float(tail[1]), float(tail[2]), int(tail[3])
     # ru_maxrss is in KiB on Linux
-    return Run(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024, proc.returncode, text)
+    return Run(cpu, wall, rss_kib / 1024, code, text)
 
 
 def summary(name: str, runs: list[Run]) -> float:

@@ -2,7 +2,7 @@
 still written, and the process stays within a 3 GiB address space and 60 s (issue 11).
 
 Each test runs the real CLI in a subprocess on real files, under ``RLIMIT_AS`` = 3 GiB; the
-peak RSS of that process (``os.wait4``) is in each failure message. Run alone with
+peak RSS of that process (``os.wait4`` in a small launcher, not pytest) is in each failure message. Run alone with
 ``pytest tests/security``.
 """
 
@@ -11,11 +11,8 @@ from __future__ import annotations
 import errno
 import json
 import os
-import resource
-import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,43 +40,57 @@ class Outcome:
         return f"exit {self.code}, peak RSS {self.peak_rss_mb:.0f} MB, stderr: {self.err[-1500:]}"
 
 
-def _limit() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (LIMIT_AS, LIMIT_AS))
+# The CLI runs as the child of a small launcher, not of pytest: a child forked from pytest
+# starts with pytest's resident pages (hundreds of MB late in the suite), and Linux keeps that
+# in the child's peak RSS across exec. The launcher sets the limit, enforces the timeout and
+# reports the CLI's own exit status and peak RSS.
+_LAUNCHER = """
+import os, resource, signal, sys, time
+limit, timeout, result = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, "-m", "mamori", *sys.argv[4:]])
+start = time.monotonic()
+while True:
+    done, status, usage = os.wait4(pid, os.WNOHANG)
+    if done:
+        break
+    if time.monotonic() - start > timeout:
+        os.kill(pid, signal.SIGKILL)
+        _, status, usage = os.wait4(pid, 0)
+        break
+    time.sleep(0.05)
+with open(result, "w") as out:
+    out.write(f"{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
+"""
 
 
 def run_cli(*args: str | Path, cwd: Path, report: Path | None = None) -> Outcome:
     """``python -m mamori ARGS`` under the judge's limits; its outcome and peak RSS."""
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
-    out_path, err_path = cwd / ".stdout", cwd / ".stderr"
+    out_path, err_path, result = cwd / ".stdout", cwd / ".stderr", cwd / ".result"
+    result.unlink(missing_ok=True)
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mamori", *map(str, args)],
+        subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, str(LIMIT_AS), str(TIMEOUT), str(result), *map(str, args)],
             cwd=cwd,
             env=env,
             stdout=out,
             stderr=err,
             stdin=subprocess.DEVNULL,
-            preexec_fn=_limit,
+            timeout=TIMEOUT + 60,
+            check=False,
         )
-        start = time.monotonic()
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - start > TIMEOUT:
-                os.kill(proc.pid, signal.SIGKILL)
-                _, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.05)
-    proc.returncode = code = os.waitstatus_to_exitcode(status)
+    code_text, rss_kib = result.read_text(encoding="utf-8").split()
     data = None
     if report is not None and report.exists():
         data = json.loads(report.read_text(encoding="utf-8"))
     return Outcome(
-        code,
+        int(code_text),
         out_path.read_text(encoding="utf-8", errors="replace"),
         err_path.read_text(encoding="utf-8", errors="replace"),
-        usage.ru_maxrss / 1024,
+        int(rss_kib) / 1024,
         data,
     )
 
