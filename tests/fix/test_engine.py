@@ -39,7 +39,7 @@ def test_dry_run_proves_fixes_and_changes_nothing(sample: Path, demo_db: Path) -
     assert report.verification.method == "tests+re-scan" and "pytest" in report.verification.tests
     code = [r for r in report.results if r.kind == "code" and r.status == "verified"]
     assert code, "the sample's weak password hash must get a verified rewrite"
-    assert all("tests that passed before still pass" in r.why for r in code)
+    assert all("that passed before still pass" in r.why for r in code)
     assert all(r.seconds_to_verified is not None and r.seconds_to_verified > 0 for r in code)
     # verified means the tests ran every changed line, with the tests that did named
     assert all(
