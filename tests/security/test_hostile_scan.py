@@ -303,3 +303,17 @@ def test_concurrent_db_imports_are_serialised_and_neither_is_lost(mamori_home: P
     assert outcome.report is not None, outcome
     found = {f["advisory"]["id"] for f in outcome.report["findings"] if f.get("advisory")}
     assert {"GHSA-c0-0000", "GHSA-c0-0299", "GHSA-c1-0000", "GHSA-c1-0299"} <= found, found
+
+
+def test_a_30mb_pnpm_lock_of_empty_mappings_is_refused_before_it_is_composed(
+    db: Path, tmp_path: Path
+) -> None:
+    root = project(tmp_path)
+    (root / "pnpm-lock.yaml").write_text(
+        "lockfileVersion: '9.0'\npackages:\n" + "  - {}\n" * 4_300_000, encoding="utf-8"
+    )
+    outcome = scan(root)
+    assert_survived(outcome)
+    assert "refused before building" in error_for(outcome, "pnpm-lock.yaml")["message"]
+    # composed, these four million nodes took about 1.5 GB; judged from the event stream, none is built
+    assert outcome.peak_rss_mb < 512, outcome

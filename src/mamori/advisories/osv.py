@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from mamori._yamlguard import YamlRefused, preflight
 from mamori.advisories.interface import Advisory, Affected, AffectedRange, RangeEvent
 from mamori.errors import ParseError
 
@@ -35,6 +36,11 @@ __all__ = [
 
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
 """The largest JSON or YAML document read (real OSV records stay well under a megabyte)."""
+MAX_YAML_NODES = 1_000_000
+"""Most nodes in one advisory YAML (the largest OSV records hold a few thousand); counted
+before the document is composed."""
+MAX_YAML_DEPTH = 64
+"""Deepest nesting in one advisory YAML (OSV records stay below 10)."""
 
 _EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
 _GHSA_SEVERITY = {"moderate": "medium"}
@@ -85,6 +91,7 @@ def load_yaml(data: bytes | str, name: str) -> Any:
     """Load one YAML document safely; bad YAML raises :class:`ParseError` with the 1-based line."""
     _too_big(data, name)
     try:
+        preflight(data, max_nodes=MAX_YAML_NODES, max_depth=MAX_YAML_DEPTH)  # before composing
         loader = _OsvYamlLoader(data)
         try:
             node = loader.get_single_node()
@@ -94,6 +101,8 @@ def load_yaml(data: bytes | str, name: str) -> Any:
             return loader.construct_document(node)
         finally:
             loader.dispose()
+    except YamlRefused as exc:
+        raise ParseError(exc.message, path=name, line=exc.line or None) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -6,7 +6,9 @@ read like every other untrusted YAML in mamori: each document is *composed* into
 walked as construction would expand it — more than :data:`MAX_NODES` nodes once aliases are
 expanded (an alias bomb), or more than :data:`MAX_DEPTH` levels (deep nesting, a recursive
 alias), is refused — and only then constructed into Python values with the
-safe constructors (no tags that build objects). Parsing goes through libyaml's ``CSafeLoader``
+safe constructors (no tags that build objects). Before any of that, the text's event stream is
+counted (:func:`mamori._yamlguard.preflight`) so that a file of millions of nodes, or one nested
+too deep, is refused without composing it. Parsing goes through libyaml's ``CSafeLoader``
 when PyYAML was built with it (about eight times faster than the pure-Python loader, which is
 the fallback).
 """
@@ -16,6 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+
+from mamori._yamlguard import YamlRefused, preflight
 
 MAX_DEPTH = 64
 """Deepest nesting accepted in a rule document (SigmaHQ's rules stay below 10)."""
@@ -67,6 +71,10 @@ def load_all(text: str | bytes) -> list[Any]:
     Raises:
         yaml.YAMLError: invalid YAML, or :class:`UnsafeYaml` for a refused document.
     """
+    try:  # judged from the event stream first: a file of millions of nodes is never composed
+        preflight(text, max_nodes=MAX_NODES, max_depth=MAX_DEPTH)
+    except YamlRefused as exc:
+        raise UnsafeYaml(str(exc)) from None
     loader = _Loader(text)
     budget = [MAX_NODES]
     docs: list[Any] = []

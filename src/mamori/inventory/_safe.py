@@ -26,13 +26,15 @@ from xml.parsers import expat
 
 import yaml
 
+from mamori._yamlguard import YamlRefused, preflight
 from mamori.errors import ParseError
 
 MAX_DEPTH = 256
 """Deepest nesting of arrays/objects accepted; real lockfiles and SBOMs stay below 50."""
 
-MAX_YAML_NODES = 5_000_000
-"""Most YAML nodes accepted in one document (a 100 MB pnpm lockfile has far fewer)."""
+MAX_YAML_NODES = 2_000_000
+"""Most YAML nodes accepted in one document (counted before it is composed; a composed node
+takes about 370 bytes, so this is under a gigabyte; a 20 MB pnpm lockfile has about a million)."""
 
 LINE_ATTR = "{mamori}line"
 """Attribute of every element built by :func:`load_xml`: the 1-based line of its start tag."""
@@ -160,6 +162,16 @@ def loads_yaml(text: str, rel: str) -> YamlDocument:
     depth = max_bracket_depth(text, yaml_quotes=True)
     if depth > MAX_DEPTH:
         raise ParseError(f"YAML nested {depth} deep, over the limit of {MAX_DEPTH}; not parsed", path=rel)
+    try:  # judged from the event stream first: nothing is composed for a refused file
+        preflight(text, max_nodes=MAX_YAML_NODES, max_depth=MAX_DEPTH)
+    except YamlRefused as exc:
+        raise ParseError(exc.message, path=rel, line=exc.line or None) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        raise ParseError(f"invalid YAML: {exc.problem or exc.context}", path=rel, line=line) from None
+    except yaml.YAMLError as exc:
+        raise ParseError(f"invalid YAML: {exc}", path=rel) from None
     loader = _YamlLoader(text)
     try:
         node = loader.get_single_node()
