@@ -97,6 +97,11 @@ def test_secrets_in_test_folders_are_low_confidence(project: Path) -> None:
         'private_key = "/etc/ssl/private/key.pem"',
         'label = {"password": "Enter your password"}',
         'if password == "":\n    pass',
+        # SQLAlchemy relationships (seen in miguelgrinberg/microblog): data keys, code references
+        "rel = relationship(foreign_keys='Message.sender_id', back_populates='author')",
+        "author_key = 'Message.recipientId'",
+        'SORT_KEY = "created_at_2024_desc"',
+        'cache_key = "user-profile-v2-by-id"',
     ],
 )
 def test_obvious_non_secrets_are_quiet(tmp_path: Path, line: str) -> None:

@@ -16,7 +16,9 @@ A name is secret when its last word is ``password``/``passwd``/``pwd``/``pass``/
 ``secret``/``salt``/``apikey``, or ``key`` qualified as secret (``secret_key``, ``api_key``,
 ``private_key`` …); for those any real-looking value counts. Names ending in ``token`` or a bare
 ``key`` (``CACHE_KEY``, ``SESSION_KEY``) are also used for identifiers, so their value must look
-like key material (8+ characters with a digit, or 16+ in mixed case).
+like key material (8+ characters with a digit, or 16+ in mixed case, and not a dotted path of
+words such as ``'Message.sender_id'``, which is code naming code). Keys qualified as data keys
+(``foreign_keys``, ``sort_key``, ``cache_key``, ``partition_key`` …) are not secret names.
 
 Values that cannot be a working secret are not reported: empty or shorter than 3 characters,
 prose or labels (any whitespace), templates and references (``<…>``, ``${…}``, ``{…}``,
@@ -54,6 +56,21 @@ _KEY_QUALIFIERS = frozenset(
         "stripe", "aws", "fernet", "django",
     }
 )  # fmt: skip
+_DATA_KEY_QUALIFIERS = frozenset(
+    {
+        "foreign", "primary", "sort", "partition", "cache", "lookup", "dict", "column", "index",
+        "unique", "composite", "natural", "surrogate", "row", "group", "order", "shortcut", "hot",
+        "keyboard", "translation", "i18n", "idempotency", "dedup", "redis", "storage", "object",
+        "map", "join", "range", "hash", "search", "field", "attribute", "attr", "json", "query",
+    }
+)  # fmt: skip
+"""Words before ``key``/``keys`` that name a data or index key, not a credential
+(``foreign_keys``, ``SORT_KEY``, ``cache_key``): such a name is never a secret's."""
+_CODE_REFERENCE = re.compile(
+    r"[A-Za-z][a-z]*(?:[A-Z][a-z]+)*(?:_[a-z]+)*(?:\.[A-Za-z][a-z]*(?:[A-Z][a-z]+)*(?:_[a-z]+)*)+"
+)
+"""A dotted path of words (``Message.sender_id``, ``settings.AUTH_USER_MODEL`` is not: upper
+words): code naming code, which key material (random, digits, mixed case) never is."""
 _PLACEHOLDER_WORDS = ("placeholder", "example", "your_", "your-", "yourpass", "replace", "redacted", "dummy")
 _NOT_VALUES = frozenset({"none", "null", "nil", "undefined", "true", "false", "default"})
 _TEST_DIRS = frozenset({"test", "tests", "testing", "fixtures", "__tests__"})
@@ -85,6 +102,8 @@ def secret_strength(name: str) -> str:
     if last in _STRONG_LAST or last.endswith(("password", "passwd", "secret")):
         return "strong"
     if last in ("key", "keys"):
+        if _DATA_KEY_QUALIFIERS.intersection(words[:-1]) and not _KEY_QUALIFIERS.intersection(words[:-1]):
+            return ""
         return "strong" if _KEY_QUALIFIERS.intersection(words[:-1]) else "material"
     if last.endswith("apikey") or last.endswith("secretkey"):
         return "strong"
@@ -94,6 +113,8 @@ def secret_strength(name: str) -> str:
 
 
 def _looks_like_material(value: str) -> bool:
+    if _CODE_REFERENCE.fullmatch(value):
+        return False
     if any(c.isdigit() for c in value) and len(value) >= 8:
         return True
     return len(value) >= 16 and any(c.islower() for c in value) and any(c.isupper() for c in value)
