@@ -45,6 +45,7 @@ def _expected(root: Path) -> set[tuple[str, int, str]]:
         "no_flow",
         "cgi",
         "redirects",
+        "url_fixed_host",
         "weak_random",
         "request_params",
         "modelled_api",

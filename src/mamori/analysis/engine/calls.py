@@ -24,7 +24,14 @@ from mamori.analysis._values import (
     with_taint,
 )
 from mamori.analysis.engine.conditions import _ALL_GONE, _META
-from mamori.analysis.engine.core import BudgetExhausted, FrameBase, _safe_const, _sink_text
+from mamori.analysis.engine.core import (
+    BudgetExhausted,
+    FrameBase,
+    _safe_const,
+    _sink_text,
+    pin_host,
+    pins_host,
+)
 from mamori.analysis.engine.frameworks import _RENDERERS
 from mamori.model import TraceStep
 
@@ -453,6 +460,14 @@ class Calls(FrameBase):
             taint = taint | v.deep_taint()
         if sunk:
             taint = frozenset(t for t in taint if t not in sunk)
+        if (
+            taint
+            and method == "format"
+            and receiver is not None
+            and isinstance(receiver.const, str)
+            and pins_host(receiver.const.split("{", 1)[0])
+        ):
+            taint = pin_host(taint)  # "https://api.example.org/{}".format(x): the host stays
         rref = ref + "()" if ref else ""
         kind = ""
         k = self.p.kind_of(ref) if ref else ""

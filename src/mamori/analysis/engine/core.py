@@ -5,6 +5,7 @@ the interface its parts share) and small helpers over :mod:`ast`."""
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -142,6 +143,24 @@ def _annotation_name(node: ast.expr | None) -> str:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     return ""
+
+
+_PINNED_HOST = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\\\s{}%@]+[/?#]")
+HOST_PINNED = frozenset({"ssrf", "redirect"})
+"""What a URL whose scheme and host are fixed text cannot be turned into: a request to, or a
+redirect towards, a host the attacker chose (the rest of the URL may still be theirs)."""
+
+
+def pins_host(prefix: object) -> bool:
+    """Whether text starting with ``prefix`` is a URL whose scheme and host are fixed: the
+    constant reaches past the host (``https://api.example.org/…``; ``https://api.example.org``
+    alone does not, ``@evil.example`` could follow)."""
+    return isinstance(prefix, str) and _PINNED_HOST.match(prefix) is not None
+
+
+def pin_host(taint: frozenset[Taint]) -> frozenset[Taint]:
+    """``taint`` built into a URL after its fixed scheme and host."""
+    return frozenset(t.clear(HOST_PINNED) for t in taint)
 
 
 def _safe_const(v: object) -> bool:

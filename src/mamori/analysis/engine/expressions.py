@@ -29,7 +29,28 @@ from mamori.analysis.engine.core import (
     _is_static,
     _safe_const,
     _truth,
+    pin_host,
+    pins_host,
 )
+
+
+def _leftmost_text(n: ast.expr) -> object:
+    """The constant text a ``+`` chain starts with (``"https://h/" + a + b``)."""
+    while isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
+        n = n.left
+    if isinstance(n, ast.JoinedStr) and n.values:
+        n = n.values[0]
+    return n.value if isinstance(n, ast.Constant) else None
+
+
+def _url_prefix(op: ast.operator, a: Val, node: ast.AST) -> bool:
+    """Whether ``a OP b`` builds a URL after a fixed scheme and host (``+`` and ``%``)."""
+    if isinstance(op, ast.Mod):
+        return isinstance(a.const, str) and pins_host(a.const.split("%", 1)[0])
+    if not isinstance(op, ast.Add):
+        return False
+    return pins_host(a.const) or (isinstance(node, ast.BinOp) and pins_host(_leftmost_text(node)))
+
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -230,6 +251,8 @@ class Expressions(FrameBase):
         if consts is not None:
             s = "".join(consts)
             return Val(taint, const=s if len(s) <= MAX_STR else NOCONST)
+        if taint and parts and pins_host(parts[0].const):
+            taint = pin_host(taint)
         return Val(taint)
 
     def binop(self, op: ast.operator, a: Val, b: Val, node: ast.AST) -> Val:
@@ -252,6 +275,8 @@ class Expressions(FrameBase):
                 except Exception:
                     pass
         taint = a.deep_taint() | b.deep_taint()
+        if taint and _url_prefix(op, a, node):
+            taint = pin_host(taint)
         ref = ""
         kind = ""
         if isinstance(op, ast.Div) and (a.ref or a.kind == "path"):
