@@ -261,8 +261,10 @@ def prepare_env(
                     shutil.rmtree(folder, ignore_errors=True)
                     tail = (proc.stderr or proc.stdout).strip()[-600:]
                     return None, (
-                        "pip could not install the pinned packages as wheels (mamori never builds "
-                        f"a package from source outside the sandbox): {tail}"
+                        "pip could not install the pinned packages as wheels (mamori builds "
+                        "nothing from source): pass --python with an interpreter that has the "
+                        "project's packages installed, or PIP_FIND_LINKS=<folder of wheels>; "
+                        f"pip said: {tail}"
                     )
         except subprocess.TimeoutExpired:
             shutil.rmtree(folder, ignore_errors=True)

@@ -99,8 +99,16 @@ def detect_tests(
     test_files = [p for p in _walk_py(root) if re.match(r"(test_.*|.*_test)\.py$", p.name)]
     if (configured or test_files) and has_pytest:
         return TestCommand(("{python}", "-m", "pytest", "-q", "-p", "no:cacheprovider"), "pytest")
+    if not test_files:
+        # unittest's own pattern is ``test*.py``: a ``tests.py`` of TestCases (as Flask apps
+        # often have) is found by ``unittest discover`` though pytest skips it
+        test_files = [p for p in _walk_py(root) if p.name.startswith("test") and _imports_unittest(p)]
     if test_files:
-        start = "tests" if (root / "tests").is_dir() else "."
+        start = (
+            "tests"
+            if (root / "tests").is_dir() and any(root / "tests" in p.parents for p in test_files)
+            else "."
+        )
         return TestCommand(
             ("{python}", "-m", "unittest", "discover", "-v", "-s", start, "-t", "."), "unittest"
         )
@@ -119,6 +127,16 @@ def detect_tests(
         if script and "no test specified" not in script:
             return TestCommand(("npm", "test", "--silent"), "npm")
     return None
+
+
+def _imports_unittest(path: Path) -> bool:
+    """Whether a Python file (its first 64 kB) imports unittest."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return False
+    return re.search(rb"^\s*(?:import unittest|from unittest\b)", head, re.MULTILINE) is not None
 
 
 def _has_module(python: str | None, module: str) -> bool:
