@@ -167,6 +167,23 @@ def venv_python(folder: Path) -> Path:
     return folder / ("Scripts" if os.name == "nt" else "bin") / "python"
 
 
+def _lend_venv_packages(base: Path, folder: Path) -> None:
+    """When the user's interpreter is itself a virtualenv, its packages join the scratch one.
+
+    ``venv --system-site-packages`` made from a virtualenv's interpreter sees only the base
+    installation's site-packages, not the virtualenv's (where the user installed the project's
+    packages); a ``.pth`` file lists those after the scratch virtualenv's own, so what mamori
+    installs there comes first. Found from files (``pyvenv.cfg`` beside ``bin``); nothing runs.
+    """
+    prefix = base.parent.parent
+    if not (prefix / "pyvenv.cfg").is_file():
+        return
+    lent = [str(site) for site in sorted(prefix.glob("lib/python*/site-packages")) if site.is_dir()]
+    for site in folder.glob("lib/python*/site-packages"):
+        if lent:
+            (site / "_mamori_lent_packages.pth").write_text("\n".join(lent) + "\n", encoding="utf-8")
+
+
 def prepare_env(
     pins: list[str],
     extra: tuple[str, ...] = ("pytest",),
@@ -227,6 +244,8 @@ def prepare_env(
             if made.returncode != 0:
                 shutil.rmtree(folder, ignore_errors=True)
                 return None, f"could not make a scratch virtualenv: {(made.stderr or made.stdout)[-400:]}"
+            if layered:
+                _lend_venv_packages(Path(base), folder)
             if pins or extra:
                 argv = [
                     str(python),
