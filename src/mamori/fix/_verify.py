@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from mamori._text import count
 from mamori.fix._environ import RunPolicy
 from mamori.model import Finding, Report
 
@@ -257,7 +258,7 @@ def tests_still_pass(before: TestRun, after: TestRun) -> tuple[bool, str]:
             return False, f"tests that passed before fail now ({len(lost)}): {shown}"
         if len(before.passed) == 1:
             return True, "the 1 test that passed before still passes"
-        return True, f"all {len(before.passed)} tests that passed before still pass"
+        return True, f"all {count(len(before.passed), 'test')} that passed before still pass"
     if before.ok:
         return (
             after.ok,
