@@ -426,10 +426,13 @@ def scan(
     )
     with RichProgress(bytes_mode=True) as progress:
         report = scan_targets(list(targets or [Path(".")]), options, progress=progress, warn=_warn)
-    if fmt is ScanFormat.table and (output is None or str(output) == "-") and sys.stdout.isatty():
+    to_stdout = output is None or str(output) == "-"
+    if fmt is ScanFormat.table and to_stdout and (sys.stdout.isatty() or os.environ.get("COLUMNS")):
         from mamori.output.table import render_table
 
-        text = render_table(report, color=True, width=Console().width)
+        # a terminal's width, or COLUMNS when piped (a CI log's width): never cropped, see _layout
+        tty = sys.stdout.isatty()
+        text = render_table(report, color=tty, width=Console().width)
     else:
         text = render(report, fmt.value, components=report.inventory)
     write_output(text, output)

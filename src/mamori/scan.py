@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
-import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from mamori._terminal import terminal_safe
 from mamori._text import count
 from mamori.advisories.interface import Advisory, Match
 from mamori.config import load_project_config
@@ -43,6 +44,20 @@ DB_MAX_AGE = timedelta(days=1)
 """A database older than this is refreshed before an online scan."""
 
 Warn = Callable[[str], None]
+
+_WARNED: set[str] = set()
+"""The messages :func:`warn_once` has printed in this process."""
+
+
+def warn_once(message: str) -> None:
+    """The default ``warn`` of :func:`scan_targets`: ``warning: MESSAGE`` on stderr, each message
+    once per process. Never a Python ``warnings`` line (file:line and ``UserWarning``), which a
+    user should not meet, and never repeated when a command re-scans (``fix`` verifies each fix
+    with a re-scan that meets the same notes)."""
+    if message in _WARNED:
+        return
+    _WARNED.add(message)
+    print(f"warning: {terminal_safe(message)}", file=sys.stderr)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +108,7 @@ def scan_targets(
     the current directory when several targets are given).
     """
     options = options or ScanOptions()
-    warn = warn or (lambda msg: warnings.warn(msg, stacklevel=2))
+    warn = warn or warn_once
     started = time.perf_counter()
     paths = [Path(t) for t in targets] or [Path(".")]
     for p in paths:

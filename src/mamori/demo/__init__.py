@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from rich.console import Console
 from rich.table import Table
 
+from mamori._layout import fit
 from mamori._text import count
 from mamori.model import Report
 
@@ -129,7 +130,7 @@ def _run_demo(out: Path, *, console: Console | None = None) -> int:
     for name, secs in timings:
         table.add_row(name, f"{secs:.2f}")
     table.add_row("[bold]total[/]", f"[bold]{sum(s for _, s in timings):.2f}[/]")
-    console.print(table)
+    console.print(fit(table, console))
     console.print(f"Reports written to {out}: report.json, report.sarif, report.cdx.json, sbom.spdx.json")
     _print_dashboard(console, report, alerts)
     return 0

@@ -120,6 +120,8 @@ def _render_table(
     from rich.console import Console
     from rich.table import Table
 
+    from mamori._layout import fit
+
     names = names or {}
     console = Console(file=out, highlight=False, markup=False, width=160 if not out.isatty() else None)
     if alerts:
@@ -136,7 +138,7 @@ def _render_table(
                 _cell(a.host),
                 _cell(("ESCALATED: " + targets) if a.escalated else ""),
             )
-        console.print(table)
+        console.print(fit(table, console))
         if len(alerts) > 1000:
             console.print(f"… {count(len(alerts) - 1000, 'more alert')} (use --format jsonl for all)")
         summary = summarize(alerts)
@@ -145,13 +147,13 @@ def _render_table(
             by_rule.add_column(col)
         for r in summary["by_rule"]:
             by_rule.add_row(_cell(r["level"]), _cell(r["title"]), str(r["alerts"]), str(r["escalated"]))
-        console.print(by_rule)
+        console.print(fit(by_rule, console))
         by_host = Table(title="alerts per host")
         by_host.add_column("host")
         by_host.add_column("alerts")
         for h in summary["by_host"]:
             by_host.add_row(_cell(h["host"]), str(h["alerts"]))
-        console.print(by_host)
+        console.print(fit(by_host, console))
     console.print(
         f"{count(events, 'event')}, {count(rules, 'rule')}{_applicable_note(rules, applicable, events)}, "
         f"{count(len(alerts), 'alert')}, {count(len(errors), 'problem')}"

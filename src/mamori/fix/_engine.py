@@ -787,7 +787,9 @@ def _prove(
                 reason = f"{lock} regenerated with `{shown}` and re-scanned"
                 if reason not in reasons:
                     reasons.append(reason)
-        report = scan_targets([workdir], options)
+        # quiet: the re-scan of each fix meets the notes the first scan already gave the user
+        # ("N code findings below medium confidence not shown"); its verdict is the findings' delta
+        report = scan_targets([workdir], options, warn=lambda _m: None)
         ok, why = scan_delta(before, report, targeted)
         evidence["rescan"] = why
         if not ok:

@@ -9,7 +9,9 @@ so a broken lockfile is never silently skipped.
 
 The output is rendered with rich into a string, so it works without a terminal: colour only
 when asked for (the CLI asks when stdout is a tty), a fixed width, and every cell built as
-:class:`rich.text.Text` so that brackets in advisory titles are never read as markup.
+:class:`rich.text.Text` so that brackets in advisory titles are never read as markup. Every table goes through
+:func:`mamori._layout.fit`: cells wrap instead of being cropped, and on a terminal too narrow
+for the columns the findings are stacked (one block per finding), so no character is lost.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text as _RichText
 
+from mamori._layout import fit
 from mamori._terminal import terminal_safe
 from mamori._text import count
 from mamori.model import SEVERITY_ORDER, Finding, Report, Unchecked, sort_findings
@@ -377,11 +380,11 @@ def render_table(
     for warning in db.warnings:
         parts.append(Text(f"warning: {warning}", style="yellow"))
     if deps:
-        parts.extend([Text(""), _dependency_table(deps, with_priority, width)])
+        parts.extend([Text(""), fit(_dependency_table(deps, with_priority, width), console, width)])
     if code:
-        parts.extend([Text(""), _code_table(code, with_priority, width)])
+        parts.extend([Text(""), fit(_code_table(code, with_priority, width), console, width)])
     if report.coverage.unchecked:
-        parts.extend([Text(""), _unchecked_block(report, width)])
+        parts.extend([Text(""), fit(_unchecked_block(report, width), console, width)])
     verdict = _verdict(report)
     if verdict.plain:
         parts.extend([Text(""), verdict])
