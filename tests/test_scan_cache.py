@@ -11,9 +11,11 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+from mamori.analysis import RACY_SECONDS, scan_code
 from mamori.pyfacts import FactsCache
 
 APP = Path(__file__).parent / "prove" / "apps" / "flask_app"
@@ -57,3 +59,91 @@ def test_second_scan_analyses_nothing_and_says_the_same(tmp_path: Path) -> None:
     third = _scan(root, home)
     assert third["stats"]["code_files_analysed"] == 1
     assert _view(third) == _view(first)
+
+
+_VULN = (
+    "import subprocess\n"
+    "from flask import Flask, request\n"
+    "from helpers import shout\n"
+    "app = Flask(__name__)\n\n"
+    "@app.route('/run')\n"
+    "def run():\n"
+    "    return subprocess.check_output(shout(request.args['c']), shell=True)\n"
+)
+
+
+def _without_run_counts(report: dict[str, Any]) -> dict[str, Any]:
+    return {**report, "stats": {k: v for k, v in report["stats"].items() if k != "code_files_analysed"}}
+
+
+def test_unchanged_files_are_not_read_again_and_the_report_is_identical(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "app.py").write_text(_VULN)
+    (root / "helpers.py").write_text("def shout(s):\n    return s.upper()\n")
+    # the stat record is trusted only for files whose ctime is RACY_SECONDS older than the start
+    # of the scan that made it: wait that long (a wait, not a timed assertion)
+    time.sleep(RACY_SECONDS + 0.2)
+    home = tmp_path / "home"
+    cold = subprocess.run(
+        [sys.executable, "-m", "mamori", "scan", str(root), "--no-deps", "--offline", "--format", "json"],
+        capture_output=True,
+        env={**os.environ, "MAMORI_HOME": str(home), "MAMORI_OFFLINE": "1"},
+        check=False,
+    ).stdout
+    warm = subprocess.run(
+        [sys.executable, "-m", "mamori", "scan", str(root), "--no-deps", "--offline", "--format", "json"],
+        capture_output=True,
+        env={**os.environ, "MAMORI_HOME": str(home), "MAMORI_OFFLINE": "1"},
+        check=False,
+    ).stdout
+    first, second = json.loads(cold), json.loads(warm)
+    assert first["findings"] and second["stats"]["code_files_analysed"] == 0
+    # byte for byte the same report but for the count of files analysed in this run
+    assert warm == cold.replace(b'"code_files_analysed": 2', b'"code_files_analysed": 0')
+    assert _without_run_counts(second) == _without_run_counts(first)
+    # counted through the API on the same cache: only app.py is read, for its finding's line
+    # (an inline suppression there must still count); helpers.py is not
+    again = scan_code(root, cache_dir=home / "cache" / "code")
+    assert (again.files_scanned, again.files_read, again.files_analysed) == (2, 1, 0)
+
+
+def test_a_change_behind_a_restored_mtime_is_still_seen(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "app.py").write_text(_VULN)
+    helpers = root / "helpers.py"
+    helpers.write_text("def shout(s):\n    return s.upper()\n")
+    time.sleep(RACY_SECONDS + 0.2)
+    cache = tmp_path / "cache"
+    first = scan_code(root, cache_dir=cache)
+    assert first.files_read == 2 and any(f.rule_id == "PY-CMDI" for f in first.findings)
+    assert scan_code(root, cache_dir=cache).files_read == 1  # app.py, for its finding's line
+    old = helpers.stat()
+    # same size, mtime put back: the ctime (and the inode, for a rename) still tell
+    helpers.write_text("def shout(s):\n    return 'ABCDEFG'\n")
+    os.utime(helpers, ns=(old.st_atime_ns, old.st_mtime_ns))
+    assert helpers.stat().st_size == old.st_size and helpers.stat().st_mtime_ns == old.st_mtime_ns
+    changed = scan_code(root, cache_dir=cache)
+    assert changed.files_read >= 1 and changed.files_analysed >= 1
+    assert changed.findings == scan_code(root).findings  # as a scan without any cache says
+    assert changed.findings != first.findings  # the command no longer comes from the request
+    # a different size is seen however the times are set
+    helpers.write_text("def shout(s):\n    return s\n")
+    os.utime(helpers, ns=(old.st_atime_ns, old.st_mtime_ns))
+    assert scan_code(root, cache_dir=cache).findings == scan_code(root).findings
+
+
+def test_a_file_written_as_it_was_recorded_is_read_again(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "app.py").write_text(_VULN)
+    (root / "helpers.py").write_text("def shout(s):\n    return s.upper()\n")
+    cache = tmp_path / "cache"
+    assert scan_code(root, cache_dir=cache).files_read == 2
+    # both files were written within RACY_SECONDS of the recording scan's start: not trusted
+    assert scan_code(root, cache_dir=cache).files_read == 2
+    # recorded again by every scan that could not trust them, until one can
+    time.sleep(RACY_SECONDS + 0.2)
+    assert scan_code(root, cache_dir=cache).files_read == 2
+    assert scan_code(root, cache_dir=cache).files_read == 1  # app.py, for its finding's line

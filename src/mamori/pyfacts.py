@@ -390,6 +390,17 @@ class FactsCache:
         self._files(root).by_rel[rel] = k
         self.keys.setdefault(self._resolve(root), {})[rel] = k
 
+    def note_key(self, root: Path, rel: str, k: str) -> bool:
+        """Record a file of ``root`` by its :meth:`key` alone (the analysis found it unchanged
+        by its stat record, without reading it); False when these facts are not stored, and
+        the caller records it by :meth:`note` with its bytes."""
+        if k not in self.entries and k not in self._blobs:
+            return False
+        self.used.add(k)
+        self._files(root).by_rel[rel] = k
+        self.keys.setdefault(self._resolve(root), {})[rel] = k
+        return True
+
     def note(self, root: Path, rel: str, data: bytes) -> None:
         """Record a file of ``root`` the analysis did not parse (its result was cached)."""
         k = self.key(data, rel)

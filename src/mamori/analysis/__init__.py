@@ -11,7 +11,11 @@ Inline suppression: ``# mamori: ignore[PY-SQLI] reason`` on the sink's line (or 
 reason as its justification, so outputs can still show it.
 
 With ``cache_dir``, results are cached per file (keyed by content hash and engine version);
-a module's taint results are reused until it or a module it read changes.
+a module's taint results are reused until it or a module it read changes. A file whose size,
+mtime, ctime, inode and device all match the stat record of an earlier scan, and whose ctime is
+at least :data:`RACY_SECONDS` older than that scan's start, keeps its recorded hash without being
+read again (git's rule for racy files: one written in the second the record was made is hashed
+again); its bytes are read only if something needs them.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ import os
 import pickle
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,9 +44,14 @@ from mamori.model import Finding, Location, ScanError, TraceStep
 from mamori.pyfacts import FactsCache
 from mamori.treewalk import MAX_SOURCE_BYTES, regular_file_error, walk_stat
 
-__all__ = ["ENGINE_VERSION", "CodeScanResult", "parse_source", "scan_code"]
+__all__ = ["ENGINE_VERSION", "RACY_SECONDS", "CodeScanResult", "parse_source", "scan_code"]
 
 ENGINE_VERSION = "6"
+
+RACY_SECONDS = 2
+"""A stat record is trusted only for a file whose ctime is this much older than the start of
+the scan that made the record (a file written as it was recorded may change within the
+timestamps' granularity without its stat changing)."""
 """Bumped whenever the engine or its bundled models change what they report."""
 
 MAX_LOADED_MODULES = 1000
@@ -83,6 +93,8 @@ class CodeScanResult:
     files_scanned: int
     files_analysed: int = 0
     """Files analysed in this run; the others' results came from the cache."""
+    files_read: int = 0
+    """Python files whose bytes were read in this run; the others matched their stat record."""
 
 
 _PAGE_SUFFIXES = (".html", ".htm", ".jinja", ".jinja2", ".j2")
@@ -228,15 +240,20 @@ def _scan(
     exclude = exclude or Excludes()
     models = load_models(model_dirs)
     errors: list[ScanError] = []
+    started = time.time_ns()
+    stated: Sequence[tuple[Path, os.stat_result | None]]
     if files is not None:
         given = [Path(f).resolve() for f in files]
-        paths = [p for p in given if not p.name.endswith(_PAGE_SUFFIXES)]
+        stated = [(p, None) for p in given if not p.name.endswith(_PAGE_SUFFIXES)]
         page_paths = [p for p in given if p.name.endswith(_PAGE_SUFFIXES)]
     else:
-        found, found_pages = _discover(root, exclude, errors)
-        paths, page_paths = [p for p, _ in found], [p for p, _ in found_pages]
-    sources: dict[str, bytes] = {}
+        stated, found_pages = _discover(root, exclude, errors)
+        page_paths = [p for p, _ in found_pages]
+    cache = _Cache(cache_dir, models, model_dirs, root) if cache_dir is not None else None
+    sources = _Sources(errors)
     hashes: dict[str, str] = {}
+    facts_keys: dict[str, str] = {}
+    fresh_reads = 0
     pages: dict[str, str] = {}
     for p in page_paths:
         rel = p.relative_to(root).as_posix() if p.is_relative_to(root) else p.as_posix()
@@ -245,17 +262,24 @@ def _scan(
             continue
         pages[rel] = data.decode("utf-8", "replace")
         hashes[rel] = hashlib.sha256(data).hexdigest()
-    for p in paths:
+    for p, info in stated:
         try:
             rel = p.relative_to(root).as_posix()
         except ValueError:
             rel = p.as_posix()
+        known = cache.unchanged(rel, info) if cache is not None and info is not None else None
+        if known is not None:
+            sources.later(rel, p)
+            hashes[rel], facts_keys[rel] = known
+            continue
         data = _read_source(p, rel, errors)
         if data is None:
             continue
         sources[rel] = data
+        fresh_reads += 1
         hashes[rel] = hashlib.sha256(data).hexdigest()
-    cache = _Cache(cache_dir, models, model_dirs, root) if cache_dir is not None else None
+        if cache is not None and info is not None:
+            cache.record(rel, info, hashes[rel], FactsCache.key(data, rel))
     analysed = 0
     package = _package_of(root)
 
@@ -301,7 +325,7 @@ def _scan(
             progress(i, total)
         cached = cache.get(rel, hashes) if cache is not None else None
         if cached is not None:
-            if facts is not None:
+            if facts is not None and not (rel in facts_keys and facts.note_key(root, rel, facts_keys[rel])):
                 facts.note(root, rel, sources[rel])
             raw.extend(cached["taint"])
             errors.extend(cached.get("notes", ()))
@@ -371,13 +395,13 @@ def _scan(
     if progress is not None:
         progress(total, total)
     if cache is not None:
-        cache.save()
+        cache.save(started)
     findings = _to_findings(raw, checks, models, sources)
     errors.extend(parse_errors[k] for k in sorted(parse_errors))
-    return CodeScanResult(tuple(findings), tuple(errors), len(sources), analysed)
+    return CodeScanResult(tuple(findings), tuple(errors), len(sources), analysed, fresh_reads + sources.reads)
 
 
-def _line_text(sources: dict[str, bytes], cache: dict[str, list[str]], path: str, line: int) -> str:
+def _line_text(sources: Mapping[str, bytes], cache: dict[str, list[str]], path: str, line: int) -> str:
     lines = cache.get(path)
     if lines is None:
         lines = sources.get(path, b"").decode("utf-8", "replace").splitlines()
@@ -386,7 +410,7 @@ def _line_text(sources: dict[str, bytes], cache: dict[str, list[str]], path: str
 
 
 def _to_findings(
-    raw: list[RawFinding], checks: list[tuple[str, Any]], models: Models, sources: dict[str, bytes]
+    raw: list[RawFinding], checks: list[tuple[str, Any]], models: Models, sources: Mapping[str, bytes]
 ) -> list[Finding]:
     out: list[Finding] = []
     seen: set[tuple[str, str, int, str]] = set()
@@ -493,13 +517,46 @@ class _Cache:
         self.version = ENGINE_VERSION + ":" + _engine_fingerprint(model_dirs)
         self.entries: dict[str, dict[str, Any]] = {}
         self.dirty = False
+        # stat records: rel -> ((size, mtime_ns, ctime_ns, inode, device), hash, facts key),
+        # trusted for files whose ctime is RACY_SECONDS older than the recording scan's start
+        self.stats: dict[str, tuple[tuple[int, int, int, int, int], str, str]] = {}
+        self.old_stats: dict[str, tuple[tuple[int, int, int, int, int], str, str]] = {}
+        self.trusted_before = 0
+        self.racy = False
         try:
             with self.path.open("rb") as fh:
                 data = pickle.load(fh)
             if isinstance(data, dict) and data.get("version") == self.version:
                 self.entries = data["entries"]
+                stats, started = data.get("stats", {}), data.get("started", 0)
+                if isinstance(stats, dict) and isinstance(started, int):
+                    self.old_stats = stats
+                    self.trusted_before = started - RACY_SECONDS * 1_000_000_000
         except (OSError, pickle.PickleError, EOFError, AttributeError, KeyError, TypeError, ValueError):
             self.entries = {}
+            self.old_stats = {}
+
+    @staticmethod
+    def _stat_key(info: os.stat_result) -> tuple[int, int, int, int, int]:
+        return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+
+    def unchanged(self, rel: str, info: os.stat_result) -> tuple[str, str] | None:
+        """The recorded (content hash, facts key) of a file whose stat matches its record and
+        whose ctime is old enough to trust it; None when it must be read."""
+        old = self.old_stats.get(rel)
+        if old is None or old[0] != self._stat_key(info):
+            return None
+        if info.st_ctime_ns >= self.trusted_before:
+            # recorded too soon after it was written: recorded again from this scan's start,
+            # so that a later scan can trust it
+            self.racy = True
+            return None
+        self.stats[rel] = old
+        return old[1], old[2]
+
+    def record(self, rel: str, info: os.stat_result, digest: str, facts_key: str) -> None:
+        """Keep a file's stat (as the walk saw it, before it was read) with its hashes."""
+        self.stats[rel] = (self._stat_key(info), digest, facts_key)
 
     def get(self, rel: str, hashes: dict[str, str]) -> dict[str, Any] | None:
         e = self.entries.get(rel)
@@ -515,8 +572,10 @@ class _Cache:
         self.entries[rel] = {**value, "hash": hashes[rel], "deps": deps}
         self.dirty = True
 
-    def save(self) -> None:
-        if not self.dirty:
+    def save(self, started: int) -> None:
+        """Write the cache when an entry or a stat record changed; ``started`` is this scan's
+        start (``time.time_ns()`` before its walk), the reference of the racy rule."""
+        if not self.dirty and not self.racy and self.stats == self.old_stats:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -526,7 +585,12 @@ class _Cache:
             try:
                 with os.fdopen(fd, "wb") as fh:
                     pickle.dump(
-                        {"version": self.version, "entries": self.entries},
+                        {
+                            "version": self.version,
+                            "entries": self.entries,
+                            "stats": self.stats,
+                            "started": started,
+                        },
                         fh,
                         protocol=pickle.HIGHEST_PROTOCOL,
                     )
@@ -536,3 +600,40 @@ class _Cache:
                 raise
         except OSError:
             pass
+
+
+class _Sources(Mapping[str, bytes]):
+    """The bytes of each Python file by relative path; a file found unchanged by its stat
+    record is read only when something asks for its bytes (a module analysed again because a
+    module it read changed, or the line of a finding)."""
+
+    def __init__(self, errors: list[ScanError]) -> None:
+        self._data: dict[str, bytes | None] = {}
+        self._paths: dict[str, Path] = {}
+        self._errors = errors
+        self.reads = 0
+        """Files read on demand (after their stat record had spared them)."""
+
+    def __setitem__(self, rel: str, data: bytes) -> None:
+        self._data[rel] = data
+
+    def later(self, rel: str, path: Path) -> None:
+        self._data[rel] = None
+        self._paths[rel] = path
+
+    def __getitem__(self, rel: str) -> bytes:
+        data = self._data[rel]
+        if data is None:
+            data = _read_source(self._paths[rel], rel, self._errors) or b""
+            self.reads += 1
+            self._data[rel] = data
+        return data
+
+    def __contains__(self, rel: object) -> bool:
+        return rel in self._data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
