@@ -90,3 +90,26 @@ def test_a_factory_of_any_name_called_with_an_empty_argv(tmp_path: Path) -> None
     proof = got[("shop/app.py", _line(root / "shop" / "app.py", "WHERE name = '%s'"))]
     assert proof["status"] == "proven", proof
     assert proof["observed"]["route"] == "/students", proof
+
+
+def test_an_app_that_exits_at_start_shows_its_last_stderr_lines(tmp_path: Path) -> None:
+    """An app that calls ``sys.exit(1)`` at import after printing why: the proof's reason quotes it."""
+    pytest.importorskip("flask")
+    root = tmp_path / "exits"
+    root.mkdir()
+    (root / "app.py").write_text(
+        "import sqlite3, sys\n"
+        "from flask import Flask, request\n"
+        "print('config.ini not found: copy config.example.ini first', file=sys.stderr)\n"
+        "sys.exit(1)\n"
+        "app = Flask(__name__)\n\n"
+        "@app.route('/q')\n"
+        "def q():\n"
+        "    db = sqlite3.connect(':memory:')\n"
+        "    return str(db.execute(\"SELECT '\" + request.args['n'] + \"'\").fetchall())\n"
+    )
+    got = _prove_cli(root)
+    proof = got[("app.py", 10)]
+    assert proof["status"] == "not_proven", proof
+    assert "SystemExit" in proof["reason"], proof
+    assert "config.ini not found: copy config.example.ini first" in proof["reason"], proof

@@ -239,7 +239,7 @@ def _one_process(
             proc.wait()
         reader.join(timeout=2)
     if error:
-        return done, error, None
+        return done, _with_stderr(error, tail), None
     if finished:
         return done, "", None
     rest = [k for k in by_key if k not in done]
@@ -247,3 +247,14 @@ def _one_process(
         detail = "".join(tail).strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
         return done, f"app would not start: {detail[0][:500]}", None
     return done, "", by_key[rest[0]] if rest else None
+
+
+def _with_stderr(error: str, tail: list[str]) -> str:
+    """A start error that names no cause (``SystemExit: 1``) gains the app's last stderr lines,
+    which usually say why it exited (a missing file, a refused setting)."""
+    if "SystemExit" not in error:
+        return error
+    lines = [t.strip() for t in "".join(tail).splitlines() if t.strip()][-3:]
+    if not lines:
+        return error
+    return f"{error}; its last output: {' | '.join(lines)}"[:1500]
