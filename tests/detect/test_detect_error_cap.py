@@ -34,8 +34,10 @@ def test_every_bad_line_is_counted_and_only_the_first_are_listed(tmp_path: Path,
     assert len(counted) == 1, errors[-3:]
     assert f"{lines - MAX_ERRORS_PER_FILE:,} more errors in this file not shown" in counted[0]["message"]
     assert not [e for e in errors if e["path"] == str(good)]
-    # stderr says the same, without one line per bad record
+    # stderr says the same, without one line per bad record; the summary counts every problem
     assert len(run.err.splitlines()) < MAX_ERRORS_PER_FILE + 20
+    text = mamori("detect", log)
+    assert f"{lines:,} problems" in text.out + text.err
 
 
 @given(st.lists(st.sampled_from(["a.log", "b.log", "c.log"]), max_size=60), st.integers(1, 8))
