@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mamori._text import count
 from mamori.detect._alert import Alert
 from mamori.detect._cache import default_rule_cache
 from mamori.detect._correlate import SUPPORTED_TYPES, CorrelationHit, Correlator
@@ -38,6 +39,60 @@ MAX_PEER_PATTERN = 64 << 10
 """Longest peer indicator pattern turned into a rule (characters); longer ones are refused unparsed."""
 
 
+MAX_ERRORS_PER_FILE = 100
+"""Errors listed per file; past it they are counted, in one entry that says how many."""
+
+
+class BoundedErrors(list[ScanError]):
+    """The run's errors, at most :data:`MAX_ERRORS_PER_FILE` listed per file (with its line).
+
+    A hostile log of millions of unreadable lines would otherwise hold one error object per
+    line (3 million lines: 1.4 GB). Past the cap, one entry per file counts the rest exactly
+    ("2,999,900 more errors in this file not shown"); it is updated in place, so every reader
+    of the list (text, JSON, follow) shows it without knowing about the cap.
+    """
+
+    def __init__(self, per_file: int = MAX_ERRORS_PER_FILE) -> None:
+        super().__init__()
+        self.per_file = per_file
+        self._listed: dict[str, int] = {}
+        self._more: dict[str, tuple[int, int]] = {}  # path -> (index of its count entry, count)
+
+    def append(self, error: ScanError) -> None:
+        """List ``error``, or count it when its file already has ``per_file`` listed."""
+        listed = self._listed.get(error.path, 0)
+        if listed < self.per_file:
+            self._listed[error.path] = listed + 1
+            super().append(error)
+            return
+        index, more = self._more.get(error.path, (len(self), 0))
+        entry = ScanError(
+            path=error.path,
+            message=f"{count(more + 1, 'more error')} in this file not shown (the first {self.per_file} are)",
+        )
+        if more == 0:
+            super().append(entry)
+        else:
+            self[index] = entry
+        self._more[error.path] = (index, more + 1)
+
+    def extend(self, errors: Iterable[ScanError]) -> None:
+        """:meth:`append` each of ``errors``."""
+        for e in errors:
+            self.append(e)
+
+    def clear(self) -> None:
+        """Empty the list and its counts."""
+        super().clear()
+        self._listed.clear()
+        self._more.clear()
+
+    @property
+    def total(self) -> int:
+        """Every error met, listed or counted."""
+        return len(self) - len(self._more) + sum(n for _, n in self._more.values())
+
+
 @dataclass(slots=True)
 class DetectStats:
     """Counters of a run."""
@@ -46,7 +101,7 @@ class DetectStats:
     skipped_by_time: int = 0
     alerts: int = 0
     files: int = 0
-    errors: list[ScanError] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=BoundedErrors)
 
 
 class Detector:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mamori.detect._alert import Alert
-from mamori.detect._detector import Detector
+from mamori.detect._detector import BoundedErrors, Detector
 from mamori.detect._events import LogEvent, json_event
 from mamori.detect._readers import (
     LINE_PARSERS,
@@ -121,7 +121,7 @@ def follow(
         except OSError as exc:
             raise InputError(f"cannot open: {exc.strerror or exc}", path=p) from exc
         tails.append(_Tail(p, evtx=is_evtx))
-    errors: list[ScanError] = []
+    errors: list[ScanError] = BoundedErrors()  # one poll over a huge append stays bounded too
     try:
         while True:
             detector.refresh_peer_indicators()

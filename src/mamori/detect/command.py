@@ -156,7 +156,7 @@ def _render_table(
         console.print(fit(by_host, console))
     console.print(
         f"{count(events, 'event')}, {count(rules, 'rule')}{_applicable_note(rules, applicable, events)}, "
-        f"{count(len(alerts), 'alert')}, {count(len(errors), 'problem')}"
+        f"{count(len(alerts), 'alert')}, {count(getattr(errors, 'total', len(errors)), 'problem')}"
         + (f", {count(skipped, 'file')} skipped (not logs)" if skipped else "")
     )
 
