@@ -126,6 +126,7 @@ def run_checks(nodes: Sequence[ast.AST], relpath: str) -> Iterator[CheckHit]:
     aliases = _aliases(nodes)
     yield from _weak_random(nodes, aliases)
     yield from hardcoded_secrets(nodes, relpath)
+    parents = _Parents(nodes)
     is_settings = relpath.rsplit("/", 1)[-1] in ("settings.py", "config.py") or "/settings/" in relpath
     for node in nodes:
         if isinstance(node, ast.Call):
@@ -142,7 +143,21 @@ def run_checks(nodes: Sequence[ast.AST], relpath: str) -> Iterator[CheckHit]:
                 elif q.count(".") == 1:
                     algo = last.lower()
                 if algo in _WEAK_HASHES and _const(_kw(node, "usedforsecurity")) is not False:
-                    yield CheckHit("PY-WEAKHASH", node.lineno, node.col_offset, _text(node), f"{algo} hash")
+                    if _in_url(node, parents, nodes):
+                        # Gravatar-style: the digest names a resource in a URL, an identifier
+                        # anyone can compute, so the weak algorithm protects nothing.
+                        yield CheckHit(
+                            "PY-WEAKHASH",
+                            node.lineno,
+                            node.col_offset,
+                            _text(node),
+                            f"{algo} hash used in a URL (an identifier, likely not a security use)",
+                            confidence="low",
+                        )
+                    else:
+                        yield CheckHit(
+                            "PY-WEAKHASH", node.lineno, node.col_offset, _text(node), f"{algo} hash"
+                        )
             elif q in ("Crypto.Hash.MD5.new", "Crypto.Hash.SHA.new", "Cryptodome.Hash.MD5.new") or q in (
                 "cryptography.hazmat.primitives.hashes.MD5",
                 "cryptography.hazmat.primitives.hashes.SHA1",
@@ -383,6 +398,73 @@ def _is_weak_random(q: str, last: str) -> bool:
         and (last in _RANDOM_FUNCS or q == "random.Random")
         and "SystemRandom" not in q
     )
+
+
+class _Parents:
+    """Each node's parent, built on first use (most modules hash nothing)."""
+
+    def __init__(self, nodes: Sequence[ast.AST]) -> None:
+        self._nodes = nodes
+        self._map: dict[ast.AST, ast.AST] | None = None
+
+    def get(self, node: ast.AST) -> ast.AST | None:
+        if self._map is None:
+            self._map = {c: n for n in self._nodes for c in ast.iter_child_nodes(n)}
+        return self._map.get(node)
+
+
+_URL_TEXT = re.compile(r"^(?:https?:)?//|^/avatar/|://")
+
+
+def _url_literal(expr: ast.AST) -> bool:
+    """Whether the string expression ``expr`` is built around a URL literal."""
+    for n in ast.walk(expr):
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and _URL_TEXT.search(n.value):
+            return True
+    return False
+
+
+def _in_url(call: ast.Call, parents: _Parents, nodes: Sequence[ast.AST]) -> bool:
+    """Whether the digest of ``call`` only goes into a URL string (f-string, ``%``, ``+``,
+    ``.format``), directly or through one local name used nowhere else."""
+    child: ast.AST = call
+    p = parents.get(child)
+    while p is not None and not isinstance(p, ast.stmt):
+        if isinstance(p, (ast.JoinedStr, ast.BinOp)) and _url_literal(p):
+            return True
+        if (
+            isinstance(p, ast.Call)
+            and isinstance(p.func, ast.Attribute)
+            and p.func.attr == "format"
+            and child is not p.func
+            and _url_literal(p.func.value)
+        ):
+            return True
+        child, p = p, parents.get(p)
+    if not (isinstance(p, ast.Assign) and len(p.targets) == 1 and isinstance(p.targets[0], ast.Name)):
+        return False
+    name = p.targets[0].id
+    uses = [n for n in nodes if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+    if not uses:
+        return False
+    for use in uses:
+        u: ast.AST = use
+        q = parents.get(u)
+        found = False
+        while q is not None and not isinstance(q, ast.stmt):
+            if (isinstance(q, (ast.JoinedStr, ast.BinOp)) and _url_literal(q)) or (
+                isinstance(q, ast.Call)
+                and isinstance(q.func, ast.Attribute)
+                and q.func.attr == "format"
+                and u is not q.func
+                and _url_literal(q.func.value)
+            ):
+                found = True
+                break
+            u, q = q, parents.get(q)
+        if not found:
+            return False
+    return True
 
 
 def _weak_random(nodes: Sequence[ast.AST], aliases: dict[str, str]) -> Iterator[CheckHit]:
