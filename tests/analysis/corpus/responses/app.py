@@ -1,4 +1,4 @@
-from flask import Flask, make_response, request
+from flask import Flask, make_response, request, send_file, send_from_directory
 from lxml import etree
 
 app = Flask(__name__)
@@ -35,3 +35,17 @@ def xpath_quotes_removed():
     name = request.args.get("name", "").replace("'", "")
     root = etree.parse("employees.xml")
     return str(len(root.xpath(f"/staff/person[@name='{name}']")))
+
+
+@app.route("/download", methods=["POST"])
+def download():
+    # the response holds the file's bytes, not the client's text; send_from_directory joins
+    # the name safely under its folder, the folder is the sink
+    pdf = request.form["pdf_id"] + ".pdf"
+    sent = send_from_directory(directory=".", path=pdf, mimetype="application/pdf")
+    return sent if request.form.get("inline") else send_file(pdf)  # expect: PY-PATH
+
+
+@app.route("/folder")
+def folder():
+    return send_from_directory(request.args["d"], "index.html")  # expect: PY-PATH
