@@ -46,6 +46,7 @@ def _expected(root: Path) -> set[tuple[str, int, str]]:
         "cgi",
         "redirects",
         "url_fixed_host",
+        "decode_after_check",
         "weak_random",
         "request_params",
         "modelled_api",

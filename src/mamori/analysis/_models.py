@@ -93,6 +93,9 @@ class Models:
     server_modules: frozenset[str] = frozenset()
     """Top-level packages of web server frameworks: a ``request`` parameter is taken as a web
     request only in a module that imports one (or belongs to one), or in a view."""
+    decoders: frozenset[str] = frozenset()
+    """Calls that decode their argument (``unquote``, ``b64decode``…): what a check proved absent
+    from the encoded text (``"../" not in name``) may be back in the result."""
     guards: dict[str, tuple[tuple[int, ...], tuple[str, ...], frozenset[str]]] = field(default_factory=dict)
     """Check functions: qualified name -> (positions, keywords of the checked argument, sink
     classes it is cleared for where the check holds)."""
@@ -164,6 +167,7 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
     reaches: dict[str, set[str]] = {}
     not_reaching: dict[str, set[str]] = {}
     guards: dict[str, tuple[tuple[int, ...], tuple[str, ...], frozenset[str]]] = {}
+    decoders: set[str] = set()
     low: set[str] = set()
     protocols: dict[str, tuple[tuple[str, ...], str]] = {}
     request_vars: dict[str, list[str]] = {}
@@ -214,6 +218,7 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
                     )
                 if group.get("confidence") == "low":
                     low.update(str(n) for n in group.get("names") or ())
+            decoders.update(str(d) for d in data.get("decoders") or ())
             for gname, g in (data.get("guards") or {}).items():
                 gargs = g.get("args") or []
                 guards[str(gname)] = (
@@ -259,6 +264,7 @@ def load_models(model_dirs: Sequence[Path] = ()) -> Models:
         marks={k: tuple(v) for k, v in marks.items()},
         source_cleared=cleared,
         guards=guards,
+        decoders=frozenset(decoders),
         low_confidence=frozenset(low),
         protocols=tuple(protocols.values()),
         request_variables={k: tuple(v) for k, v in request_vars.items()},

@@ -54,6 +54,14 @@ _MUTATORS = frozenset(
     }
 )
 
+_CHAR_CLEARS: frozenset[str] = frozenset().union(*_META.values())
+"""Sink classes a check for absent characters clears (and a decoder undoes)."""
+
+
+def _absent_marks(t: Taint) -> frozenset[str]:
+    """The ``no<char>`` marks of ``t``: characters a replacement removed."""
+    return frozenset(c for c in t.cleared if c.startswith("no"))
+
 
 _URL_BUILDERS = frozenset(
     {"urllib.parse.urlunsplit", "urllib.parse.urlunparse", "urlparse.urlunsplit", "urlparse.urlunparse"}
@@ -342,6 +350,10 @@ class Calls(FrameBase):
                     host |= part.deep_taint()
             if not any(_DESTINATION.isdisjoint(t.cleared) and ALL not in t.cleared for t in host):
                 return Val(frozenset(t.clear(_DESTINATION) for t in parts.deep_taint()), const=NOCONST)
+        # decoding undoes what a check proved absent from the encoded text: ``%2e%2e%2f``
+        # passes ``"../" not in name`` and is ``../`` after ``unquote``
+        if ref in models.decoders and args:
+            return Val(frozenset(t.unclear(_CHAR_CLEARS | _absent_marks(t)) for t in args[0].deep_taint()))
         # sanitisers
         for name in names:
             classes = models.sanitizers.get(name)
