@@ -39,6 +39,8 @@ class Parsed:
     error_line: int = 0
 
 
+_LEADING_WS = re.compile(r"^[ \t]+", re.MULTILINE)
+
 MAX_NESTING = 200
 """Deepest bracket nesting handed to the fallback parsers. CPython itself refuses more than 200
 nested parentheses, so no valid module needs more; libcst's native parser overflows the C stack
@@ -83,6 +85,18 @@ def parse_source(source: bytes, filename: str) -> Parsed:
         except UnicodeDecodeError as exc:  # pragma: no cover - latin-1 decodes every byte
             return Parsed(None, "", f"could not decode: {exc}")
     reasons = [f"ast: {_describe(first)}"]
+    if isinstance(first, TabError):
+        # Python 2 read a tab as indentation to the next multiple of 8 columns, so a module
+        # mixing tabs and spaces (still common in old apps) meant exactly that
+        text = _LEADING_WS.sub(lambda m: m.group().expandtabs(8), text)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return Parsed(ast.parse(text, filename=filename), "ast")
+        except (RecursionError, MemoryError):
+            return Parsed(None, "", "nested too deep or an expression too long for the parser")
+        except (SyntaxError, ValueError) as exc:
+            reasons.append(f"ast, tabs as 8 columns: {_describe(exc)}")
     depth = bracket_depth(text)
     if depth > MAX_NESTING:
         line = int(getattr(first, "lineno", 0) or 0)
