@@ -13,6 +13,7 @@ the test and fixture folders whose findings are marked ``test`` (kept, low confi
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -52,6 +53,19 @@ def is_test_path(rel: str) -> bool:
 
 
 @lru_cache(maxsize=512)
+def _bracket(glob: str) -> str:
+    """The regular expression of one ``[...]`` class, translated by :mod:`fnmatch` (which
+    escapes what ``re`` would read otherwise and turns an empty range such as ``[z-a]`` into
+    one that matches nothing)."""
+    if glob.startswith("[^"):
+        glob = "[!" + glob[2:]  # git's wildmatch negates with either
+    translated = fnmatch.translate(glob)
+    prefix, suffix = "(?s:", ")\\Z"
+    if translated.startswith(prefix) and translated.endswith(suffix):
+        return "(?:" + translated[len(prefix) : -len(suffix)] + ")"
+    return re.escape(glob)
+
+
 def _compile(body: str) -> re.Pattern[str]:
     out = []
     i = 0
@@ -70,14 +84,17 @@ def _compile(body: str) -> re.Pattern[str]:
         elif c == "?":
             out.append("[^/]")
         elif c == "[":
-            j = body.find("]", i + 1)
+            # as fnmatch: a ``]`` right after ``[`` or ``[!`` is a member, not the end
+            j = i + 1
+            if j < len(body) and body[j] in "!^":
+                j += 1
+            if j < len(body) and body[j] == "]":
+                j += 1
+            j = body.find("]", j)
             if j == -1:
                 out.append(re.escape(c))
             else:
-                cls = body[i + 1 : j].replace("\\", "\\\\")
-                if cls.startswith("!"):
-                    cls = "^" + cls[1:]
-                out.append(f"[{cls}]")
+                out.append(_bracket(body[i : j + 1]))
                 i = j
         else:
             out.append(re.escape(c))

@@ -123,3 +123,12 @@ def test_test_paths() -> None:
 @given(st.lists(st.text(max_size=12), max_size=5), st.text(max_size=30), st.booleans())
 def test_arbitrary_patterns_never_raise(patterns: list[str], path: str, is_dir: bool) -> None:
     assert isinstance(Excludes.of(patterns).excluded(path, is_dir=is_dir), bool)
+
+
+def test_bracket_classes_follow_fnmatch_and_git() -> None:
+    ex = Excludes.of(["[]", "a[!b]c", "[^x]y", "[]]z", "q[z-a]"])
+    assert ex.excluded("[]", is_dir=False)
+    assert ex.excluded("aac", is_dir=False) and not ex.excluded("abc", is_dir=False)
+    assert ex.excluded("ay", is_dir=False) and not ex.excluded("xy", is_dir=False)
+    assert ex.excluded("]z", is_dir=False)
+    assert not ex.excluded("qa", is_dir=False) and not ex.excluded("qz", is_dir=False)
