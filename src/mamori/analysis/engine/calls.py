@@ -466,10 +466,13 @@ class Calls(FrameBase):
             return Val(fields=tuple(kwargs.items()), kind="dict")
         # default propagation: the result is made from the receiver and the arguments
         taint = func.taint | src_taint | star_taint
-        for a in args:
-            taint = taint | a.deep_taint()
-        for v in kwargs.values():
-            taint = taint | v.deep_taint()
+        # except for a database query: its rows (the cursor ``execute`` returns) are the stored
+        # data, not the values bound as its parameters
+        if not any(spec.rule == "PY-SQLI" for name in names for spec in self.p._sink_index.get(name, ())):
+            for a in args:
+                taint = taint | a.deep_taint()
+            for v in kwargs.values():
+                taint = taint | v.deep_taint()
         if sunk:
             taint = frozenset(t for t in taint if t not in sunk)
         if (
