@@ -47,6 +47,7 @@ def _expected(root: Path) -> set[tuple[str, int, str]]:
         "redirects",
         "url_fixed_host",
         "decode_after_check",
+        "stored_rows",
         "weak_random",
         "request_params",
         "modelled_api",

@@ -27,6 +27,13 @@ def avatar3(email):
     return "//www.gravatar.com/avatar/%s" % hashlib.md5(email.strip().encode()).hexdigest()
 
 
+class User:
+    email = ""
+
+    def gravatar_hash(self):
+        return hashlib.md5(self.email.lower().encode("utf-8")).hexdigest()
+
+
 def store(password):
     h = hashlib.md5(password.encode()).hexdigest()
     save(h)
@@ -83,5 +90,10 @@ def test_digest_in_url_is_low_confidence(tmp_path: Path) -> None:
     stored, signed = _line("md5(password"), _line("sha1(data")
     assert _lines(root, tmp_path / "h1") == {stored: "high", signed: "high"}
     low = _lines(root, tmp_path / "h2", "--confidence", "low")
-    urls = {_line("md5(email.lower"), _line('{}?s=80".format'), _line("//www.gravatar.com/avatar/%s")}
+    urls = {
+        _line("md5(email.lower"),
+        _line('{}?s=80".format'),
+        _line("//www.gravatar.com/avatar/%s"),
+        _line("md5(self.email"),
+    }
     assert low == {**dict.fromkeys(urls, "low"), stored: "high", signed: "high"}

@@ -143,7 +143,16 @@ def run_checks(nodes: Sequence[ast.AST], relpath: str) -> Iterator[CheckHit]:
                 elif q.count(".") == 1:
                     algo = last.lower()
                 if algo in _WEAK_HASHES and _const(_kw(node, "usedforsecurity")) is not False:
-                    if _in_url(node, parents, nodes):
+                    if _of_email(node):
+                        yield CheckHit(
+                            "PY-WEAKHASH",
+                            node.lineno,
+                            node.col_offset,
+                            _text(node),
+                            f"{algo} hash of an email address (an identifier such as Gravatar's, not a secret)",
+                            confidence="low",
+                        )
+                    elif _in_url(node, parents, nodes):
                         # Gravatar-style: the digest names a resource in a URL, an identifier
                         # anyone can compute, so the weak algorithm protects nothing.
                         yield CheckHit(
@@ -414,6 +423,17 @@ class _Parents:
 
 
 _URL_TEXT = re.compile(r"^(?:https?:)?//|^/avatar/|://")
+
+
+def _of_email(call: ast.Call) -> bool:
+    """Whether the hashed data is an email address (``md5(user.email.lower().encode())``):
+    such a digest names an account to services that expect it (Gravatar, Libravatar)."""
+    for arg in call.args[-1:]:
+        for n in ast.walk(arg):
+            name = n.attr if isinstance(n, ast.Attribute) else (n.id if isinstance(n, ast.Name) else "")
+            if name.lower() in ("email", "email_address", "mail"):
+                return True
+    return False
 
 
 def _url_literal(expr: ast.AST) -> bool:

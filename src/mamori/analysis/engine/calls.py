@@ -54,6 +54,9 @@ _MUTATORS = frozenset(
     }
 )
 
+_NUMBER_TYPES = frozenset({"int", "float", "bool", "decimal.Decimal", "uuid.UUID"})
+"""Converters whose result holds no text of the input's."""
+
 _CHAR_CLEARS: frozenset[str] = frozenset().union(*_META.values())
 """Sink classes a check for absent characters clears (and a decoder undoes)."""
 
@@ -363,7 +366,11 @@ class Calls(FrameBase):
                 base = receiver if (name == wild and receiver is not None) else (args[0] if args else CLEAN)
                 taint = frozenset(t.clear(classes) for t in base.deep_taint())
                 return Val(taint, const=NOCONST)
-        if ref in models.clean_calls:
+        if ref in models.clean_calls or (wild and wild in models.clean_calls):
+            return CLEAN
+        # ``request.args.get("page", 1, type=int)``: Werkzeug converts the value, and a
+        # number carries no text of the client's
+        if method == "get" and (conv := kwargs.get("type")) is not None and conv.ref in _NUMBER_TYPES:
             return CLEAN
         # server entries of request metadata read by a constant key
         if (
