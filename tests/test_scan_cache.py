@@ -147,3 +147,39 @@ def test_a_file_written_as_it_was_recorded_is_read_again(tmp_path: Path) -> None
     time.sleep(RACY_SECONDS + 0.2)
     assert scan_code(root, cache_dir=cache).files_read == 2
     assert scan_code(root, cache_dir=cache).files_read == 1  # app.py, for its finding's line
+
+
+def _report_without_run_counts(root: Path, home: Path) -> dict[str, Any]:
+    return _without_run_counts(_scan(root, home))
+
+
+def test_a_module_whose_tree_did_not_change_does_not_make_its_importers_analysed_again(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "app.py").write_text(_VULN)
+    helpers = root / "helpers.py"
+    helpers.write_text("def shout(s):\n    return s.upper()\n")
+    home = tmp_path / "home"
+    first = _scan(root, home)
+    assert first["stats"]["code_files_analysed"] == 2
+    assert any(f["rule_id"] == "PY-CMDI" and f["location"]["path"] == "app.py" for f in first["findings"])
+    # a comment and blank space: the same tree, so app.py (which read helpers.py) keeps its results
+    helpers.write_text("def shout(s):  # louder\n    return s.upper()\n\n# the end\n")
+    second = _scan(root, home)
+    assert second["stats"]["code_files_analysed"] == 1
+    assert _without_run_counts(second) == _report_without_run_counts(root, tmp_path / "cold1")
+    assert _view(second) == _view(first)
+    # the function's body changes the flow in app.py: both analysed again, as a cold scan says
+    helpers.write_text("def shout(s):  # louder\n    return 'ls'\n\n# the end\n")
+    third = _scan(root, home)
+    assert third["stats"]["code_files_analysed"] == 2
+    assert _without_run_counts(third) == _report_without_run_counts(root, tmp_path / "cold2")
+    assert not any(f["rule_id"] == "PY-CMDI" for f in third["findings"])
+    # back to the flow, one line lower (the trace's lines in helpers.py move)
+    helpers.write_text("\n\ndef shout(s):\n    return s.upper()\n")
+    fourth = _scan(root, home)
+    assert fourth["stats"]["code_files_analysed"] == 2
+    assert _without_run_counts(fourth) == _report_without_run_counts(root, tmp_path / "cold3")
+    assert any(f["rule_id"] == "PY-CMDI" for f in fourth["findings"])

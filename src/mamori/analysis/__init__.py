@@ -278,8 +278,10 @@ def _scan(
         sources[rel] = data
         fresh_reads += 1
         hashes[rel] = hashlib.sha256(data).hexdigest()
-        if cache is not None and info is not None:
-            cache.record(rel, info, hashes[rel], FactsCache.key(data, rel))
+        if cache is not None:
+            cache.keep_source(rel, data, hashes[rel])
+            if info is not None:
+                cache.record(rel, info, hashes[rel], FactsCache.key(data, rel))
     analysed = 0
     package = _package_of(root)
 
@@ -308,6 +310,30 @@ def _scan(
             )
         return parsed.tree
 
+    same_trees: dict[tuple[str, str], bool] = {}
+
+    def same_tree(rel: str, old_hash: str) -> bool:
+        """Whether module ``rel`` parses to the same tree (positions included) as its version
+        of content hash ``old_hash``: what the engine reads of a module is its tree, so a
+        module that read it keeps its results (a comment or blank space changed at a line's
+        end)."""
+        key = (rel, old_hash)
+        got = same_trees.get(key)
+        if got is None:
+            got = False
+            old = cache.old_source(rel, old_hash) if cache is not None and rel in sources else None
+            if old is not None:
+                new_tree = parse(rel)
+                old_tree = parse_source(old, rel).tree
+                got = (
+                    new_tree is not None
+                    and old_tree is not None
+                    and ast.dump(new_tree, include_attributes=True)
+                    == ast.dump(old_tree, include_attributes=True)
+                )
+            same_trees[key] = got
+        return got
+
     templates = _template_names(sorted(pages))
 
     def new_project() -> Project:
@@ -323,7 +349,7 @@ def _scan(
     for i, rel in enumerate(sorted(sources)):
         if progress is not None:
             progress(i, total)
-        cached = cache.get(rel, hashes) if cache is not None else None
+        cached = cache.get(rel, hashes, same_tree) if cache is not None else None
         if cached is not None:
             if facts is not None and not (rel in facts_keys and facts.note_key(root, rel, facts_keys[rel])):
                 facts.note(root, rel, sources[rel])
@@ -523,6 +549,11 @@ class _Cache:
         self.old_stats: dict[str, tuple[tuple[int, int, int, int, int], str, str]] = {}
         self.trusted_before = 0
         self.racy = False
+        # the bytes of each file as last analysed, in a file of their own read only when a
+        # file changed (to tell whether a module that read it is affected)
+        self.sources_path = Path(cache_dir) / f"code-sources-{tag}.pickle"
+        self.sources: dict[str, bytes] | None = None
+        self.new_sources: dict[str, bytes] = {}
         try:
             with self.path.open("rb") as fh:
                 data = pickle.load(fh)
@@ -558,14 +589,52 @@ class _Cache:
         """Keep a file's stat (as the walk saw it, before it was read) with its hashes."""
         self.stats[rel] = (self._stat_key(info), digest, facts_key)
 
-    def get(self, rel: str, hashes: dict[str, str]) -> dict[str, Any] | None:
+    def get(
+        self, rel: str, hashes: dict[str, str], same: Callable[[str, str], bool] | None = None
+    ) -> dict[str, Any] | None:
+        """The results of ``rel`` when its content and every file it read are unchanged; a
+        module it read whose content changed counts as unchanged when ``same(dep, old_hash)``
+        (its tree is the same), and the entry then records the new hash."""
         e = self.entries.get(rel)
         if e is None or e["hash"] != hashes.get(rel):
             return None
+        moved: dict[str, str] = {}
         for dep, h in e["deps"].items():
-            if hashes.get(dep) != h:
-                return None
+            now = hashes.get(dep)
+            if now != h:
+                if now is None or same is None or not same(dep, h):
+                    return None
+                moved[dep] = now
+        if moved:
+            e["deps"] = {**e["deps"], **moved}
+            self.dirty = True
         return e
+
+    def keep_source(self, rel: str, data: bytes, digest: str) -> None:
+        """Keep the bytes of a file read in this run whose content is new to the cache (the
+        version a later scan compares a changed file with)."""
+        e = self.entries.get(rel)
+        if e is None or e["hash"] != digest:
+            self.new_sources[rel] = data
+
+    def _load_sources(self) -> dict[str, bytes]:
+        if self.sources is None:
+            self.sources = {}
+            try:
+                with self.sources_path.open("rb") as fh:
+                    data = pickle.load(fh)
+                if isinstance(data, dict) and data.get("version") == self.version:
+                    self.sources = data["sources"]
+            except (OSError, pickle.PickleError, EOFError, AttributeError, KeyError, TypeError, ValueError):
+                self.sources = {}
+        return self.sources
+
+    def old_source(self, rel: str, digest: str) -> bytes | None:
+        """The bytes of ``rel`` as of its version of content hash ``digest``, if kept."""
+        data = self._load_sources().get(rel)
+        if data is None or hashlib.sha256(data).hexdigest() != digest:
+            return None
+        return data
 
     def put(self, rel: str, hashes: dict[str, str], value: dict[str, Any]) -> None:
         deps = {d: hashes.get(d, "") for d in value.pop("deps", [])}
@@ -577,29 +646,34 @@ class _Cache:
         start (``time.time_ns()`` before its walk), the reference of the racy rule."""
         if not self.dirty and not self.racy and self.stats == self.old_stats:
             return
+        if self.new_sources:
+            kept = {**self._load_sources(), **self.new_sources}
+            _write_pickle(
+                self.sources_path,
+                {"version": self.version, "sources": {k: v for k, v in kept.items() if k in self.entries}},
+            )
+        _write_pickle(
+            self.path,
+            {"version": self.version, "entries": self.entries, "stats": self.stats, "started": started},
+        )
+
+
+def _write_pickle(path: Path, value: object) -> None:
+    """Replace ``path`` with ``value`` pickled, atomically (errors ignored: a cache)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # a temporary file of this writer's own: two scans (or two verification threads of
+        # `mamori fix`) saving at once must never write through one file
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # a temporary file of this writer's own: two scans (or two verification threads of
-            # `mamori fix`) saving at once must never write through one file
-            fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    pickle.dump(
-                        {
-                            "version": self.version,
-                            "entries": self.entries,
-                            "stats": self.stats,
-                            "started": started,
-                        },
-                        fh,
-                        protocol=pickle.HIGHEST_PROTOCOL,
-                    )
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError:
-            pass
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
 
 
 class _Sources(Mapping[str, bytes]):
