@@ -183,3 +183,43 @@ def test_a_module_whose_tree_did_not_change_does_not_make_its_importers_analysed
     assert fourth["stats"]["code_files_analysed"] == 2
     assert _without_run_counts(fourth) == _report_without_run_counts(root, tmp_path / "cold3")
     assert any(f["rule_id"] == "PY-CMDI" for f in fourth["findings"])
+
+
+_CALLER = (
+    "import subprocess\n"
+    "from flask import Flask, request\n"
+    "from middle import f\n"
+    "app = Flask(__name__)\n\n"
+    "@app.route('/{name}')\n"
+    "def {name}():\n"
+    "    return subprocess.check_output(f(request.args['c']), shell=True)\n"
+)
+
+
+def test_a_change_two_imports_away_reaches_every_caller_of_a_shared_summary(tmp_path: Path) -> None:
+    # aa.py and ab.py call middle.f the same way: the summary built for aa.py is used again for
+    # ab.py, so ab.py reads inner.py through it without evaluating anything of inner.py itself
+    root = tmp_path / "app"
+    root.mkdir()
+    for name in ("aa", "ab"):
+        (root / f"{name}.py").write_text(_CALLER.replace("{name}", name))
+    (root / "middle.py").write_text("from inner import g\n\ndef f(x):\n    return g(x)\n")
+    inner = root / "inner.py"
+    inner.write_text("def g(x):\n    return 'ls'\n")
+    home = tmp_path / "home"
+    first = _scan(root, home)
+    assert not [f for f in first["findings"] if f["rule_id"] == "PY-CMDI"]
+    # inner.g now passes its argument on: the command comes from the request in both callers
+    inner.write_text("def g(x):\n    return x\n")
+    second = _scan(root, home)
+    cold = _scan(root, tmp_path / "cold")
+    assert sorted(f["location"]["path"] for f in cold["findings"] if f["rule_id"] == "PY-CMDI") == [
+        "aa.py",
+        "ab.py",
+    ]
+    assert _without_run_counts(second) == _without_run_counts(cold)
+    # and back: neither caller keeps a finding the code no longer has
+    inner.write_text("def g(x):\n    return 'ls'\n")
+    third = _scan(root, home)
+    assert _without_run_counts(third) == _report_without_run_counts(root, tmp_path / "cold2")
+    assert not [f for f in third["findings"] if f["rule_id"] == "PY-CMDI"]

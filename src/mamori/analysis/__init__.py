@@ -396,9 +396,7 @@ def _scan(
             )
             errors.extend(notes)
             mod_raw = [f for k, f in project.findings.items() if k not in before]
-            deps = sorted(
-                ({modules[m].relpath for m in project.touched if m in modules} | project.files_read) - {rel}
-            )
+            deps = sorted(_reads_closure(modules, project.touched, project.files_read) - {rel})
         raw.extend(mod_raw)
         if len(trees) > MAX_LOADED_MODULES or project.loaded > MAX_LOADED_MODULES:
             # bounded memory on a large repository: the engine starts afresh (its trees and
@@ -425,6 +423,26 @@ def _scan(
     findings = _to_findings(raw, checks, models, sources)
     errors.extend(parse_errors[k] for k in sorted(parse_errors))
     return CodeScanResult(tuple(findings), tuple(errors), len(sources), analysed, fresh_reads + sources.reads)
+
+
+def _reads_closure(modules: Mapping[str, ModuleInfo], touched: set[str], files: set[str]) -> set[str]:
+    """The files of the modules in ``touched``, of every module their top levels read (a cycle
+    of imports leaves a module's record incomplete while it is evaluated: followed here), and
+    ``files``."""
+    out = set(files)
+    seen: set[str] = set()
+    stack = list(touched)
+    while stack:
+        name = stack.pop()
+        mod = modules.get(name)
+        if name in seen or mod is None:
+            continue
+        seen.add(name)
+        if mod.relpath:
+            out.add(mod.relpath)
+        stack.extend(mod.reads[0])
+        out |= mod.reads[1]
+    return out
 
 
 def _line_text(sources: Mapping[str, bytes], cache: dict[str, list[str]], path: str, line: int) -> str:

@@ -124,7 +124,7 @@ class Project(FrameworkEntries):
             text = self.read_file(rel) if self.read_file is not None else None
             got = unescaped_uses(text) if text else {}
             self._template_uses[rel] = got
-            self.files_read.add(rel)
+        self.files_read.add(rel)
         return got
 
     def names_in(self, node: ast.expr) -> frozenset[str]:
@@ -146,9 +146,13 @@ class Project(FrameworkEntries):
     def module_globals(self, mod: ModuleInfo) -> Env:
         """The module's global values, evaluating its top level on first use."""
         self.touched.add(mod.name)
-        if not mod.loaded:
-            mod.loaded = True
-            self.loaded += 1
+        if mod.loaded:
+            self.read_too(mod.reads)
+            return mod.globals
+        mod.loaded = True
+        self.loaded += 1
+        outer = self.start_reads()
+        try:
             mod.tree = self._load(mod)
             if mod.tree is not None:
                 mod.evaluating = True
@@ -165,7 +169,28 @@ class Project(FrameworkEntries):
                     mod.evaluating = False
                 if frame.env is not mod.globals and frame.env is not None:
                     mod.globals.update(frame.env)
+        finally:
+            mod.reads = self.end_reads(outer)
         return mod.globals
+
+    def start_reads(self) -> tuple[set[str], set[str]]:
+        """Collect the modules and files read from here on apart (a module's top level, a
+        summary being built); returns what was collected so far, for :meth:`end_reads`."""
+        outer = (self.touched, self.files_read)
+        self.touched, self.files_read = set(), set()
+        return outer
+
+    def end_reads(self, outer: tuple[set[str], set[str]]) -> tuple[frozenset[str], frozenset[str]]:
+        """What was read since :meth:`start_reads`, also added to the reads around it."""
+        got = (frozenset(self.touched), frozenset(self.files_read))
+        self.touched, self.files_read = outer
+        self.read_too(got)
+        return got
+
+    def read_too(self, reads: tuple[frozenset[str], frozenset[str]]) -> None:
+        """Count ``reads`` (of a module's top level or a summary used again) as read now."""
+        self.touched |= reads[0]
+        self.files_read |= reads[1]
 
     def kind_of(self, ref: str) -> str:
         """The object kind (``path``, ``xml`` …) a library value of ``ref`` has."""
