@@ -223,3 +223,25 @@ def test_a_change_two_imports_away_reaches_every_caller_of_a_shared_summary(tmp_
     third = _scan(root, home)
     assert _without_run_counts(third) == _report_without_run_counts(root, tmp_path / "cold2")
     assert not [f for f in third["findings"] if f["rule_id"] == "PY-CMDI"]
+
+
+def test_a_change_in_a_function_no_importer_ran_leaves_the_importers_alone(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "app.py").write_text(_VULN)
+    helpers = root / "helpers.py"
+    helpers.write_text("def shout(s):\n    return s.upper()\n\ndef quiet(s):\n    return s.lower()\n")
+    home = tmp_path / "home"
+    first = _scan(root, home)
+    assert first["stats"]["code_files_analysed"] == 2
+    # app.py never runs quiet(): its results stand
+    helpers.write_text("def shout(s):\n    return s.upper()\n\ndef quiet(s):\n    return 'x'\n")
+    second = _scan(root, home)
+    assert second["stats"]["code_files_analysed"] == 1
+    assert _without_run_counts(second) == _report_without_run_counts(root, tmp_path / "cold1")
+    # shout() changes on the same lines: app.py ran it, so it is analysed again
+    helpers.write_text("def shout(s):\n    return 'ls'\n\ndef quiet(s):\n    return 'x'\n")
+    third = _scan(root, home)
+    assert third["stats"]["code_files_analysed"] == 2
+    assert _without_run_counts(third) == _report_without_run_counts(root, tmp_path / "cold2")
+    assert not any(f["rule_id"] == "PY-CMDI" for f in third["findings"])

@@ -36,9 +36,11 @@ from typing import Any
 from mamori.analysis._checks import CheckHit, run_checks
 from mamori.analysis._models import BUNDLED, Models, load_models
 from mamori.analysis._parse import parse_source
+from mamori.analysis._parts import SKELETON, same_parts, split
 from mamori.analysis._templates import dom_sinks
 from mamori.analysis._web_checks import run_web_checks
 from mamori.analysis.engine import ModuleInfo, Project, RawFinding, walk
+from mamori.analysis.engine.project import PART_SEP
 from mamori.excludes import DEFAULT_JS_EXCLUDES, Excludes, is_test_path
 from mamori.model import Finding, Location, ScanError, TraceStep
 from mamori.pyfacts import FactsCache
@@ -46,7 +48,7 @@ from mamori.treewalk import MAX_SOURCE_BYTES, regular_file_error, walk_stat
 
 __all__ = ["ENGINE_VERSION", "RACY_SECONDS", "CodeScanResult", "parse_source", "scan_code"]
 
-ENGINE_VERSION = "6"
+ENGINE_VERSION = "7"
 
 RACY_SECONDS = 2
 """A stat record is trusted only for a file whose ctime is this much older than the start of
@@ -310,29 +312,24 @@ def _scan(
             )
         return parsed.tree
 
-    same_trees: dict[tuple[str, str], bool] = {}
+    splits: dict[tuple[str, str], tuple[tuple[str, dict[str, str]], tuple[str, dict[str, str]]] | None] = {}
 
-    def same_tree(rel: str, old_hash: str) -> bool:
-        """Whether module ``rel`` parses to the same tree (positions included) as its version
-        of content hash ``old_hash``: what the engine reads of a module is its tree, so a
-        module that read it keeps its results (a comment or blank space changed at a line's
-        end)."""
+    def same_tree(rel: str, old_hash: str, parts: frozenset[str]) -> bool:
+        """Whether the ``parts`` of module ``rel`` a module read (:mod:`._parts`: its skeleton,
+        the functions it ran) are the same, positions included, as in its version of content
+        hash ``old_hash``: what the engine reads of a module is its tree, so a module that read
+        only unchanged parts keeps its results."""
         key = (rel, old_hash)
-        got = same_trees.get(key)
-        if got is None:
-            got = False
+        if key not in splits:
+            splits[key] = None
             old = cache.old_source(rel, old_hash) if cache is not None and rel in sources else None
             if old is not None:
                 new_tree = parse(rel)
                 old_tree = parse_source(old, rel).tree
-                got = (
-                    new_tree is not None
-                    and old_tree is not None
-                    and ast.dump(new_tree, include_attributes=True)
-                    == ast.dump(old_tree, include_attributes=True)
-                )
-            same_trees[key] = got
-        return got
+                if new_tree is not None and old_tree is not None:
+                    splits[key] = (split(old_tree), split(new_tree))
+        pair = splits[key]
+        return pair is not None and same_parts(pair[0], pair[1], parts)
 
     templates = _template_names(sorted(pages))
 
@@ -366,7 +363,7 @@ def _scan(
                 facts.add_tree(root, rel, sources[rel], None)
             if cache is not None:
                 cache.put(
-                    rel, hashes, {"taint": [], "checks": [], "error": parse_errors.get(rel), "deps": []}
+                    rel, hashes, {"taint": [], "checks": [], "error": parse_errors.get(rel), "deps": {}}
                 )
             continue
         nodes = walk(tree)
@@ -376,7 +373,7 @@ def _scan(
         checks.extend((rel, h) for h in hits)
         mod_raw: list[RawFinding] = []
         notes: list[ScanError] = []
-        deps: list[str] = []
+        deps: dict[str, frozenset[str]] = {}
         if models.may_read_source(_words(sources[rel])):
             before = dict(project.findings)
             project.touched = set()
@@ -396,7 +393,8 @@ def _scan(
             )
             errors.extend(notes)
             mod_raw = [f for k, f in project.findings.items() if k not in before]
-            deps = sorted(_reads_closure(modules, project.touched, project.files_read) - {rel})
+            deps = _reads_closure(modules, project.touched, project.files_read)
+            deps.pop(rel, None)
         raw.extend(mod_raw)
         if len(trees) > MAX_LOADED_MODULES or project.loaded > MAX_LOADED_MODULES:
             # bounded memory on a large repository: the engine starts afresh (its trees and
@@ -425,24 +423,30 @@ def _scan(
     return CodeScanResult(tuple(findings), tuple(errors), len(sources), analysed, fresh_reads + sources.reads)
 
 
-def _reads_closure(modules: Mapping[str, ModuleInfo], touched: set[str], files: set[str]) -> set[str]:
-    """The files of the modules in ``touched``, of every module their top levels read (a cycle
-    of imports leaves a module's record incomplete while it is evaluated: followed here), and
-    ``files``."""
-    out = set(files)
+def _reads_closure(
+    modules: Mapping[str, ModuleInfo], touched: set[str], files: set[str]
+) -> dict[str, frozenset[str]]:
+    """The files read, each with the parts of it read (:mod:`._parts`; none for other files):
+    the modules in ``touched`` and every module their top levels read (a cycle of imports
+    leaves a module's record incomplete while it is evaluated: followed here), and ``files``."""
+    out: dict[str, set[str]] = {f: set() for f in files}
     seen: set[str] = set()
     stack = list(touched)
     while stack:
-        name = stack.pop()
+        item = stack.pop()
+        name, _, key = item.partition(PART_SEP)
         mod = modules.get(name)
-        if name in seen or mod is None:
+        if mod is None:
+            continue
+        if mod.relpath:
+            out.setdefault(mod.relpath, set()).update((SKELETON, key))
+        if name in seen:
             continue
         seen.add(name)
-        if mod.relpath:
-            out.add(mod.relpath)
         stack.extend(mod.reads[0])
-        out |= mod.reads[1]
-    return out
+        for f in mod.reads[1]:
+            out.setdefault(f, set())
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 def _line_text(sources: Mapping[str, bytes], cache: dict[str, list[str]], path: str, line: int) -> str:
@@ -608,21 +612,25 @@ class _Cache:
         self.stats[rel] = (self._stat_key(info), digest, facts_key)
 
     def get(
-        self, rel: str, hashes: dict[str, str], same: Callable[[str, str], bool] | None = None
+        self,
+        rel: str,
+        hashes: dict[str, str],
+        same: Callable[[str, str, frozenset[str]], bool] | None = None,
     ) -> dict[str, Any] | None:
         """The results of ``rel`` when its content and every file it read are unchanged; a
-        module it read whose content changed counts as unchanged when ``same(dep, old_hash)``
-        (its tree is the same), and the entry then records the new hash."""
+        module it read whose content changed counts as unchanged when ``same(dep, old_hash,
+        parts)`` (the parts of its tree it read are the same), and the entry then records the
+        new hash."""
         e = self.entries.get(rel)
         if e is None or e["hash"] != hashes.get(rel):
             return None
-        moved: dict[str, str] = {}
-        for dep, h in e["deps"].items():
+        moved: dict[str, tuple[str, frozenset[str]]] = {}
+        for dep, (h, parts) in e["deps"].items():
             now = hashes.get(dep)
             if now != h:
-                if now is None or same is None or not same(dep, h):
+                if now is None or same is None or not same(dep, h, parts):
                     return None
-                moved[dep] = now
+                moved[dep] = (now, parts)
         if moved:
             e["deps"] = {**e["deps"], **moved}
             self.dirty = True
@@ -655,7 +663,7 @@ class _Cache:
         return data
 
     def put(self, rel: str, hashes: dict[str, str], value: dict[str, Any]) -> None:
-        deps = {d: hashes.get(d, "") for d in value.pop("deps", [])}
+        deps = {d: (hashes.get(d, ""), parts) for d, parts in value.pop("deps", {}).items()}
         self.entries[rel] = {**value, "hash": hashes[rel], "deps": deps}
         self.dirty = True
 

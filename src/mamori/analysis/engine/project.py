@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mamori.analysis._models import Models
+from mamori.analysis._parts import outermost_functions, part_key
 from mamori.analysis._templates import Use, unescaped_uses
 from mamori.analysis._values import (
     CLEAN,
@@ -33,6 +34,9 @@ from mamori.analysis.engine.frame import Frame
 from mamori.analysis.engine.frameworks import FrameworkEntries, _is_dependency, route_variables
 from mamori.model import TraceStep
 from mamori.pyfacts import walk
+
+PART_SEP = "\x00"
+"""Between a module's name and the key of one of its functions in :attr:`Project.touched`."""
 
 
 class Project(FrameworkEntries):
@@ -62,7 +66,11 @@ class Project(FrameworkEntries):
         self.incomplete: list[tuple[str, str]] = []
         """(module path, what) of analyses cut short by their budget."""
         self.touched: set[str] = set()
-        """Modules read while analysing the current entry module (for the cache)."""
+        """Modules read while analysing the current entry module (for the cache): a module's
+        name for its top level, ``name + PART_SEP + key`` for an outermost function it ran
+        (:mod:`mamori.analysis._parts`)."""
+        self.outer: dict[ast.AST, str] = {}
+        """The part (as in :attr:`touched`) of each outermost function of the loaded modules."""
         self.loaded = 0
         """Modules parsed and evaluated so far (the scan starts afresh past a limit)."""
         self.by_suffix: dict[str, str] = {}
@@ -155,6 +163,8 @@ class Project(FrameworkEntries):
         try:
             mod.tree = self._load(mod)
             if mod.tree is not None:
+                for fn in outermost_functions(mod.tree):
+                    self.outer[fn] = mod.name + PART_SEP + part_key(fn)
                 mod.evaluating = True
                 frame = Frame(self, mod, "py:" + mod.name, mod.globals, module_level=True)
                 saved, self.budget = self.budget, Budget(MODULE_BUDGET)
