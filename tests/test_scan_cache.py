@@ -147,3 +147,101 @@ def test_a_file_written_as_it_was_recorded_is_read_again(tmp_path: Path) -> None
     time.sleep(RACY_SECONDS + 0.2)
     assert scan_code(root, cache_dir=cache).files_read == 2
     assert scan_code(root, cache_dir=cache).files_read == 1  # app.py, for its finding's line
+
+
+def _report_without_run_counts(root: Path, home: Path) -> dict[str, Any]:
+    return _without_run_counts(_scan(root, home))
+
+
+def test_a_module_whose_tree_did_not_change_does_not_make_its_importers_analysed_again(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "app.py").write_text(_VULN)
+    helpers = root / "helpers.py"
+    helpers.write_text("def shout(s):\n    return s.upper()\n")
+    home = tmp_path / "home"
+    first = _scan(root, home)
+    assert first["stats"]["code_files_analysed"] == 2
+    assert any(f["rule_id"] == "PY-CMDI" and f["location"]["path"] == "app.py" for f in first["findings"])
+    # a comment and blank space: the same tree, so app.py (which read helpers.py) keeps its results
+    helpers.write_text("def shout(s):  # louder\n    return s.upper()\n\n# the end\n")
+    second = _scan(root, home)
+    assert second["stats"]["code_files_analysed"] == 1
+    assert _without_run_counts(second) == _report_without_run_counts(root, tmp_path / "cold1")
+    assert _view(second) == _view(first)
+    # the function's body changes the flow in app.py: both analysed again, as a cold scan says
+    helpers.write_text("def shout(s):  # louder\n    return 'ls'\n\n# the end\n")
+    third = _scan(root, home)
+    assert third["stats"]["code_files_analysed"] == 2
+    assert _without_run_counts(third) == _report_without_run_counts(root, tmp_path / "cold2")
+    assert not any(f["rule_id"] == "PY-CMDI" for f in third["findings"])
+    # back to the flow, one line lower (the trace's lines in helpers.py move)
+    helpers.write_text("\n\ndef shout(s):\n    return s.upper()\n")
+    fourth = _scan(root, home)
+    assert fourth["stats"]["code_files_analysed"] == 2
+    assert _without_run_counts(fourth) == _report_without_run_counts(root, tmp_path / "cold3")
+    assert any(f["rule_id"] == "PY-CMDI" for f in fourth["findings"])
+
+
+_CALLER = (
+    "import subprocess\n"
+    "from flask import Flask, request\n"
+    "from middle import f\n"
+    "app = Flask(__name__)\n\n"
+    "@app.route('/{name}')\n"
+    "def {name}():\n"
+    "    return subprocess.check_output(f(request.args['c']), shell=True)\n"
+)
+
+
+def test_a_change_two_imports_away_reaches_every_caller_of_a_shared_summary(tmp_path: Path) -> None:
+    # aa.py and ab.py call middle.f the same way: the summary built for aa.py is used again for
+    # ab.py, so ab.py reads inner.py through it without evaluating anything of inner.py itself
+    root = tmp_path / "app"
+    root.mkdir()
+    for name in ("aa", "ab"):
+        (root / f"{name}.py").write_text(_CALLER.replace("{name}", name))
+    (root / "middle.py").write_text("from inner import g\n\ndef f(x):\n    return g(x)\n")
+    inner = root / "inner.py"
+    inner.write_text("def g(x):\n    return 'ls'\n")
+    home = tmp_path / "home"
+    first = _scan(root, home)
+    assert not [f for f in first["findings"] if f["rule_id"] == "PY-CMDI"]
+    # inner.g now passes its argument on: the command comes from the request in both callers
+    inner.write_text("def g(x):\n    return x\n")
+    second = _scan(root, home)
+    cold = _scan(root, tmp_path / "cold")
+    assert sorted(f["location"]["path"] for f in cold["findings"] if f["rule_id"] == "PY-CMDI") == [
+        "aa.py",
+        "ab.py",
+    ]
+    assert _without_run_counts(second) == _without_run_counts(cold)
+    # and back: neither caller keeps a finding the code no longer has
+    inner.write_text("def g(x):\n    return 'ls'\n")
+    third = _scan(root, home)
+    assert _without_run_counts(third) == _report_without_run_counts(root, tmp_path / "cold2")
+    assert not [f for f in third["findings"] if f["rule_id"] == "PY-CMDI"]
+
+
+def test_a_change_in_a_function_no_importer_ran_leaves_the_importers_alone(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "app.py").write_text(_VULN)
+    helpers = root / "helpers.py"
+    helpers.write_text("def shout(s):\n    return s.upper()\n\ndef quiet(s):\n    return s.lower()\n")
+    home = tmp_path / "home"
+    first = _scan(root, home)
+    assert first["stats"]["code_files_analysed"] == 2
+    # app.py never runs quiet(): its results stand
+    helpers.write_text("def shout(s):\n    return s.upper()\n\ndef quiet(s):\n    return 'x'\n")
+    second = _scan(root, home)
+    assert second["stats"]["code_files_analysed"] == 1
+    assert _without_run_counts(second) == _report_without_run_counts(root, tmp_path / "cold1")
+    # shout() changes on the same lines: app.py ran it, so it is analysed again
+    helpers.write_text("def shout(s):\n    return 'ls'\n\ndef quiet(s):\n    return 'x'\n")
+    third = _scan(root, home)
+    assert third["stats"]["code_files_analysed"] == 2
+    assert _without_run_counts(third) == _report_without_run_counts(root, tmp_path / "cold2")
+    assert not any(f["rule_id"] == "PY-CMDI" for f in third["findings"])

@@ -113,6 +113,14 @@ def walk_stat(
                 is_link = entry.is_symlink()
             except OSError:
                 continue
+            if not is_link and suffixes is not None and not name.endswith(suffixes):
+                # a file no suffix wants is left without a stat (the folder listing says what
+                # it is; most files of a large tree: translations, data, assets)
+                try:
+                    if not entry.is_dir(follow_symlinks=False):
+                        continue
+                except OSError:
+                    continue
             try:
                 info = entry.stat(follow_symlinks=True)
             except OSError as exc:

@@ -36,9 +36,11 @@ from typing import Any
 from mamori.analysis._checks import CheckHit, run_checks
 from mamori.analysis._models import BUNDLED, Models, load_models
 from mamori.analysis._parse import parse_source
+from mamori.analysis._parts import SKELETON, same_parts, split
 from mamori.analysis._templates import dom_sinks
 from mamori.analysis._web_checks import run_web_checks
 from mamori.analysis.engine import ModuleInfo, Project, RawFinding, walk
+from mamori.analysis.engine.project import PART_SEP
 from mamori.excludes import DEFAULT_JS_EXCLUDES, Excludes, is_test_path
 from mamori.model import Finding, Location, ScanError, TraceStep
 from mamori.pyfacts import FactsCache
@@ -46,7 +48,7 @@ from mamori.treewalk import MAX_SOURCE_BYTES, regular_file_error, walk_stat
 
 __all__ = ["ENGINE_VERSION", "RACY_SECONDS", "CodeScanResult", "parse_source", "scan_code"]
 
-ENGINE_VERSION = "6"
+ENGINE_VERSION = "7"
 
 RACY_SECONDS = 2
 """A stat record is trusted only for a file whose ctime is this much older than the start of
@@ -278,8 +280,10 @@ def _scan(
         sources[rel] = data
         fresh_reads += 1
         hashes[rel] = hashlib.sha256(data).hexdigest()
-        if cache is not None and info is not None:
-            cache.record(rel, info, hashes[rel], FactsCache.key(data, rel))
+        if cache is not None:
+            cache.keep_source(rel, data, hashes[rel])
+            if info is not None:
+                cache.record(rel, info, hashes[rel], FactsCache.key(data, rel))
     analysed = 0
     package = _package_of(root)
 
@@ -308,6 +312,25 @@ def _scan(
             )
         return parsed.tree
 
+    splits: dict[tuple[str, str], tuple[tuple[str, dict[str, str]], tuple[str, dict[str, str]]] | None] = {}
+
+    def same_tree(rel: str, old_hash: str, parts: frozenset[str]) -> bool:
+        """Whether the ``parts`` of module ``rel`` a module read (:mod:`._parts`: its skeleton,
+        the functions it ran) are the same, positions included, as in its version of content
+        hash ``old_hash``: what the engine reads of a module is its tree, so a module that read
+        only unchanged parts keeps its results."""
+        key = (rel, old_hash)
+        if key not in splits:
+            splits[key] = None
+            old = cache.old_source(rel, old_hash) if cache is not None and rel in sources else None
+            if old is not None:
+                new_tree = parse(rel)
+                old_tree = parse_source(old, rel).tree
+                if new_tree is not None and old_tree is not None:
+                    splits[key] = (split(old_tree), split(new_tree))
+        pair = splits[key]
+        return pair is not None and same_parts(pair[0], pair[1], parts)
+
     templates = _template_names(sorted(pages))
 
     def new_project() -> Project:
@@ -323,7 +346,7 @@ def _scan(
     for i, rel in enumerate(sorted(sources)):
         if progress is not None:
             progress(i, total)
-        cached = cache.get(rel, hashes) if cache is not None else None
+        cached = cache.get(rel, hashes, same_tree) if cache is not None else None
         if cached is not None:
             if facts is not None and not (rel in facts_keys and facts.note_key(root, rel, facts_keys[rel])):
                 facts.note(root, rel, sources[rel])
@@ -340,7 +363,7 @@ def _scan(
                 facts.add_tree(root, rel, sources[rel], None)
             if cache is not None:
                 cache.put(
-                    rel, hashes, {"taint": [], "checks": [], "error": parse_errors.get(rel), "deps": []}
+                    rel, hashes, {"taint": [], "checks": [], "error": parse_errors.get(rel), "deps": {}}
                 )
             continue
         nodes = walk(tree)
@@ -350,7 +373,7 @@ def _scan(
         checks.extend((rel, h) for h in hits)
         mod_raw: list[RawFinding] = []
         notes: list[ScanError] = []
-        deps: list[str] = []
+        deps: dict[str, frozenset[str]] = {}
         if models.may_read_source(_words(sources[rel])):
             before = dict(project.findings)
             project.touched = set()
@@ -370,9 +393,8 @@ def _scan(
             )
             errors.extend(notes)
             mod_raw = [f for k, f in project.findings.items() if k not in before]
-            deps = sorted(
-                ({modules[m].relpath for m in project.touched if m in modules} | project.files_read) - {rel}
-            )
+            deps = _reads_closure(modules, project.touched, project.files_read)
+            deps.pop(rel, None)
         raw.extend(mod_raw)
         if len(trees) > MAX_LOADED_MODULES or project.loaded > MAX_LOADED_MODULES:
             # bounded memory on a large repository: the engine starts afresh (its trees and
@@ -399,6 +421,32 @@ def _scan(
     findings = _to_findings(raw, checks, models, sources)
     errors.extend(parse_errors[k] for k in sorted(parse_errors))
     return CodeScanResult(tuple(findings), tuple(errors), len(sources), analysed, fresh_reads + sources.reads)
+
+
+def _reads_closure(
+    modules: Mapping[str, ModuleInfo], touched: set[str], files: set[str]
+) -> dict[str, frozenset[str]]:
+    """The files read, each with the parts of it read (:mod:`._parts`; none for other files):
+    the modules in ``touched`` and every module their top levels read (a cycle of imports
+    leaves a module's record incomplete while it is evaluated: followed here), and ``files``."""
+    out: dict[str, set[str]] = {f: set() for f in files}
+    seen: set[str] = set()
+    stack = list(touched)
+    while stack:
+        item = stack.pop()
+        name, _, key = item.partition(PART_SEP)
+        mod = modules.get(name)
+        if mod is None:
+            continue
+        if mod.relpath:
+            out.setdefault(mod.relpath, set()).update((SKELETON, key))
+        if name in seen:
+            continue
+        seen.add(name)
+        stack.extend(mod.reads[0])
+        for f in mod.reads[1]:
+            out.setdefault(f, set())
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 def _line_text(sources: Mapping[str, bytes], cache: dict[str, list[str]], path: str, line: int) -> str:
@@ -523,6 +571,11 @@ class _Cache:
         self.old_stats: dict[str, tuple[tuple[int, int, int, int, int], str, str]] = {}
         self.trusted_before = 0
         self.racy = False
+        # the bytes of each file as last analysed, in a file of their own read only when a
+        # file changed (to tell whether a module that read it is affected)
+        self.sources_path = Path(cache_dir) / f"code-sources-{tag}.pickle"
+        self.sources: dict[str, bytes] | None = None
+        self.new_sources: dict[str, bytes] = {}
         try:
             with self.path.open("rb") as fh:
                 data = pickle.load(fh)
@@ -558,17 +611,59 @@ class _Cache:
         """Keep a file's stat (as the walk saw it, before it was read) with its hashes."""
         self.stats[rel] = (self._stat_key(info), digest, facts_key)
 
-    def get(self, rel: str, hashes: dict[str, str]) -> dict[str, Any] | None:
+    def get(
+        self,
+        rel: str,
+        hashes: dict[str, str],
+        same: Callable[[str, str, frozenset[str]], bool] | None = None,
+    ) -> dict[str, Any] | None:
+        """The results of ``rel`` when its content and every file it read are unchanged; a
+        module it read whose content changed counts as unchanged when ``same(dep, old_hash,
+        parts)`` (the parts of its tree it read are the same), and the entry then records the
+        new hash."""
         e = self.entries.get(rel)
         if e is None or e["hash"] != hashes.get(rel):
             return None
-        for dep, h in e["deps"].items():
-            if hashes.get(dep) != h:
-                return None
+        moved: dict[str, tuple[str, frozenset[str]]] = {}
+        for dep, (h, parts) in e["deps"].items():
+            now = hashes.get(dep)
+            if now != h:
+                if now is None or same is None or not same(dep, h, parts):
+                    return None
+                moved[dep] = (now, parts)
+        if moved:
+            e["deps"] = {**e["deps"], **moved}
+            self.dirty = True
         return e
 
+    def keep_source(self, rel: str, data: bytes, digest: str) -> None:
+        """Keep the bytes of a file read in this run whose content is new to the cache (the
+        version a later scan compares a changed file with)."""
+        e = self.entries.get(rel)
+        if e is None or e["hash"] != digest:
+            self.new_sources[rel] = data
+
+    def _load_sources(self) -> dict[str, bytes]:
+        if self.sources is None:
+            self.sources = {}
+            try:
+                with self.sources_path.open("rb") as fh:
+                    data = pickle.load(fh)
+                if isinstance(data, dict) and data.get("version") == self.version:
+                    self.sources = data["sources"]
+            except (OSError, pickle.PickleError, EOFError, AttributeError, KeyError, TypeError, ValueError):
+                self.sources = {}
+        return self.sources
+
+    def old_source(self, rel: str, digest: str) -> bytes | None:
+        """The bytes of ``rel`` as of its version of content hash ``digest``, if kept."""
+        data = self._load_sources().get(rel)
+        if data is None or hashlib.sha256(data).hexdigest() != digest:
+            return None
+        return data
+
     def put(self, rel: str, hashes: dict[str, str], value: dict[str, Any]) -> None:
-        deps = {d: hashes.get(d, "") for d in value.pop("deps", [])}
+        deps = {d: (hashes.get(d, ""), parts) for d, parts in value.pop("deps", {}).items()}
         self.entries[rel] = {**value, "hash": hashes[rel], "deps": deps}
         self.dirty = True
 
@@ -577,29 +672,34 @@ class _Cache:
         start (``time.time_ns()`` before its walk), the reference of the racy rule."""
         if not self.dirty and not self.racy and self.stats == self.old_stats:
             return
+        if self.new_sources:
+            kept = {**self._load_sources(), **self.new_sources}
+            _write_pickle(
+                self.sources_path,
+                {"version": self.version, "sources": {k: v for k, v in kept.items() if k in self.entries}},
+            )
+        _write_pickle(
+            self.path,
+            {"version": self.version, "entries": self.entries, "stats": self.stats, "started": started},
+        )
+
+
+def _write_pickle(path: Path, value: object) -> None:
+    """Replace ``path`` with ``value`` pickled, atomically (errors ignored: a cache)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # a temporary file of this writer's own: two scans (or two verification threads of
+        # `mamori fix`) saving at once must never write through one file
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # a temporary file of this writer's own: two scans (or two verification threads of
-            # `mamori fix`) saving at once must never write through one file
-            fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    pickle.dump(
-                        {
-                            "version": self.version,
-                            "entries": self.entries,
-                            "stats": self.stats,
-                            "started": started,
-                        },
-                        fh,
-                        protocol=pickle.HIGHEST_PROTOCOL,
-                    )
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError:
-            pass
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
 
 
 class _Sources(Mapping[str, bytes]):

@@ -91,6 +91,8 @@ class ModuleInfo:
     loaded: bool = False
     globals: Env = field(default_factory=dict)
     evaluating: bool = False
+    reads: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+    """(modules, other files) its top level read, directly or through what it called."""
 
 
 @dataclass(slots=True)
@@ -101,6 +103,9 @@ class Summary:
     receiver: Val | None
     hits: list[tuple[Taint, str, TraceStep, str]]
     """(placeholder flow, rule id, sink step, sink text)."""
+    reads: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+    """(modules, other files) read while it was built, directly or through what it called: a
+    caller that uses the summary read them too (the cache's dependencies)."""
 
 
 @dataclass(slots=True)

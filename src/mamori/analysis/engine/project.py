@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mamori.analysis._models import Models
+from mamori.analysis._parts import outermost_functions, part_key
 from mamori.analysis._templates import Use, unescaped_uses
 from mamori.analysis._values import (
     CLEAN,
@@ -33,6 +34,9 @@ from mamori.analysis.engine.frame import Frame
 from mamori.analysis.engine.frameworks import FrameworkEntries, _is_dependency, route_variables
 from mamori.model import TraceStep
 from mamori.pyfacts import walk
+
+PART_SEP = "\x00"
+"""Between a module's name and the key of one of its functions in :attr:`Project.touched`."""
 
 
 class Project(FrameworkEntries):
@@ -62,7 +66,11 @@ class Project(FrameworkEntries):
         self.incomplete: list[tuple[str, str]] = []
         """(module path, what) of analyses cut short by their budget."""
         self.touched: set[str] = set()
-        """Modules read while analysing the current entry module (for the cache)."""
+        """Modules read while analysing the current entry module (for the cache): a module's
+        name for its top level, ``name + PART_SEP + key`` for an outermost function it ran
+        (:mod:`mamori.analysis._parts`)."""
+        self.outer: dict[ast.AST, str] = {}
+        """The part (as in :attr:`touched`) of each outermost function of the loaded modules."""
         self.loaded = 0
         """Modules parsed and evaluated so far (the scan starts afresh past a limit)."""
         self.by_suffix: dict[str, str] = {}
@@ -124,7 +132,7 @@ class Project(FrameworkEntries):
             text = self.read_file(rel) if self.read_file is not None else None
             got = unescaped_uses(text) if text else {}
             self._template_uses[rel] = got
-            self.files_read.add(rel)
+        self.files_read.add(rel)
         return got
 
     def names_in(self, node: ast.expr) -> frozenset[str]:
@@ -146,11 +154,17 @@ class Project(FrameworkEntries):
     def module_globals(self, mod: ModuleInfo) -> Env:
         """The module's global values, evaluating its top level on first use."""
         self.touched.add(mod.name)
-        if not mod.loaded:
-            mod.loaded = True
-            self.loaded += 1
+        if mod.loaded:
+            self.read_too(mod.reads)
+            return mod.globals
+        mod.loaded = True
+        self.loaded += 1
+        outer = self.start_reads()
+        try:
             mod.tree = self._load(mod)
             if mod.tree is not None:
+                for fn in outermost_functions(mod.tree):
+                    self.outer[fn] = mod.name + PART_SEP + part_key(fn)
                 mod.evaluating = True
                 frame = Frame(self, mod, "py:" + mod.name, mod.globals, module_level=True)
                 saved, self.budget = self.budget, Budget(MODULE_BUDGET)
@@ -165,7 +179,28 @@ class Project(FrameworkEntries):
                     mod.evaluating = False
                 if frame.env is not mod.globals and frame.env is not None:
                     mod.globals.update(frame.env)
+        finally:
+            mod.reads = self.end_reads(outer)
         return mod.globals
+
+    def start_reads(self) -> tuple[set[str], set[str]]:
+        """Collect the modules and files read from here on apart (a module's top level, a
+        summary being built); returns what was collected so far, for :meth:`end_reads`."""
+        outer = (self.touched, self.files_read)
+        self.touched, self.files_read = set(), set()
+        return outer
+
+    def end_reads(self, outer: tuple[set[str], set[str]]) -> tuple[frozenset[str], frozenset[str]]:
+        """What was read since :meth:`start_reads`, also added to the reads around it."""
+        got = (frozenset(self.touched), frozenset(self.files_read))
+        self.touched, self.files_read = outer
+        self.read_too(got)
+        return got
+
+    def read_too(self, reads: tuple[frozenset[str], frozenset[str]]) -> None:
+        """Count ``reads`` (of a module's top level or a summary used again) as read now."""
+        self.touched |= reads[0]
+        self.files_read |= reads[1]
 
     def kind_of(self, ref: str) -> str:
         """The object kind (``path``, ``xml`` …) a library value of ``ref`` has."""

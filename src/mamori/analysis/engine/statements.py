@@ -65,6 +65,9 @@ class Statements(FrameBase):
 
     def run(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
         """Run a function body."""
+        part = self.p.outer.get(node)
+        if part is not None:
+            self.p.touched.add(part)
         if isinstance(node, ast.Lambda):
             self.ret = self.eval(node.body)
             return

@@ -182,8 +182,17 @@ class Summaries(FrameBase):
                 if self.p.intra:  # out of budget: only summaries already built are used
                     return None
                 self.p.contexts[ref] = n + 1
-                summ = self._build_summary(ref, fd, order, actual)
+                outer = self.p.start_reads()
+                try:
+                    summ = self._build_summary(ref, fd, order, actual)
+                finally:
+                    reads = self.p.end_reads(outer)
+                summ.reads = reads
                 self.p.memo[key] = summ
+            else:
+                self.p.read_too(summ.reads)
+        else:
+            self.p.read_too(summ.reads)
         subst = _Subst(actual)
         via: TraceStep | None = None
         if summ.hits and node is not None:
