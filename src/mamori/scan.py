@@ -188,6 +188,11 @@ def scan_targets(
         deps=options.deps,
         root=config_root,
         code_files=code_stats[0],
+        files=[
+            f if _same_folder(inv.root, base) else _relocate(f, inv.root, base)
+            for inv in inventories
+            for f in inv.files
+        ],
     )
 
     if options.prove and options.code:
