@@ -242,6 +242,11 @@ def test_a_fresh_database_lacking_an_ecosystem_fetches_it(tmp_path: Path, indexe
     # online, the fresh database fetches npm and the gap is gone
     code, doc, err = _scan(root, indexes)
     assert code == 1, err
-    assert doc["coverage"] == {"checked": 2, "total": 2, "unchecked": []}
+    assert doc["coverage"] == {
+        "checked": 2,
+        "total": 2,
+        "unchecked": [],
+        "files": ["package-lock.json", "package.json", "requirements.txt"],
+    }
     assert {i for f in doc["findings"] for i in _ids(f)} >= {"GHSA-35jh-r3h4-6jhm"}
     assert mamori("db", "status", "-f", "json").json()["ecosystems"].keys() == {"PyPI", "npm"}

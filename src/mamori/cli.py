@@ -461,7 +461,7 @@ def scan_exit_code(report: Report, fail_on: str, *, strict: bool = False) -> int
         return EXIT_USAGE
     if fails(report, fail_on):
         return EXIT_FINDINGS
-    if cov.total == 0 and cov.code_files == 0 and not report.errors:
+    if cov.total == 0 and cov.code_files == 0 and not report.errors and not cov.files:
         err.print(
             "[red]error:[/] nothing to scan: no lockfile, manifest, SBOM or Python file under "
             f"{escape(report.target)}; give a project folder or a lockfile"

@@ -4,7 +4,8 @@ A security tool must never say "clean" about what it did not look at. Each inven
 either checked (a pinned version matched against a database that holds advisories for its
 ecosystem) or listed with its reason:
 
-* ``no-lockfile`` — a manifest's range (``package.json``, ``pyproject.toml``, ``Pipfile``) with
+* ``no-lockfile`` — a manifest's range (``package.json``, ``pyproject.toml``, ``Pipfile``,
+  ``setup.py``, ``setup.cfg``) with
   no lockfile saying what is installed; the detail names the command that makes one;
 * ``unpinned`` — a range in a file that is meant to pin (``flask>=0.12`` in requirements.txt),
   or a URL/VCS reference with no version;
@@ -25,7 +26,7 @@ from mamori.ecosystems import base_ecosystem, normalize_name
 from mamori.inventory.interface import Component
 from mamori.model import Coverage, ScanError, Unchecked
 
-MANIFEST_SOURCES = frozenset({"pyproject", "pipfile", "package-json"})
+MANIFEST_SOURCES = frozenset({"pyproject", "pipfile", "package-json", "setup-py", "setup-cfg"})
 """Parsers of manifests (ranges by design); a range elsewhere is a missing pin."""
 
 
@@ -35,6 +36,12 @@ def lock_command(component: Component, root: Path | None) -> str:
         return "`npm install --package-lock-only` (or `yarn install`, `pnpm install`)"
     if component.source == "pipfile":
         return "`pipenv lock`"
+    if component.source in ("setup-py", "setup-cfg"):
+        name = "setup.py" if component.source == "setup-py" else "setup.cfg"
+        return (
+            f"`pip-compile {name}` (pip-tools; or `pip freeze > requirements.txt` in the environment "
+            "it is installed in, or scan with --python that environment's interpreter)"
+        )
     text = ""
     if root is not None:
         try:
@@ -48,25 +55,30 @@ def lock_command(component: Component, root: Path | None) -> str:
     return "`uv lock` (or `pip-compile pyproject.toml`, `poetry lock`, `pdm lock`)"
 
 
-def _unpinned_detail(component: Component, root: Path | None, newest: str = "") -> tuple[str, str]:
+def _unpinned_detail(component: Component, root: Path | None, newest: str = "") -> tuple[str, str, str, str]:
+    """(reason, detail, advice, allows) of a component with no pinned version."""
     where = component.location.path
     if not component.range_spec:
-        return "unpinned", "a URL or VCS reference with no release version: not matched against advisories"
+        detail = "a URL or VCS reference with no release version: not matched against advisories"
+        return "unpinned", detail, detail, "URL or VCS reference"
     allows = "any version" if component.range_spec == "*" else f"the range {component.range_spec}"
     checked = (
         f" (only its newest allowed release, {newest}, was checked: match newest-allowed)" if newest else ""
     )
+    short = component.range_spec if component.range_spec != "*" else "any version"
+    if newest:
+        short += f" (newest allowed {newest} checked)"
     if component.source in MANIFEST_SOURCES:
+        command = lock_command(component, root)
         return (
             "no-lockfile",
             f"{where} allows {allows} and no lockfile says which is installed{checked}: "
-            f"run {lock_command(component, root)} and scan again",
+            f"run {command} and scan again",
+            f"no lockfile says which versions are installed: run {command} and scan again",
+            short,
         )
-    return (
-        "unpinned",
-        f"allows {allows}{checked}; pin an exact version (==) or scan the lockfile or environment "
-        "(--python) it is installed from",
-    )
+    advice = "pin an exact version (==) or scan the lockfile or environment (--python) it is installed from"
+    return "unpinned", f"allows {allows}{checked}; {advice}", advice, short
 
 
 def compute_coverage(
@@ -78,6 +90,7 @@ def compute_coverage(
     root: Path | None = None,
     code_files: int = 0,
     newest: Mapping[Component, str] | None = None,
+    files: Sequence[str] = (),
 ) -> Coverage:
     """Coverage of an inventory against a database holding advisories for ``advised`` ecosystems.
 
@@ -98,8 +111,10 @@ def compute_coverage(
         if not c.version:
             if (eco, normalize_name(c.ecosystem, c.name)) in pinned:
                 continue  # a lockfile (or another file) pins it: that copy is the item
-            reason, detail = _unpinned_detail(c, root, newest.get(c, ""))
-            unchecked.append(Unchecked(c.location.path, c.location.line, c.name, reason, detail))  # type: ignore[arg-type]
+            reason, detail, advice, allows = _unpinned_detail(c, root, newest.get(c, ""))
+            unchecked.append(
+                Unchecked(c.location.path, c.location.line, c.name, reason, detail, advice, allows)  # type: ignore[arg-type]
+            )
             continue
         if deps and eco not in have:
             unchecked.append(
@@ -123,6 +138,7 @@ def compute_coverage(
         unchecked=tuple(unchecked),
         deps=deps,
         code_files=code_files,
+        files=tuple(sorted(set(files))),
     )
 
 
@@ -131,6 +147,8 @@ def summary_line(coverage: Coverage, open_findings: int) -> str:
     if not coverage.deps:
         return "Dependencies were not checked (--no-deps)."
     if coverage.total == 0:
+        if coverage.files:
+            return f"No dependencies declared in {', '.join(coverage.files)}: nothing to check."
         return "No dependencies found to check."
     if coverage.complete:
         if open_findings:

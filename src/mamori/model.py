@@ -261,6 +261,11 @@ class Unchecked:
     reason: CoverageReason
     detail: str
     """What it allows or what went wrong, and what to do about it."""
+    advice: str = ""
+    """What to do, without this item's own place and range: items sharing it are one row of the
+    table (``""``: the detail is the advice)."""
+    allows: str = ""
+    """The range (or note) the item allows, shown beside its name when items are grouped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +284,8 @@ class Coverage:
     """False when dependency matching was turned off (``--no-deps``)."""
     code_files: int = 0
     """Python files the code analysis read."""
+    files: tuple[str, ...] = ()
+    """The dependency files read (lockfiles, manifests, SBOMs), even those that declared nothing."""
 
     @property
     def complete(self) -> bool:

@@ -155,7 +155,9 @@ def scan_targets(
         ensure_database(
             store, {c.ecosystem for c in matchable}, offline=options.offline, warn=warn, progress=progress
         )
-        database = _database_info(store)  # its stale-data warnings travel in the report
+        database = _database_info(
+            store, {c.ecosystem for c in matchable}
+        )  # its stale-data warnings travel in the report
         advised = store.ecosystems()
         matches = store.lookup(matchable)
         if not options.offline:
@@ -186,6 +188,11 @@ def scan_targets(
         deps=options.deps,
         root=config_root,
         code_files=code_stats[0],
+        files=[
+            f if _same_folder(inv.root, base) else _relocate(f, inv.root, base)
+            for inv in inventories
+            for f in inv.files
+        ],
     )
 
     if options.prove and options.code:
@@ -640,18 +647,27 @@ def _installed(python: Path, errors: list[ScanError]) -> list[Component]:
     return list(result.components)
 
 
-def _database_info(store: Any) -> DatabaseInfo:
-    from mamori.advisories.freshness import stale_warnings
+def _database_info(store: Any, ecosystems: Iterable[str]) -> DatabaseInfo:
+    """Which data the scan used; its warnings name each stale source the inventory relies on.
+
+    ``advisories_modified`` is that of the inventory's ecosystems (the oldest of their newest
+    records when there are several): fresh npm data does not make stale PyPI data look current.
+    """
+    from mamori.advisories.freshness import source_warnings
 
     last = store.last_updated()
     sources = tuple(store.sources())
-    modified, kev = store.data_dates()
+    wanted = {e.split(":", 1)[0] for e in ecosystems}
+    ages = store.source_ages(wanted)
+    dated = [a.data_date for a in ages if a.source.startswith("osv/") and a.data_date is not None]
+    modified = min(dated) if dated else store.data_dates()[0]
+    kev = next((a.data_date for a in ages if a.source == "kev"), None)
     return DatabaseInfo(
         updated=last.isoformat(timespec="seconds") if last else "",
         sources=sources,
         advisories_modified=modified.isoformat(timespec="seconds") if modified else "",
         kev_released=kev.isoformat(timespec="seconds") if kev else "",
-        warnings=tuple(stale_warnings(modified, kev)),
+        warnings=tuple(source_warnings(ages, ecosystems=wanted)),
     )
 
 

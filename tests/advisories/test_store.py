@@ -80,7 +80,10 @@ def test_fixture_folder_imports_good_records_and_reports_bad_ones(tmp_path: Path
     assert store.get("MAMORI-BATCH-1") is not None and store.get("MAMORI-BATCH-3") is not None
     assert store.get("MAMORI-TEST-0001").summary == "the newer revision"  # type: ignore[union-attr]
     status = store.status()
-    assert summary.unchanged == 1  # record_newer.yml sorts first; the older revision is kept out
+    # record_newer.yml sorts first; the older revision of the same id is a repeat, kept out, and
+    # the advisory is counted once (it was not in the database before: new, not "kept")
+    assert summary.unchanged == 0 and summary.duplicates == 1 and summary.duplicate_ids == 1
+    assert summary.new == summary.advisories == summary.records - summary.duplicates
     assert status.advisories == summary.advisories
     assert status.withdrawn == summary.withdrawn == 1
     assert set(status.ecosystems) == {"PyPI", "Go", "crates.io", "Debian", "npm"}

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from mamori._text import count
-from mamori.advisories.freshness import stale_warnings
+from mamori.advisories.freshness import DATA_MAX_AGE, SourceAge, source_warnings
 from mamori.advisories.store import AdvisoryStore, DbStatus, ImportSummary, UpdateSummary
 from mamori.errors import InputError
 from mamori.model import ScanError
@@ -86,8 +86,42 @@ def status_dict(status: DbStatus) -> dict[str, Any]:
             }
             for s in status.sources
         ],
-        "warnings": stale_warnings(status.advisories_modified, status.kev_date),
+        "ages": [_age_dict(a) for a in status.ages],
+        "max_age_days": DATA_MAX_AGE.days,
+        "warnings": source_warnings(status.ages),
     }
+
+
+def _age_dict(age: SourceAge) -> dict[str, Any]:
+    delta = age.age()
+    return {
+        "source": age.source,
+        "records": age.records,
+        "data_date": _iso(age.data_date),
+        "basis": age.basis,
+        "age_days": delta.days if delta is not None else None,
+        "stale": age.stale(),
+        "loaded": _iso(age.loaded),
+        "location": age.location,
+    }
+
+
+def _age_line(age: SourceAge) -> str:
+    what = {"kev": "entry", "epss": "score"}.get(age.source, "advisory")
+    head = f"  {age.source}: {count(age.records, what)}"
+    if age.data_date is None:
+        dated = "data date unknown"
+    else:
+        delta = age.age()
+        days = delta.days if delta is not None else 0
+        old = "today" if days <= 0 else ("1 day old" if days == 1 else f"{days:,} days old")
+        verdict = "STALE" if age.stale() else "current"
+        if age.stale() is False and delta is not None and delta > DATA_MAX_AGE:
+            verdict = "current (downloaded from the feed this week)"
+        label = {"kev": "released", "epss": "scores of"}.get(age.source, "newest modified")
+        dated = f"{label} {_date(age.data_date)}, {old}: {verdict}"
+    loaded = f"loaded {_when(age.loaded)}" + (f" from {age.location}" if age.location else "")
+    return f"{head}; {dated}; {loaded}"
 
 
 def status_text(status: DbStatus) -> str:
@@ -113,9 +147,10 @@ def status_text(status: DbStatus) -> str:
         )
     else:
         lines.append("FIRST EPSS: none (exploit probabilities are missing)")
-    lines.append("Sources:")
-    for s in status.sources:
-        lines.append(f"  {s.source}: {s.count:,} loaded {_when(s.updated)} from {s.location}")
+    lines.append(
+        f"Data age per source (by the data's own date; older than {DATA_MAX_AGE.days} days is stale):"
+    )
+    lines += [_age_line(a) for a in status.ages]
     return "\n".join(lines)
 
 
@@ -129,6 +164,12 @@ def import_dict(summary: ImportSummary) -> dict[str, Any]:
         "kev": summary.kev,
         "epss": summary.epss,
         "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in summary.errors],
+        "new": summary.new,
+        "updated": summary.updated,
+        "current": summary.current,
+        "records": summary.records,
+        "duplicates": summary.duplicates,
+        "duplicate_ids": summary.duplicate_ids,
     }
 
 
@@ -138,10 +179,14 @@ def _count(n: int, one: str, many: str = "") -> str:
 
 
 def import_text(summary: ImportSummary) -> str:
-    """``mamori db import`` in words."""
-    parts = [
-        f"Imported {_count(summary.advisories, 'advisory', 'advisories')} from {_count(summary.files, 'file')}"
-    ]
+    """``mamori db import`` in words, counted by distinct advisory id."""
+    head = f"Imported {_count(summary.advisories, 'advisory', 'advisories')} from {_count(summary.files, 'file')}"
+    if summary.advisories:
+        head += (
+            f" ({summary.new:,} new, {summary.updated:,} updated, "
+            f"{summary.current:,} already stored with the same date)"
+        )
+    parts = [head]
     if summary.unchanged:
         parts.append(f"{summary.unchanged:,} kept (the database held a later version)")
     if summary.kev:
@@ -149,6 +194,12 @@ def import_text(summary: ImportSummary) -> str:
     if summary.epss:
         parts.append(f"{summary.epss:,} EPSS scores")
     text = "; ".join(parts) + "."
+    if summary.duplicates:
+        text += (
+            f" {count(summary.duplicates, 'record')} repeated an advisory already read in this import "
+            f"({count(summary.duplicate_ids, 'advisory', 'advisories')} in several files or zip members): "
+            "counted once, the latest 'modified' kept."
+        )
     if summary.withdrawn:
         text += f" Withdrawn, never matched: {count(summary.withdrawn, 'stored advisory')}."
     if summary.errors:
@@ -214,7 +265,7 @@ def db_update_command(
         summary = store.update(list(ecosystem or []), progress=progress)
     _emit(fmt, update_dict(summary), update_text(summary))
     _errors(summary.errors)
-    for w in stale_warnings(*store.data_dates()):
+    for w in source_warnings(store.source_ages()):
         _warn(w)
 
 
@@ -241,18 +292,19 @@ def db_import_command(
         summary = store.import_paths(paths, progress=progress)
     _emit(fmt, import_dict(summary), import_text(summary))
     _errors(summary.errors)
-    for w in stale_warnings(*store.data_dates()):
+    for w in source_warnings(store.source_ages()):
         _warn(w)
     if strict and summary.errors:
         raise typer.Exit(2)
 
 
 def db_status_command(fmt: FormatOption = TextFormat.text) -> None:
-    """Show what is in the advisory database and how current its data is.
+    """Show what is in the advisory database and how current each source's data is.
 
-    The data's age is the newest 'modified' among its advisories and the CISA KEV catalogue's
-    own release date (not when it was imported); either older than a week is warned about.
-    Exit 3 when there is no database.
+    Per source, by the data's own date (not when it was imported): each OSV ecosystem's newest
+    'modified', the CISA KEV catalogue's release date, the FIRST EPSS scores' date; each with when
+    and from where it was loaded. A source older than a week is warned about (one downloaded by
+    `db update` within the week is current). Exit 3 when there is no database.
     """
     store = _store()
     status = store.status()
@@ -265,5 +317,5 @@ def db_status_command(fmt: FormatOption = TextFormat.text) -> None:
         )
         raise typer.Exit(3)
     _emit(fmt, status_dict(status), status_text(status))
-    for w in stale_warnings(status.advisories_modified, status.kev_date):
+    for w in source_warnings(status.ages):
         _warn(w)

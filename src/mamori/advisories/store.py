@@ -50,6 +50,7 @@ from mamori.advisories._sources import (
     load_epss,
     parse_kev,
 )
+from mamori.advisories.freshness import SourceAge, newest_modified, source_ages
 from mamori.advisories.interface import Advisory, Affected, Match
 from mamori.advisories.osv import load_json, load_yaml, parse_advisory, parse_timestamp
 from mamori.ecosystems import PURL_TYPES, base_ecosystem, normalize_name
@@ -137,19 +138,36 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class ImportSummary:
-    """What an import did."""
+    """What an import did, counted by distinct advisory id.
+
+    An id met more than once (in several files, zip members or folders given together) is one
+    advisory: its extra copies are counted in :attr:`duplicates`, and the copy with the latest
+    ``modified`` is the one kept.
+    """
 
     files: int = 0
     """Files (and zip members) read."""
     advisories: int = 0
-    """Advisories added or replaced."""
+    """Distinct advisories written: ``new + updated + current``."""
     unchanged: int = 0
-    """Advisories not stored because the database held a later version of them."""
+    """Distinct advisories not written because the database held a later version of them."""
     withdrawn: int = 0
-    """Of the stored advisories, how many are withdrawn (kept, never matched)."""
+    """Of the distinct advisories written, how many are withdrawn (kept, never matched)."""
     kev: int = 0
     epss: int = 0
     errors: tuple[ScanError, ...] = ()
+    new: int = 0
+    """Written advisories the database did not hold before."""
+    updated: int = 0
+    """Written advisories that replaced an older version in the database."""
+    current: int = 0
+    """Written advisories the database already held with the same ``modified`` time."""
+    records: int = 0
+    """OSV records read, copies of the same id included."""
+    duplicates: int = 0
+    """Records whose id had already been read in this import (``records`` minus distinct ids)."""
+    duplicate_ids: int = 0
+    """Distinct ids read more than once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +222,8 @@ class DbStatus:
     """The newest ``modified`` among the stored advisories: how current the advisory data is."""
     kev_date: datetime | None = None
     """The KEV catalogue's own release date (``dateReleased``), not when it was imported."""
+    ages: tuple[SourceAge, ...] = ()
+    """The age of each source (every OSV ecosystem, KEV, EPSS) by its data's own date."""
 
     def data_age(self, now: datetime | None = None) -> timedelta | None:
         """Age of the older of the two data dates (advisories, KEV) — None when neither is known."""
@@ -259,27 +279,47 @@ class _Counts:
 
     def __init__(self) -> None:
         self.files = 0
-        self.advisories = 0
-        self.unchanged = 0
-        self.withdrawn = 0
         self.kev = 0
         self.epss = 0
         self.errors: list[ScanError] = []
-        self.ecosystems: set[str] = set()
-        self.locations: list[str] = []
+        self.ecosystems: dict[str, set[str]] = {}
+        """Base ecosystem -> the locations (paths given, URLs) its records came from."""
+        self.location = ""
+        """The path given (or URL) being read now."""
+        self.before: dict[str, str | None] = {}
+        """Every id read -> its stored ``modified`` before this import (None: not stored)."""
+        self.written: dict[str, tuple[str, bool]] = {}
+        """Ids written -> (``modified``, withdrawn) of the copy kept."""
+        self.records = 0
+        self.repeats: dict[str, int] = {}
 
     def error(self, path: str, message: str, line: int = 0) -> None:
         self.errors.append(ScanError(path, message, line))
 
     def summary(self) -> ImportSummary:
+        new = updated = current = 0
+        for adv_id, (modified, _) in self.written.items():
+            before = self.before.get(adv_id)
+            if before is None:
+                new += 1
+            elif _later(modified, before):
+                updated += 1
+            else:
+                current += 1
         return ImportSummary(
             files=self.files,
-            advisories=self.advisories,
-            unchanged=self.unchanged,
-            withdrawn=self.withdrawn,
+            advisories=len(self.written),
+            unchanged=sum(1 for i in self.before if i not in self.written),
+            withdrawn=sum(1 for _, gone in self.written.values() if gone),
             kev=self.kev,
             epss=self.epss,
             errors=tuple(self.errors),
+            new=new,
+            updated=updated,
+            current=current,
+            records=self.records,
+            duplicates=sum(self.repeats.values()),
+            duplicate_ids=len(self.repeats),
         )
 
 
@@ -433,7 +473,7 @@ class AdvisoryStore:
             return None, None
         conn = self._reader()
         kev = {s.source: s for s in self._sources(conn)}.get("kev")
-        return _newest_modified(conn), (_parse_time(kev.released) if kev and kev.released else None)
+        return newest_modified(conn), (_parse_time(kev.released) if kev and kev.released else None)
 
     def ecosystems(self) -> list[str]:
         """Base ecosystems the stored advisories name (sorted); empty without a database."""
@@ -462,7 +502,7 @@ class AdvisoryStore:
         epss = by_name.get("epss")
         times = [s.updated for s in sources if s.updated is not None]
         last = max(times) if times else None
-        newest = _newest_modified(conn)
+        newest = newest_modified(conn)
         return DbStatus(
             path=self.path,
             exists=True,
@@ -481,7 +521,20 @@ class AdvisoryStore:
             age=(datetime.now(UTC) - last) if last else None,
             advisories_modified=newest,
             kev_date=_parse_time(kev.released) if kev and kev.released else None,
+            ages=source_ages(conn, _meta_rows(sources), per_eco),
         )
+
+    def source_ages(self, ecosystems: Iterable[str] | None = None) -> tuple[SourceAge, ...]:
+        """The age of each source (only these ecosystems' OSV sources, when given); () without a database."""
+        if not self.exists:
+            return ()
+        conn = self._reader()
+        per_eco = dict(
+            conn.execute(
+                "SELECT ecosystem, COUNT(DISTINCT advisory_id) FROM affected GROUP BY ecosystem"
+            ).fetchall()
+        )
+        return source_ages(conn, _meta_rows(self._sources(conn)), per_eco, only=ecosystems)
 
     def lookup(self, components: Iterable[Component]) -> list[Match]:
         """Every non-withdrawn advisory affecting each component that has a version.
@@ -678,10 +731,14 @@ class AdvisoryStore:
 
     def _put(self, conn: sqlite3.Connection, record: Any, counts: _Counts) -> None:
         adv = parse_advisory(record)
+        counts.records += 1
         row = conn.execute("SELECT modified FROM advisories WHERE id = ?", (adv.id,)).fetchone()
+        if adv.id in counts.before:
+            counts.repeats[adv.id] = counts.repeats.get(adv.id, 0) + 1
+        else:
+            counts.before[adv.id] = row[0] if row is not None else None
         if row is not None:
             if _later(row[0], adv.modified):
-                counts.unchanged += 1
                 return
             _delete_ids(conn, [adv.id])
         conn.execute(
@@ -692,15 +749,13 @@ class AdvisoryStore:
         for index, aff in enumerate(adv.affected):
             if aff.ecosystem and aff.name:
                 eco = base_ecosystem(aff.ecosystem)
-                counts.ecosystems.add(eco)
+                counts.ecosystems.setdefault(eco, set()).add(counts.location)
                 rows.append((eco, normalize_name(aff.ecosystem, aff.name), adv.id, index))
         conn.executemany("INSERT INTO affected VALUES (?, ?, ?, ?)", rows)
         conn.executemany(
             "INSERT OR IGNORE INTO aliases VALUES (?, ?)", [(alias, adv.id) for alias in adv.aliases]
         )
-        counts.advisories += 1
-        if adv.withdrawn:
-            counts.withdrawn += 1
+        counts.written[adv.id] = (adv.modified, bool(adv.withdrawn))
 
     def _put_document(self, conn: sqlite3.Connection, doc: Any, name: str, counts: _Counts) -> None:
         """Store a decoded JSON/YAML document: a record, a list of them, or ``{"vulns": [...]}``."""
@@ -872,31 +927,39 @@ class AdvisoryStore:
         leaves the previous database untouched.
         """
         counts = _Counts()
-        files: list[Path] = []
+        given: dict[Path, str] = {}  # each file (read once, however often it is named) -> its path given
+        files_seen: list[Path] = []
         for raw in paths:
             path = Path(raw)
             if path.is_dir():
-                files.extend(_walk(path))
+                found = _walk(path)
             elif path.is_file():
-                files.append(path)
+                found = [path]
             else:
                 counts.error(str(path), "no such file or folder")
+                continue
+            for f in found:
+                key = f.resolve()
+                if key not in given:
+                    given[key] = str(path)
+                    files_seen.append(f)
         with self._writing() as conn:
-            plain = [f for f in files if not f.name.lower().endswith(".zip")]
+            plain = [f for f in files_seen if not f.name.lower().endswith(".zip")]
             if plain and progress is not None:
                 progress.start("Importing advisory files", len(plain))
             for path in plain:
+                counts.location = given[path.resolve()]
                 self._import_file(conn, path, counts, progress)
                 if progress is not None:
                     progress.advance(1)
             if plain and progress is not None:
                 progress.finish()
-            for path in files:
+            for path in files_seen:
                 if path.name.lower().endswith(".zip"):
+                    counts.location = given[path.resolve()]
                     self._import_file(conn, path, counts, progress)
-            location = ", ".join(str(p) for p in paths)
-            for eco in sorted(counts.ecosystems):
-                _set_meta(conn, f"osv/{eco}", _count_ecosystem(conn, eco), location)
+            for eco, where in sorted(counts.ecosystems.items()):
+                _set_meta(conn, f"osv/{eco}", _count_ecosystem(conn, eco), ", ".join(sorted(where)))
         return counts.summary()
 
     def update(
@@ -963,6 +1026,7 @@ class AdvisoryStore:
                             _delete_ids(conn, ids)
                             gone.extend(ids)
 
+                        counts.location = url
                         if self._import_zip(conn, dest, url, counts, progress, before=wipe):
                             fresh = {
                                 r[0]
@@ -1002,26 +1066,8 @@ class AdvisoryStore:
             counts.error(exc.path or url, exc.message, exc.line or 0)
 
 
-def _newest_modified(conn: sqlite3.Connection) -> datetime | None:
-    """The newest ``modified`` time among the advisories, ignoring any claimed in the future.
-
-    A record that says it was modified next year (a clock error or a hostile feed) must not make
-    the whole database look current.
-    """
-    limit = datetime.now(UTC) + timedelta(days=1)
-    rows = conn.execute(
-        "SELECT DISTINCT modified FROM advisories WHERE withdrawn = '' ORDER BY modified DESC"
-    )
-    best: datetime | None = None
-    for (text,) in rows:
-        when = _parse_time(text)
-        if when is None or when > limit:
-            continue
-        if best is None or when > best:
-            best = when
-        if best is not None and text[:4].isdigit() and best.year > int(text[:4]):
-            break  # ISO strings sort by year first: nothing below can be newer
-    return best
+def _meta_rows(sources: Iterable[SourceInfo]) -> list[tuple[str, datetime | None, int, str, str, str]]:
+    return [(s.source, s.updated, s.count, s.location, s.version, s.released) for s in sources]
 
 
 def _umask() -> int:

@@ -230,6 +230,7 @@ def parse_pyproject(path: Path, rel: str) -> ParseResult:
         return ParseResult(errors=(data,))
     out = _Out(TomlLines(text), rel, PYPROJECT_SOURCE)
     project = mapping(data.get("project"))
+    _dynamic_dependencies(path, rel, data, out)
     if "dependencies" in project:
         out.pep508_list(
             project["dependencies"], ("project",), "dependencies", dev=False, what="project.dependencies"
@@ -264,6 +265,53 @@ def parse_pyproject(path: Path, rel: str) -> ParseResult:
             what=f"tool.pdm.dev-dependencies.{group}",
         )
     return out.result()
+
+
+def _dynamic_dependencies(path: Path, rel: str, data: Mapping[str, Any], out: _Out) -> None:
+    """``dynamic = ["dependencies"]``: the build backend supplies them; say so when nothing here does.
+
+    A ``setup.py`` or ``setup.cfg`` beside it is parsed on its own, and so is a requirements file
+    named by ``[tool.setuptools.dynamic]``; anything else is not read, and is an error, so that
+    coverage lists it instead of the project looking dependency-free.
+    """
+    dynamic = mapping(data.get("project")).get("dynamic")
+    if not (isinstance(dynamic, list) and "dependencies" in dynamic):
+        return
+    from mamori.inventory._py_requirements import matches as is_requirements
+
+    spec = mapping(mapping(mapping(data.get("tool")).get("setuptools")).get("dynamic")).get("dependencies")
+    files = mapping(spec).get("file")
+    names = (
+        [files]
+        if isinstance(files, str)
+        else [f for f in files if isinstance(f, str)]
+        if isinstance(files, list)
+        else []
+    )
+    if names:
+        unread = [n for n in names if not is_requirements(path.parent / n) or not (path.parent / n).is_file()]
+        if not unread:
+            return
+        why = (
+            f"its dependencies come from {', '.join(unread)}, which is not read (not named requirements*.txt)"
+        )
+    elif (path.parent / "setup.py").is_file() or (path.parent / "setup.cfg").is_file():
+        return
+    else:
+        why = "its dependencies are dynamic (supplied by the build backend) and no setup.py or setup.cfg is beside it"
+    out.errors.append(
+        ScanError(
+            rel,
+            f"project.dynamic lists dependencies: {why}; they were not checked (pin them in a lockfile "
+            "or requirements file and scan that)",
+            out.lines.line_of(_offset(out.lines.text, "dynamic")),
+        )
+    )
+
+
+def _offset(text: str, word: str) -> int:
+    """Where ``word`` first appears in ``text`` (0 when it does not)."""
+    return max(text.find(word), 0)
 
 
 def pyproject_roots(data: Mapping[str, Any]) -> Roots:

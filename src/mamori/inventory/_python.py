@@ -1,7 +1,7 @@
 """Parsers of every Python dependency format, and the installed-environment reader.
 
 Python projects declare dependencies in many places (pip requirements files, ``pyproject.toml``
-in four dialects, ``Pipfile``) and lock them in five formats (Poetry, uv, PDM, PEP 751, Pipenv).
+in four dialects, ``Pipfile``, ``setup.py`` read without running it, ``setup.cfg``) and lock them in five formats (Poetry, uv, PDM, PEP 751, Pipenv).
 Each parser here reads one of them into PyPI components with the exact line they come from; the
 registry picks the first parser whose :meth:`matches` accepts a file name. The formats
 themselves live in the private ``_py_*`` modules; this module only names and registers them.
@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from mamori.inventory import _py_locks, _py_manifests, _py_requirements
+from mamori.inventory import _py_locks, _py_manifests, _py_requirements, _py_setup
 from mamori.inventory._py_installed import installed_environment
 from mamori.inventory.interface import Parser, ParseResult
 
@@ -55,6 +55,8 @@ PARSERS: list[Parser] = [
     _PythonParser("requirements", _py_requirements.matches, _py_requirements.parse),
     _PythonParser("pyproject", _named("pyproject.toml"), _py_manifests.parse_pyproject),
     _PythonParser("pipfile", _named("Pipfile"), _py_manifests.parse_pipfile),
+    _PythonParser("setup-py", _named("setup.py"), _py_setup.parse_setup_py),
+    _PythonParser("setup-cfg", _named("setup.cfg"), _py_setup.parse_setup_cfg),
     _PythonParser("poetry-lock", _named("poetry.lock"), _py_locks.parse_poetry),
     _PythonParser("uv-lock", _named("uv.lock"), _py_locks.parse_uv),
     _PythonParser("pdm-lock", _named("pdm.lock"), _py_locks.parse_pdm),

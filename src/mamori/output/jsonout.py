@@ -167,6 +167,8 @@ def coverage_to_dict(coverage: Coverage) -> dict[str, Any]:
         out["deps"] = False
     if coverage.code_files:
         out["code_files"] = coverage.code_files
+    if coverage.files:
+        out["files"] = list(coverage.files)
     return out
 
 
@@ -454,6 +456,7 @@ def report_from_dict(data: object, *, source: str | None = None) -> Report:
             unchecked=tuple(unchecked),
             deps=deps if isinstance(deps, bool) else True,
             code_files=r.integer(cov, "code_files", "coverage", required=False),
+            files=r.texts(cov, "files", "coverage", required=False),
         )
     findings = tuple(
         _read_finding(r, raw, f"findings[{i}]") for i, raw in enumerate(r.items(d, "findings", ""))

@@ -261,41 +261,78 @@ def summary_line(report: Report) -> Text:
 
 
 def _unchecked_block(report: Report, width: int) -> Table:
-    """What was not checked, by reason, each with what it allows and what to do about it."""
+    """What was not checked, by reason, each with what it allows and what to do about it.
+
+    Items that share their advice (every range of three ``package.json`` files without a
+    lockfile, every npm package of a database without npm advisories) are one row: the places
+    and the packages listed, the advice said once.
+    """
     table = Table(title="Not checked", title_justify="left", title_style="bold yellow", box=box.SIMPLE_HEAD)
     items = report.coverage.unchecked
-    table.add_column("Where", min_width=_widest((_where(u.path, u.line) for u in items), width // 3))
+    groups: dict[tuple[str, str], list[Unchecked]] = {}
+    for u in items:
+        groups.setdefault((u.reason, u.advice or u.detail), []).append(u)
+    rows = [(key, group) for key, group in groups.items()]
+    places = [_places(g) if len(g) > 1 else _where(g[0].path, g[0].line) for _, g in rows]
+    table.add_column("Where", min_width=_widest((p for text in places for p in text.split("\n")), width // 3))
     table.add_column("Package", overflow="fold")
     table.add_column("Reason", no_wrap=True)
     table.add_column("What to do", ratio=1)
     order = ("no-lockfile", "unpinned", "no-advisories", "unreadable")
-    by_reason: dict[str, list[Unchecked]] = {}
-    for u in items:
-        by_reason.setdefault(u.reason, []).append(u)
+    by_reason: dict[str, list[int]] = {}
+    for index, ((reason, _), _) in enumerate(rows):
+        by_reason.setdefault(reason, []).append(index)
     reasons = [r for r in order if r in by_reason]
     for ri, reason in enumerate(reasons):
-        group = by_reason[reason]
-        shown = group[:_MAX_LISTED]
-        for i, u in enumerate(shown):
-            # a run of items with the same advice (every npm package of a database without npm
-            # advisories) says it once
-            same = i > 0 and shown[i - 1].detail == u.detail
-            table.add_row(
-                Text(_where(u.path, u.line)),
-                Text(u.name, style="bold"),
-                Text(reason, style="yellow"),
-                Text("same as above", style="dim") if same else Text(u.detail),
-                end_section=i == len(shown) - 1 and len(group) <= _MAX_LISTED and ri < len(reasons) - 1,
-            )
-        if len(group) > _MAX_LISTED:
-            table.add_row(
-                Text(f"… {len(group) - _MAX_LISTED} more"),
-                Text(""),
-                Text(reason, style="yellow"),
-                Text("all are listed in --format json (coverage.unchecked)"),
-                end_section=ri < len(reasons) - 1,
-            )
+        indexes = by_reason[reason]
+        for i, index in enumerate(indexes):
+            (_, advice), group = rows[index]
+            last = i == len(indexes) - 1 and ri < len(reasons) - 1
+            if len(group) == 1:
+                u = group[0]
+                table.add_row(
+                    Text(places[index]),
+                    Text(u.name, style="bold"),
+                    Text(reason, style="yellow"),
+                    Text(u.detail),
+                )
+            else:
+                table.add_row(
+                    Text(places[index]),
+                    Text(_packages(group), style="bold"),
+                    Text(reason, style="yellow"),
+                    Text(f"{count(len(group), 'item')}: {advice}"),
+                )
+            if last:
+                table.rows[-1].end_section = True
     return table
+
+
+def _places(group: list[Unchecked]) -> str:
+    """The files of a group, one a line, each with its lines (or how many items it holds)."""
+    lines: dict[str, list[int]] = {}
+    for u in group:
+        lines.setdefault(u.path, []).append(u.line)
+    out = []
+    for path, numbers in lines.items():
+        known = sorted({n for n in numbers if n})
+        if len(numbers) == 1 or not known:
+            out.append(_where(path, known[0] if len(known) == 1 else 0))
+        elif len(known) <= 6:
+            out.append(f"{path}:{', '.join(map(str, known))}")
+        else:
+            out.append(f"{path} ({count(len(numbers), 'item')})")
+    if len(out) > _MAX_LISTED:
+        out = [*out[:_MAX_LISTED], f"… {len(out) - _MAX_LISTED} more files (all in --format json)"]
+    return "\n".join(out)
+
+
+def _packages(group: list[Unchecked]) -> str:
+    """The distinct packages of a group with what each allows, the first :data:`_MAX_LISTED`."""
+    names = list(dict.fromkeys(f"{u.name} {u.allows}".strip() for u in group if u.name))
+    if len(names) > _MAX_LISTED:
+        return ", ".join(names[:_MAX_LISTED]) + f", … {len(names) - _MAX_LISTED} more (all in --format json)"
+    return ", ".join(names)
 
 
 _MAX_LISTED = 20
@@ -309,8 +346,15 @@ def _verdict(report: Report) -> Text:
     if cov.total == 0 and not report.findings:
         if report.errors:
             return Text("Nothing could be checked: see the errors below.", style="yellow")
+        declared = (
+            f"{', '.join(cov.files)} declare{'s' if len(cov.files) == 1 else ''} no dependencies"
+            if cov.files
+            else "no dependencies found"
+        )
         if cov.code_files:
-            return Text(f"No vulnerabilities found in {cov.code_files} Python files; no dependencies found.")
+            return Text(f"No vulnerabilities found in {cov.code_files} Python files; {declared}.")
+        if cov.files:
+            return Text(f"Nothing to check: {declared}.", style="yellow")
         return Text("Nothing to scan: no lockfile, manifest, SBOM or Python file.", style="yellow")
     if not report.findings and cov.complete:
         return Text("No vulnerabilities found.", style="green")
