@@ -136,6 +136,9 @@ def _d_condition(p: Path) -> list[str]:
         + " or ".join(["sel"] * 200_000)
         + "\n"
     )
+    (rules / "ok.yml").write_text(  # an ordinary rule beside them: it must still load and alert
+        "title: ok\nid: 00000000-0000-4000-8000-000000000004\n" + head + "  condition: sel\n"
+    )
     (p / "access.log").write_text(_attack(0))
     return [str(p / "access.log"), "--rules", str(rules)]
 

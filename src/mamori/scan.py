@@ -7,7 +7,6 @@ and :func:`mamori.analysis.scan_code`.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -18,13 +17,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from mamori import _safejson
 from mamori._terminal import terminal_safe
 from mamori._text import count
 from mamori.advisories.interface import Advisory, Match
 from mamori.config import load_project_config
 from mamori.coverage import compute_coverage
 from mamori.ecosystems import normalize_name
-from mamori.errors import InputError, NoDatabaseError, ResourceUnavailable
+from mamori.errors import InputError, NoDatabaseError, ParseError, ResourceUnavailable
 from mamori.inventory import Inventory, collect
 from mamori.inventory.interface import Component
 from mamori.model import (
@@ -717,10 +717,12 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 
 def _baseline_ids(path: Path) -> set[str]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read the baseline report: {exc}", path=str(path)) from exc
+    try:  # a report handed over by the user may come from anywhere: the shared safe loader
+        data = _safejson.load(Path(path), str(path))
+    except ParseError as exc:
+        raise InputError(
+            f"cannot read the baseline report: {exc.message}", path=str(path), line=exc.line
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
         raise InputError("not a mamori JSON report (no findings list)", path=str(path))
     return {f["id"] for f in data["findings"] if isinstance(f, dict) and "id" in f}

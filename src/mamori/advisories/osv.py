@@ -15,13 +15,13 @@ and keeps timestamps and numbers as the text they were written as (``versions: [
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import yaml
 
+from mamori import _safejson
 from mamori._yamlguard import YamlRefused, preflight
 from mamori.advisories.interface import Advisory, Affected, AffectedRange, RangeEvent
 from mamori.errors import ParseError
@@ -113,13 +113,7 @@ def load_yaml(data: bytes | str, name: str) -> Any:
 
 def load_json(data: bytes | str, name: str) -> Any:
     """Load one JSON document; bad JSON raises :class:`ParseError` with the 1-based line."""
-    _too_big(data, name)
-    try:
-        return json.loads(data)
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"invalid JSON: {exc.msg}", path=name, line=exc.lineno) from exc
-    except (UnicodeDecodeError, RecursionError, ValueError) as exc:
-        raise ParseError(f"invalid JSON: {exc}", path=name) from exc
+    return _safejson.loads(data, name, max_bytes=MAX_DOCUMENT_BYTES)
 
 
 def parse_timestamp(value: str) -> datetime | None:

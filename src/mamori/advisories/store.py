@@ -263,7 +263,7 @@ def _compress(record: Any) -> bytes:
 
 
 def _decompress(blob: bytes) -> Any:
-    return json.loads(zlib.decompress(blob))
+    return json.loads(zlib.decompress(blob))  # a record this store wrote (after load_json): trusted
 
 
 def _later(stored: str, incoming: str) -> bool:

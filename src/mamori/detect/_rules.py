@@ -23,7 +23,8 @@ from sigma.rule import SigmaRule
 
 from mamori.detect._cache import RuleCache
 from mamori.detect._compile import CompiledDetection, UnsupportedRule, compile_condition
-from mamori.detect._yaml import load_all, load_one
+from mamori.detect._limits import RuleTooLarge, check_rule
+from mamori.detect._yaml import load_all_located, load_one
 from mamori.errors import InputError
 from mamori.model import ScanError
 
@@ -147,6 +148,29 @@ def _reason(errors: list[Any]) -> str:
     return f"{type(first).__name__}: {first}"
 
 
+def _parse(text: str, shown: str) -> tuple[SigmaCollection, list[UnsupportedEntry]]:
+    """The rule documents of ``text`` as a collection, and those refused by :mod:`._limits`.
+
+    A document over a cap is left out with an entry naming the file and line; the file's other
+    documents are still parsed.
+
+    Raises:
+        yaml.YAMLError, SigmaError, ValueError, TypeError, AttributeError: the file as a whole.
+    """
+    kept: list[Any] = []
+    refused: list[UnsupportedEntry] = []
+    for doc, lines in load_all_located(text):
+        try:
+            check_rule(doc, lines)
+        except RuleTooLarge as exc:
+            rid = str(doc.get("id") or doc.get("name") or "") if isinstance(doc, dict) else ""
+            title = str(doc.get("title") or "") if isinstance(doc, dict) else ""
+            refused.append(UnsupportedEntry(shown, f"rule too large: {exc}", rid, title))
+            continue
+        kept.append(doc)
+    return SigmaCollection.from_dicts(kept, collect_errors=True, collect_filters=True), refused
+
+
 def load_rules(
     paths: Iterable[Path], *, relative_to: Path | None = None, cache: RuleCache | None = None
 ) -> RuleSet:
@@ -158,7 +182,7 @@ def load_rules(
     file compiled here is stored for the next load.
     """
     results: list[RuleSet | None] = []
-    parsed: list[tuple[int, str, SigmaCollection, str]] = []
+    parsed: list[tuple[int, str, SigmaCollection, str, tuple[UnsupportedEntry, ...]]] = []
     texts: list[tuple[str, str]] = []
     failed: list[RuleSet] = []
     for f in rule_files(paths):
@@ -178,18 +202,19 @@ def load_rules(
                 results.append(hit)
                 continue
         try:
-            coll = SigmaCollection.from_dicts(load_all(text), collect_errors=True, collect_filters=True)
+            coll, refused = _parse(text, shown)
         except (SigmaError, yaml.YAMLError, ValueError, TypeError, AttributeError) as exc:
             failed.append(RuleSet((), (), (UnsupportedEntry(shown, f"{type(exc).__name__}: {exc}"),)))
             results.append(failed[-1])
             continue
-        parsed.append((len(results), shown, coll, key))
+        parsed.append((len(results), shown, coll, key, tuple(refused)))
         results.append(None)
-    if any(_refers_to_others(coll) for _, _, coll, _ in parsed):
+    if any(_refers_to_others(coll) for _, _, coll, _, _ in parsed):
         # filters and correlations reach into other files: compile the whole set together
         return _load_together(texts, failed)
-    for i, shown, coll, key in parsed:
-        compiled = _compile_collections([(shown, coll)], [])
+    for i, shown, coll, key, too_large in parsed:
+        # the file's refused rules are kept with its compiled ones, so a cache hit lists them too
+        compiled = _compile_collections([(shown, coll)], list(too_large))
         results[i] = compiled
         if cache is not None:
             cache.put(key, compiled)
@@ -210,17 +235,18 @@ def _load_together(texts: list[tuple[str, str]], failed: list[RuleSet]) -> RuleS
     unsupported = [u for r in failed for u in r.unsupported]
     for shown, text in texts:
         try:
-            coll = SigmaCollection.from_dicts(load_all(text), collect_errors=True, collect_filters=True)
+            coll, refused = _parse(text, shown)
         except (SigmaError, yaml.YAMLError, ValueError, TypeError, AttributeError):
             continue  # already listed in ``failed``
+        unsupported.extend(refused)
         collections.append((shown, coll))
     return _compile_collections(collections, unsupported)
 
 
 def load_rules_from_text(text: str, path: str = "<rules>") -> RuleSet:
     """Load rules from YAML text (one or several documents)."""
-    coll = SigmaCollection.from_dicts(load_all(text), collect_errors=True, collect_filters=True)
-    return _compile_collections([(path, coll)], [])
+    coll, refused = _parse(text, path)
+    return _compile_collections([(path, coll)], refused)
 
 
 def _compile_collections(

@@ -71,20 +71,45 @@ def load_all(text: str | bytes) -> list[Any]:
     Raises:
         yaml.YAMLError: invalid YAML, or :class:`UnsafeYaml` for a refused document.
     """
+    return [value for value, _ in load_all_located(text)]
+
+
+def _key_lines(root: yaml.Node) -> dict[str, int]:
+    """1-based lines of a document (``""``), its top-level keys and theirs (``a.b``)."""
+    lines = {"": root.start_mark.line + 1}
+    if not isinstance(root, yaml.MappingNode):
+        return lines
+    for key, value in root.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        lines.setdefault(str(key.value), key.start_mark.line + 1)
+        if isinstance(value, yaml.MappingNode):
+            for sub, _ in value.value:
+                if isinstance(sub, yaml.ScalarNode):
+                    lines.setdefault(f"{key.value}.{sub.value}", sub.start_mark.line + 1)
+    return lines
+
+
+def load_all_located(text: str | bytes) -> list[tuple[Any, dict[str, int]]]:
+    """Like :func:`load_all`, each document with the lines of its keys (see :func:`_key_lines`).
+
+    Raises:
+        yaml.YAMLError: invalid YAML, or :class:`UnsafeYaml` for a refused document.
+    """
     try:  # judged from the event stream first: a file of millions of nodes is never composed
         preflight(text, max_nodes=MAX_NODES, max_depth=MAX_DEPTH)
     except YamlRefused as exc:
         raise UnsafeYaml(str(exc)) from None
     loader = _Loader(text)
     budget = [MAX_NODES]
-    docs: list[Any] = []
+    docs: list[tuple[Any, dict[str, int]]] = []
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:  # pragma: no cover - check_node said there is one
                 break
             _check(node, budget)
-            docs.append(loader.construct_document(node))
+            docs.append((loader.construct_document(node), _key_lines(node)))
     except RecursionError:
         raise UnsafeYaml(f"YAML nested over {MAX_DEPTH} deep") from None
     finally:

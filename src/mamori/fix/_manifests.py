@@ -18,7 +18,6 @@ names the command to run.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -26,7 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from mamori import _safejson
 from mamori.ecosystems import normalize_name
+from mamori.errors import ParseError
 from mamori.fix._environ import RunPolicy
 from mamori.fix._index import Release
 
@@ -276,8 +277,8 @@ def _line_versions(text: str, changes: list[DepChange]) -> str:
 
 def _package_json(text: str, changes: list[DepChange], notes: list[str]) -> str:
     try:
-        data = json.loads(text)
-    except ValueError as exc:
+        data = _safejson.loads(text, "package.json")
+    except ParseError as exc:
         raise UnsupportedFile(f"package.json is not valid JSON: {exc}") from exc
     sections = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
     for change in changes:
@@ -357,8 +358,8 @@ def _package_lock(text: str, changes: list[DepChange], notes: list[str]) -> str:
             new,
         )
     try:
-        json.loads(new)
-    except ValueError as exc:
+        _safejson.loads(new, changes[0].path)
+    except ParseError as exc:
         raise UnsupportedFile(f"{changes[0].path}: could not rewrite it safely ({exc})") from exc
     return new
 

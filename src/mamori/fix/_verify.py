@@ -118,11 +118,12 @@ def detect_tests(
         return TestCommand(("nox",), "nox")
     package = root / "package.json"
     if package.is_file() and shutil.which("npm"):
-        import json
+        from mamori import _safejson
+        from mamori.errors import ParseError
 
-        try:
-            script = json.loads(package.read_text(encoding="utf-8")).get("scripts", {}).get("test", "")
-        except (OSError, ValueError, AttributeError):
+        try:  # the project's package.json: hostile input, through the shared safe loader
+            script = _safejson.load(package, "package.json").get("scripts", {}).get("test", "")
+        except (ParseError, AttributeError):
             script = ""
         if script and "no test specified" not in script:
             return TestCommand(("npm", "test", "--silent"), "npm")

@@ -4,7 +4,7 @@ Lockfiles come from the repositories being scanned, so they are untrusted input.
 bomb ("billion laughs") expands a few hundred bytes into gigabytes once a consumer walks it, a
 JSON array nested 100,000 deep overflows recursive decoders, and an XML DOCTYPE can declare
 entities that expand the same way or read local files. Every parser reads its file through this
-module, which rejects these shapes quickly with a :class:`~mamori.errors.ParseError` that names
+module (its JSON through the shared :mod:`mamori._safejson`), which rejects these shapes quickly with a :class:`~mamori.errors.ParseError` that names
 the file and line, instead of hanging or exhausting memory.
 
 JSON and (through :mod:`yaml`'s safe loader) YAML decoders do not say where a value was
@@ -14,7 +14,6 @@ declared, so this module also offers linear-time indexes from keys and values to
 from __future__ import annotations
 
 import bisect
-import itertools
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -26,11 +25,16 @@ from xml.parsers import expat
 
 import yaml
 
+from mamori import _safejson
 from mamori._yamlguard import YamlRefused, preflight
 from mamori.errors import ParseError
 
-MAX_DEPTH = 256
+MAX_DEPTH = _safejson.MAX_DEPTH
 """Deepest nesting of arrays/objects accepted; real lockfiles and SBOMs stay below 50."""
+MAX_JSON_VALUES = _safejson.MAX_JSON_VALUES
+BYTES_PER_CONTAINER = _safejson.BYTES_PER_CONTAINER
+max_bracket_depth = _safejson.max_bracket_depth
+check_json_size = _safejson.check_json_size
 
 MAX_YAML_NODES = 2_000_000
 """Most YAML nodes accepted in one document (counted before it is composed; a composed node
@@ -39,12 +43,6 @@ takes about 370 bytes, so this is under a gigabyte; a 20 MB pnpm lockfile has ab
 LINE_ATTR = "{mamori}line"
 """Attribute of every element built by :func:`load_xml`: the 1-based line of its start tag."""
 
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_YAML_QUOTED = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'\n]*(?:\'\'[^\'\n]*)*\'')
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
-_DEPTH_STEP_BYTES = {ord(k): v for k, v in _DEPTH_STEP.items()}
-_NOT_BRACKET_BYTES = bytes(b for b in range(256) if b not in _DEPTH_STEP_BYTES)
 _OBJECT_KEY = re.compile(r'"((?:[^"\\\n]|\\.)*)"\s*:\s*\{', re.MULTILINE)
 _LINE_IN_MESSAGE = re.compile(r"line (\d+)")
 
@@ -60,70 +58,14 @@ def read_text(path: Path) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def max_bracket_depth(text: str, *, yaml_quotes: bool = False) -> int:
-    """The deepest nesting of ``[``/``{`` in ``text``, ignoring brackets inside strings.
-
-    Runs at C speed (regular expressions and :func:`itertools.accumulate`), so a hostile file
-    is measured before any recursive decoder sees it.
-    """
-    stripped = (_YAML_QUOTED if yaml_quotes else _JSON_STRING).sub("", text)
-    # bytes.translate deletes every other byte in C without building a piece per match (re.sub
-    # on ``[{},{},…]`` made ten million one-character strings: 800 MB for a 30 MB file)
-    brackets = stripped.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKET_BYTES)
-    if not brackets:
-        return 0
-    return max(0, max(itertools.accumulate(map(_DEPTH_STEP_BYTES.__getitem__, brackets))))
-
-
-MAX_JSON_VALUES = 5_000_000
-"""Most values (objects, arrays and scalars) decoded from one JSON file: several hundred MB
-once built. A 100,000-package ``package-lock.json`` holds about two million."""
-
-BYTES_PER_CONTAINER = 16
-"""Real lockfiles and SBOMs spend well over a hundred bytes per object or array (a key, a
-version, a URL); a file denser than one per 16 bytes (``[{},{},…]``) would take hundreds of
-bytes of memory per byte of input once decoded, so it is refused before it is built."""
-
-
-def check_json_size(text: str, rel: str) -> None:
-    """Refuse JSON whose decoded form would be far larger than any lockfile's (counted at C
-    speed on the text with strings removed, before anything is built).
-
-    Raises:
-        ParseError: with the counts, naming the file.
-    """
-    # counted on the raw text (brackets and commas inside strings too: an over-estimate, and a
-    # lockfile has few), so that nothing is allocated before the file is judged
-    containers = text.count("{") + text.count("[")
-    values = containers + text.count(",") + 1
-    if values > MAX_JSON_VALUES:
-        raise ParseError(
-            f"JSON with about {values} values, over the limit of {MAX_JSON_VALUES}; not parsed", path=rel
-        )
-    if containers > 100_000 and containers * BYTES_PER_CONTAINER > len(text):
-        raise ParseError(
-            f"JSON with {containers} objects/arrays in {len(text)} characters (denser than one per "
-            f"{BYTES_PER_CONTAINER}): not a real lockfile, not parsed (it would take gigabytes in memory)",
-            path=rel,
-        )
-
-
 def loads_json(text: str, rel: str) -> Any:
-    """Decode JSON ``text`` read from ``rel``; errors carry the line.
+    """Decode JSON ``text`` read from ``rel`` with the shared safe loader
+    (:func:`mamori._safejson.loads`: size, depth and density capped; errors carry the line).
 
     Raises:
-        ParseError: on invalid JSON or nesting deeper than :data:`MAX_DEPTH`.
+        ParseError: on invalid JSON, nesting deeper than :data:`MAX_DEPTH`, or too many values.
     """
-    depth = max_bracket_depth(text)
-    if depth > MAX_DEPTH:
-        raise ParseError(f"JSON nested {depth} deep, over the limit of {MAX_DEPTH}; not parsed", path=rel)
-    check_json_size(text, rel)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"invalid JSON: {exc.msg} (column {exc.colno})", path=rel, line=exc.lineno) from None
-    except RecursionError:
-        raise ParseError("JSON nested too deep to parse", path=rel) from None
+    return _safejson.loads(text, rel)
 
 
 def load_json(path: Path, rel: str | None = None) -> Any:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, cast, get_args
 
 import mamori
+from mamori import _safejson
 from mamori.errors import ParseError
 from mamori.model import (
     AdvisoryRef,
@@ -485,12 +486,7 @@ def report_from_dict(data: object, *, source: str | None = None) -> Report:
 
 def report_from_json(text: str, *, source: str | None = None) -> Report:
     """Parse the text of a JSON report; a syntax error becomes a :class:`ParseError` with its line."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ParseError(
-            f"invalid JSON: {exc.msg} (column {exc.colno})", path=source, line=exc.lineno
-        ) from exc
+    data = _safejson.loads(text, source or "-")  # a report from anywhere: size and depth capped
     return report_from_dict(data, source=source)
 
 

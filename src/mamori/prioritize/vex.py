@@ -8,12 +8,12 @@ version matches only that version; one without a version matches the package in 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from mamori import _safejson
 from mamori.errors import InputError
 from mamori.model import Finding, Status
 
@@ -42,12 +42,8 @@ class VexStatement:
 
 def read_vex(path: Path) -> list[VexStatement]:
     """Statements of a VEX document (format detected from its content)."""
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not JSON: {exc.msg}", path=str(path), line=exc.lineno) from exc
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", path=str(path)) from exc
+    # a VEX document is someone else's: size, depth and density capped, errors name file:line
+    doc = _safejson.load(Path(path), str(path))
     if not isinstance(doc, dict):
         raise InputError("not a VEX document (expected a JSON object)", path=str(path))
     src = str(path)

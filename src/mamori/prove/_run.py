@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mamori import _safejson
 from mamori import sandbox as _sandbox
+from mamori.errors import ParseError
 from mamori.prove._apps import AppSpec
 
 HARNESS = Path(__file__).with_name("harness")
@@ -213,9 +215,11 @@ def _one_process(
         except BrokenPipeError:
             pass
         for line in proc.stdout:
-            try:
-                msg = json.loads(line)
-            except ValueError:
+            try:  # written next to the project's own code: hostile, the shared safe loader
+                msg = _safejson.loads(line, "proof harness")
+            except ParseError:
+                continue
+            if not isinstance(msg, dict):
                 continue
             kind = msg.get("type")
             if kind == "error":

@@ -578,7 +578,7 @@ class Hub:
             body = conn.execute(select(s.body).where(s.id == status_id, s.org_id == org.id)).scalar()
         if body is None:
             raise TaxiiError(404, "Status not found", f"no status {status_id!r}")
-        result: dict[str, Any] = json.loads(body)
+        result: dict[str, Any] = json.loads(body)  # a status the hub itself wrote: trusted
         return result
 
     # -- reading ----------------------------------------------------------------------------

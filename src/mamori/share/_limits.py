@@ -15,6 +15,8 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from mamori._safejson import MAX_DEPTH, max_bracket_depth
+
 FORM_BODY_BYTES = 1024 * 1024
 """The largest body of a form or REST call (``POST /login``, ``POST /api/grants``, …)."""
 TAXII_BODY_BYTES = 10 * 1024 * 1024
@@ -182,6 +184,9 @@ def loads_bounded(raw: bytes | bytearray | str, *, max_values: int = MAX_JSON_VA
     count = json_values(text)
     if count > max_values:
         raise TooManyValues(f"the body holds about {count:,} JSON values; at most {max_values:,}")
+    depth = max_bracket_depth(text)  # measured without recursion, before the decoder sees it
+    if depth > MAX_DEPTH:
+        raise ValueError(f"the JSON nests {depth:,} deep; at most {MAX_DEPTH}")
     try:
         return json.loads(text)
     except RecursionError as exc:

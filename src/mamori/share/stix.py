@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from mamori import _safejson
 from mamori._text import count
-from mamori.errors import InputError
+from mamori.errors import InputError, ParseError
 from mamori.model import Finding, Report
 from mamori.share.tlp import RECIPIENT_SECTORS_PROPERTY, RECIPIENTS_PROPERTY, Tlp
 
@@ -500,10 +501,7 @@ def read_alerts(text: str, *, source: str = "-") -> list[dict[str, Any]]:
     """Alerts from ``mamori detect --format jsonl`` (or a JSON list of them)."""
     stripped = text.lstrip()
     if stripped.startswith("["):
-        try:
-            data = json.loads(stripped)
-        except ValueError as exc:
-            raise InputError(f"not JSON: {exc}", path=source) from exc
+        data = _safejson.loads(stripped, source)  # a ParseError (an InputError) names the line
         items = list(enumerate(data if isinstance(data, list) else [], start=1))
     else:
         items = []
@@ -511,9 +509,9 @@ def read_alerts(text: str, *, source: str = "-") -> list[dict[str, Any]]:
             if not line.strip():
                 continue
             try:
-                items.append((n, json.loads(line)))
-            except ValueError as exc:
-                raise InputError(f"not a JSON alert: {exc}", path=source, line=n) from exc
+                items.append((n, _safejson.loads(line, source)))
+            except ParseError as exc:
+                raise InputError(f"not a JSON alert: {exc.message}", path=source, line=n) from None
     alerts = []
     for n, item in items:
         if not isinstance(item, dict) or "rule_id" not in item:
@@ -531,10 +529,7 @@ def to_stix(text: str, options: ShareOptions, *, source: str = "-") -> dict[str,
 
     stripped = text.lstrip()
     if stripped.startswith("{") and not _looks_like_jsonl(stripped):
-        try:
-            data = json.loads(stripped)
-        except ValueError as exc:
-            raise InputError(f"not JSON: {exc}", path=source) from exc
+        data = _safejson.loads(stripped, source)  # a ParseError (an InputError) names the line
         if isinstance(data, dict) and data.get("type") == "bundle":
             return remark_bundle(data, options)
         if isinstance(data, dict) and str(data.get("schema", "")).startswith("mamori.report/"):
@@ -548,8 +543,8 @@ def to_stix(text: str, options: ShareOptions, *, source: str = "-") -> dict[str,
 def _looks_like_jsonl(text: str) -> bool:
     first = text.split("\n", 1)[0].strip()
     try:
-        json.loads(first)
-    except ValueError:
+        _safejson.loads(first, "-")
+    except ParseError:
         return False
     return "\n" in text.strip() and first.endswith("}")
 

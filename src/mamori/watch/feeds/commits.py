@@ -84,7 +84,9 @@ def poll(ctx: Context) -> int:
                     continue
                 files = dependency_files(folder)
                 head = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
-                previous = json.loads(ctx.state.cursor(f"files/{project.name}") or "{}")
+                previous = json.loads(
+                    ctx.state.cursor(f"files/{project.name}") or "{}"
+                )  # mamori's own: trusted
                 changed = sorted(p for p in set(files) | set(previous) if files.get(p) != previous.get(p))
                 payload = {
                     "project": project.name,

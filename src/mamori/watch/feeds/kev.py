@@ -15,7 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from mamori import _safejson
 from mamori._text import count
+from mamori.errors import ParseError
 from mamori.watch._crash import checkpoint
 from mamori.watch._redact import redact
 from mamori.watch.context import Context
@@ -51,10 +53,10 @@ def poll(ctx: Context) -> int:
         response = fetch_to(ctx.http, url, dest, {"If-None-Match": etag} if etag and old_raw else None)
         if response is None:
             return 0
-        try:
-            doc = json.loads(dest.read_bytes())
-        except (ValueError, UnicodeDecodeError):
-            ctx.log(f"kev: {redact(url)} is not JSON; kept the previous catalogue")
+        try:  # served by a feed: the shared safe loader (size, depth, density capped)
+            doc = _safejson.load(dest, "kev.json")
+        except ParseError as exc:
+            ctx.log(f"kev: {redact(url)} is not usable JSON ({exc.message}); kept the previous catalogue")
             return 0
         cves = _cves(doc)
         if cves is None:
@@ -64,7 +66,7 @@ def poll(ctx: Context) -> int:
         for e in summary.errors:
             ctx.log(f"kev: {e.path}: {e.message}")
     checkpoint("kev-imported")
-    old = set(json.loads(old_raw)) if old_raw is not None else None
+    old = set(json.loads(old_raw)) if old_raw is not None else None  # mamori's own cursor: trusted
     added = sorted(set(cves) - old) if old is not None else []
     seen = time.time()
     with ctx.state.transaction():

@@ -21,8 +21,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+from mamori import _safejson
 from mamori._text import count
-from mamori.advisories.osv import parse_timestamp
+from mamori.advisories.osv import MAX_DOCUMENT_BYTES, parse_timestamp
+from mamori.errors import ParseError
 from mamori.watch._crash import checkpoint
 from mamori.watch._redact import redact
 from mamori.watch.context import Context
@@ -57,7 +59,7 @@ def _cursor(ctx: Context, eco: str) -> tuple[str, set[str]] | None:
     raw = ctx.state.cursor(f"osv/{eco}")
     if raw is None:
         return None
-    data = json.loads(raw)
+    data = json.loads(raw)  # a cursor mamori itself wrote into its state database: trusted
     return str(data["modified"]), set(data.get("ids", []))
 
 
@@ -149,10 +151,10 @@ def poll(ctx: Context, ecosystems: list[str]) -> int:
                 if got is None:
                     ctx.log(f"osv {eco}: {advisory} is listed but not served; skipped")
                     continue
-                try:
-                    doc = json.loads(dest.read_bytes())
-                except (ValueError, UnicodeDecodeError):
-                    ctx.log(f"osv {eco}: {advisory}.json is not JSON; skipped")
+                try:  # served by a feed: the shared safe loader (size, depth, density capped)
+                    doc = _safejson.load(dest, f"{advisory}.json", max_bytes=MAX_DOCUMENT_BYTES)
+                except ParseError as exc:
+                    ctx.log(f"osv {eco}: {advisory}.json is not usable JSON ({exc.message}); skipped")
                     continue
                 if not isinstance(doc, dict) or doc.get("id") != advisory:
                     ctx.log(f"osv {eco}: {advisory}.json holds another record; skipped")
