@@ -80,32 +80,35 @@ class Watcher:
         self.ctx.store.close()
         self.ctx.state.close()
 
-    def _feed(self, name: str, poll: Callable[[], int]) -> None:
+    @staticmethod
+    def _feed(ctx: Context, name: str, poll: Callable[[], int]) -> None:
         try:
             poll()
         except MamoriError as exc:
-            self.ctx.log(f"{name}: {exc}")
+            ctx.log(f"{name}: {exc}")
         except Exception as exc:  # a broken feed must not stop the others; it is polled again next cycle
-            self.ctx.log(f"{name}: {type(exc).__name__}: {exc}")
+            ctx.log(f"{name}: {type(exc).__name__}: {exc}")
 
-    def poll_branches(self) -> None:
+    def poll_branches(self, ctx: Context | None = None) -> None:
         """The watched branches and folders."""
-        self._feed("branches", lambda: commits.poll(self.ctx))
+        c = ctx or self.ctx
+        self._feed(c, "branches", lambda: commits.poll(c))
 
-    def poll_feeds(self) -> None:
+    def poll_feeds(self, ctx: Context | None = None) -> None:
         """OSV (for the ecosystems in the index), KEV and EPSS."""
-        feeds = self.ctx.fleet.feeds
-        ecosystems = self.ctx.state.ecosystems()
+        c = ctx or self.ctx
+        feeds = c.fleet.feeds
+        ecosystems = c.state.ecosystems()
         if feeds.osv and ecosystems:
-            self._feed("osv", lambda: osv.poll(self.ctx, ecosystems))
+            self._feed(c, "osv", lambda: osv.poll(c, ecosystems))
         if feeds.kev:
-            self._feed("kev", lambda: kev.poll(self.ctx))
+            self._feed(c, "kev", lambda: kev.poll(c))
         if feeds.epss:
-            self._feed("epss", lambda: epss.poll(self.ctx))
-        if self.ctx.fleet.hub.url:
-            self._feed("hub", lambda: hub.poll(self.ctx))
-        if self.ctx.state.open_requests():
-            self._feed("forge", lambda: merges.poll(self.ctx))
+            self._feed(c, "epss", lambda: epss.poll(c))
+        if c.fleet.hub.url:
+            self._feed(c, "hub", lambda: hub.poll(c))
+        if c.state.open_requests():
+            self._feed(c, "forge", lambda: merges.poll(c))
 
     def work(self) -> int:
         """Run jobs until none is runnable now (or :attr:`stop` is set); how many ran.
@@ -185,19 +188,63 @@ class Watcher:
         return {"jobs": jobs, "seconds": time.time() - started, "pending": self.ctx.state.pending()}
 
     def run(self, *, once: bool = False, interval: float | None = None) -> None:
-        """Cycle until :attr:`stop` is set (or once); retried jobs run when their back-off ends."""
+        """One :meth:`cycle`; then (unless ``once``) serve until :attr:`stop` is set.
+
+        Serving, the feeds are polled every ``interval`` seconds in a thread of their own, so a
+        new advisory or KEV addition is seen while fixes run (they take minutes on a large
+        project); fix jobs are worked by :attr:`workers` threads and every other job (matching,
+        re-prioritising, proposing, notifying) also by a quick lane of its own, so an escalation
+        or a verified fix's proposal never waits behind another project's sandboxed tests.
+        Retried jobs run when their back-off ends.
+        """
         every = interval if interval is not None else self.ctx.fleet.feeds.interval
-        while True:
-            summary = self.cycle()
-            self.ctx.log(
-                f"cycle: {count(summary['jobs'], 'job')} in {summary['seconds']:.1f}s; {summary['pending']} waiting"
-            )
-            if once or self.stop.is_set():
-                return
-            deadline = time.time() + every
-            while not self.stop.is_set() and time.time() < deadline:
-                if self.work():
+        summary = self.cycle()
+        self.ctx.log(
+            f"cycle: {count(summary['jobs'], 'job')} in {summary['seconds']:.1f}s; {summary['pending']} waiting"
+        )
+        if once or self.stop.is_set():
+            return
+        threads = [
+            threading.Thread(target=self._poller, args=(every,), name="watch-poller"),
+            threading.Thread(target=self._lane, args=(("fix",),), name="watch-quick"),
+            *(
+                threading.Thread(target=self._lane, args=((),), name=f"watch-worker-{n}")
+                for n in range(max(1, self.workers))
+            ),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    def _with_context(self, body: Callable[[Context], None]) -> None:
+        ctx = self._context()  # SQLite connections belong to the thread that made them
+        try:
+            body(ctx)
+        finally:
+            ctx.http.close()
+            ctx.store.close()
+            ctx.state.close()
+
+    def _poller(self, every: float) -> None:
+        """Poll the branches and the feeds every ``every`` seconds until :attr:`stop`."""
+
+        def loop(ctx: Context) -> None:
+            while not self.stop.wait(every):
+                self.poll_branches(ctx)
+                self.poll_feeds(ctx)
+
+        self._with_context(loop)
+
+    def _lane(self, skip: tuple[str, ...]) -> None:
+        """Work the queue (jobs of the kinds in ``skip`` left to others) until :attr:`stop`."""
+
+        def loop(ctx: Context) -> None:
+            while not self.stop.is_set():
+                job = ctx.state.claim(skip=skip)
+                if job is None:
+                    self.stop.wait(0.2)
                     continue
-                self.stop.wait(min(1.0, max(0.0, deadline - time.time())))
-            if self.stop.is_set():
-                return
+                self._run_job(ctx, job)
+
+        self._with_context(loop)

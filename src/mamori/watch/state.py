@@ -144,18 +144,19 @@ class WatchState:
         )
         return cur.rowcount == 1
 
-    def claim(self) -> Job | None:
+    def claim(self, *, skip: tuple[str, ...] = ()) -> Job | None:
         """Take the oldest runnable job (queued, or running for a worker that is gone).
 
         A job of a project another live worker is working on waits (one job per project at a
         time). Fix jobs (a sandboxed test run, seconds each) come after every other kind: a verified
         fix is pushed and proposed, and a KEV addition escalated, without waiting behind the
-        fixes of other projects.
+        fixes of other projects. ``skip``: job kinds this worker does not take (the service's
+        quick lane skips ``fix``).
         """
         now = time.time()
         with self.transaction() as conn:
             rows = conn.execute(
-                "SELECT id, state, owner_pid, owner_token, project FROM jobs "
+                "SELECT id, state, owner_pid, owner_token, project, kind FROM jobs "
                 "WHERE state IN ('queued', 'running') AND not_before <= ? "
                 "ORDER BY CASE kind WHEN 'fix' THEN 1 ELSE 0 END, id",
                 (now,),
@@ -167,8 +168,8 @@ class WatchState:
             }
             # one job per project at a time: two workers never share a project's checkout
             busy = {r[4] for r in rows if r[0] in live and r[4]}
-            for job_id, _state, _pid, _token, project in rows:
-                if job_id in live or (project and project in busy):
+            for job_id, _state, _pid, _token, project, kind in rows:
+                if job_id in live or (project and project in busy) or kind in skip:
                     continue
                 conn.execute(
                     "UPDATE jobs SET state='running', owner_pid=?, owner_token=?, attempts=attempts+1, "
