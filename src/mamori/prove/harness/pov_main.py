@@ -111,14 +111,16 @@ def main() -> int:
     if job.get("cwd") and root not in sys.path:
         sys.path.insert(1, root)
     import pov_prepare
+    import pov_servers
 
     started = time.perf_counter()
     prepared = pov_prepare.run_scripts(os.getcwd())  # python db_init.py, before the app's import
     pov_hooks.install(root)
     try:
         driver = importlib.import_module(DRIVERS[job["framework"]])
-        _load_shadowed(job, job.get("cwd") or root, root)
-        app = driver.load(job, root)
+        with pov_servers.held(job["framework"]):  # app.run() at import: ignored, as `flask run` does
+            _load_shadowed(job, job.get("cwd") or root, root)
+            app = driver.load(job, root)
         if job["framework"] == "flask":
             prepared += pov_prepare.run_flask_commands(app.app)  # flask init-db
         pov_hooks.late_install()
