@@ -174,7 +174,7 @@ def _one_process(
         "root": str(scratch),
         "cwd": str(scratch / spec.cwd) if spec and spec.cwd else "",
         "framework": framework,
-        "apps": [{"module": a.module, "attr": a.attr} for a in apps],
+        "apps": [{"module": a.module, "attr": a.attr, "setup": list(a.setup)} for a in apps],
         "requests": requests,
         "files": files,
         "timeout": timeout,
