@@ -369,7 +369,12 @@ def prove_findings(
             )
 
             batch: Batch = run(python=app_python)
-            env_note = ""
+            # pins with no wheel for this Python, installed at the nearest release that has one
+            env_note = (
+                how[how.index("no wheel of the pin") :].split("; left out")[0]
+                if auto and "no wheel of the pin" in how
+                else ""
+            )
             if auto and batch.start_error and any(e in batch.start_error for e in COMPAT_ERRORS):
                 # pins too old for this Python (Werkzeug 0.14 on 3.11): the newest releases instead
                 newer, _how = app_environment(
