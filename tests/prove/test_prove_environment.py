@@ -179,3 +179,33 @@ def test_an_exact_pin_with_no_wheel_gets_the_nearest_release_that_has_one(tmp_pa
     assert proven, (data, err)
     note = proven[0]["observed"]["environment"]
     assert "mamorilab==1.0 as mamorilab>1.0,<2" in note, note
+
+
+def test_a_module_missing_because_its_pin_has_no_wheel_says_so(tmp_path: Path) -> None:
+    """dvpwa's trafaret-config: the project pins a package that exists only as an sdist; the app
+    cannot import it, and the proof's reason names that package and why it is not there."""
+    links = tmp_path / "wheels"
+    links.mkdir()
+    (links / "mamori_sdist_only-1.0.tar.gz").write_bytes(b"not a wheel")
+    _wheel(links, "mamorilab", "1.2", "def quote(s):\n    return s\n")
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "requirements.txt").write_text("mamorilab==1.2\nmamori-sdist-only==1.0\n")
+    (root / "app.py").write_text(
+        "import sqlite3\n"
+        "from urllib.parse import parse_qs\n"
+        "import mamori_sdist_only\n\n\n"
+        "def application(environ, start_response):\n"
+        "    name = parse_qs(environ.get('QUERY_STRING', '')).get('name', [''])[0]\n"
+        "    db = sqlite3.connect(':memory:')\n"
+        '    rows = db.execute("SELECT \'" + name + "\'").fetchall()\n'
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [str(rows).encode()]\n"
+    )
+    env = {"PIP_FIND_LINKS": str(links), "PIP_INDEX_URL": (tmp_path / "no-index").as_uri()}
+    code, data, err = _prove(root, tmp_path / "home", env=env)
+    assert code == 1, err
+    proof = _proofs(data)["PY-SQLI"][0]
+    assert proof["status"] == "not_proven", proof
+    assert "No module named 'mamori_sdist_only'" in proof["reason"], proof
+    assert "mamori-sdist-only==1.0: no wheel for this Python" in proof["reason"], proof["reason"]
