@@ -83,13 +83,13 @@ def test_pinned_packages_are_installed_into_a_cached_venv(tmp_path: Path) -> Non
     _need_index()
     root = tmp_path / "app"
     shutil.copytree(APPS / "flask_app", root)
-    # PyYAML 3.13 has no wheel for this Python (sdist only): mamori never builds it
-    (root / "requirements.txt").write_text(f"flask=={version('flask')}\nPyYAML==3.13\n")
+    # trafaret-config has no wheel at all (sdist only): mamori never builds it
+    (root / "requirements.txt").write_text(f"flask=={version('flask')}\ntrafaret-config==2.0.2\n")
     home = tmp_path / "home"
     code, data, err = _prove(root, home)
     assert code == 1, err
     assert any(p["status"] == "proven" for p in _proofs(data)["PY-SQLI"]), (data, err)
-    assert "left out" in err and "pyyaml==3.13" in " ".join(err.lower().split()), err
+    assert "left out" in err and "trafaret-config==2.0.2" in " ".join(err.lower().split()), err
     venvs = list((home / "cache" / "venvs").glob("*/bin/python"))
     assert len(venvs) == 1
     # the app's own interpreter is that venv's, not mamori's: flask is there, mamori is not
@@ -124,3 +124,88 @@ def test_pins_too_old_for_this_python_fall_back_to_the_newest_releases(tmp_path:
     note = proven[0]["observed"]["environment"]
     assert "newest releases" in note and "would not start" in note, note
     assert "/home/cache/venvs/" not in json.dumps(data)
+
+
+def _wheel(folder: Path, name: str, version_: str, source: str) -> None:
+    """A pure-Python wheel of one module, written by hand (no build tool, no index)."""
+    import base64
+    import hashlib
+    import zipfile
+
+    dist = f"{name}-{version_}.dist-info"
+    files = {
+        f"{name}.py": source,
+        f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version_}\n",
+        f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: mamori-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(text.encode())}")
+    record.append(f"{dist}/RECORD,,")
+    with zipfile.ZipFile(folder / f"{name}-{version_}-py3-none-any.whl", "w") as zf:
+        for path, text in files.items():
+            zf.writestr(path, text)
+        zf.writestr(f"{dist}/RECORD", "\n".join(record) + "\n")
+
+
+def test_an_exact_pin_with_no_wheel_gets_the_nearest_release_that_has_one(tmp_path: Path) -> None:
+    """``mamorilab==1.0`` exists only as an sdist; 1.2 and 2.0 have wheels and the app needs the
+    1.x API: the nearest release of the same major version is installed (the newest, 2.0, would
+    not start), the app is proven, and the proof says which pin was replaced by what."""
+    links = tmp_path / "wheels"
+    links.mkdir()
+    (links / "mamorilab-1.0.tar.gz").write_bytes(b"not a wheel")
+    _wheel(links, "mamorilab", "1.2", "def quote(s):\n    return s\n")
+    _wheel(links, "mamorilab", "2.0", "def quote_v2(s):\n    return s\n")
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "requirements.txt").write_text("mamorilab==1.0\n")
+    (root / "app.py").write_text(
+        "import sqlite3\n"
+        "from urllib.parse import parse_qs\n"
+        "from mamorilab import quote  # the 1.x API\n\n\n"
+        "def application(environ, start_response):\n"
+        "    name = parse_qs(environ.get('QUERY_STRING', '')).get('name', [''])[0]\n"
+        "    db = sqlite3.connect(':memory:')\n"
+        '    rows = db.execute("SELECT \'" + quote(name) + "\'").fetchall()\n'
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [str(rows).encode()]\n"
+    )
+    env = {"PIP_FIND_LINKS": str(links), "PIP_INDEX_URL": (tmp_path / "no-index").as_uri()}
+    code, data, err = _prove(root, tmp_path / "home", env=env)
+    assert code == 1, err
+    proven = [p for p in _proofs(data)["PY-SQLI"] if p["status"] == "proven"]
+    assert proven, (data, err)
+    note = proven[0]["observed"]["environment"]
+    assert "mamorilab==1.0 as mamorilab>1.0,<2" in note, note
+
+
+def test_a_module_missing_because_its_pin_has_no_wheel_says_so(tmp_path: Path) -> None:
+    """dvpwa's trafaret-config: the project pins a package that exists only as an sdist; the app
+    cannot import it, and the proof's reason names that package and why it is not there."""
+    links = tmp_path / "wheels"
+    links.mkdir()
+    (links / "mamori_sdist_only-1.0.tar.gz").write_bytes(b"not a wheel")
+    _wheel(links, "mamorilab", "1.2", "def quote(s):\n    return s\n")
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "requirements.txt").write_text("mamorilab==1.2\nmamori-sdist-only==1.0\n")
+    (root / "app.py").write_text(
+        "import sqlite3\n"
+        "from urllib.parse import parse_qs\n"
+        "import mamori_sdist_only\n\n\n"
+        "def application(environ, start_response):\n"
+        "    name = parse_qs(environ.get('QUERY_STRING', '')).get('name', [''])[0]\n"
+        "    db = sqlite3.connect(':memory:')\n"
+        '    rows = db.execute("SELECT \'" + name + "\'").fetchall()\n'
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [str(rows).encode()]\n"
+    )
+    env = {"PIP_FIND_LINKS": str(links), "PIP_INDEX_URL": (tmp_path / "no-index").as_uri()}
+    code, data, err = _prove(root, tmp_path / "home", env=env)
+    assert code == 1, err
+    proof = _proofs(data)["PY-SQLI"][0]
+    assert proof["status"] == "not_proven", proof
+    assert "No module named 'mamori_sdist_only'" in proof["reason"], proof
+    assert "mamori-sdist-only==1.0: no wheel for this Python" in proof["reason"], proof["reason"]

@@ -190,3 +190,54 @@ def test_tornado_subclass_with_xsrf_cookies(tmp_path: Path) -> None:
     root = _copy(tmp_path, "tornado_xsrf_app")
     got = _scan_and_prove(root)
     assert got[("PY-XSS", _line(root, "app.py", '"<div>" + text'))] == "proven", got
+
+
+_HAND_PARSED = """\
+import http.server
+import re
+import sqlite3
+import urllib.parse
+
+
+def init():
+    global connection
+    connection = sqlite3.connect(":memory:", check_same_thread=False)
+    connection.execute("CREATE TABLE users(id INTEGER, name TEXT)")
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        path, query = self.path.split("?", 1) if "?" in self.path else (self.path, "")
+        params = dict(
+            (m.group("p"), urllib.parse.unquote(",".join(re.findall(r"%s=([^&]+)" % m.group("p"), query))))
+            for m in re.finditer(r"(?P<p>\\w+)=", query)
+        )
+        cursor = connection.cursor()
+        body = "-"
+        if "id" in params:
+            cursor.execute("SELECT name FROM users WHERE id=" + params["id"])
+            body = str(cursor.fetchall())
+        elif "name" in params:
+            cursor.execute("SELECT id FROM users WHERE name='" + params["name"] + "'")
+            body = str(cursor.fetchall())
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+
+if __name__ == "__main__":
+    init()
+    http.server.HTTPServer(("127.0.0.1", 8000), Handler).serve_forever()
+"""
+
+
+def test_http_server_that_parses_its_own_query_after_init(tmp_path: Path) -> None:
+    """DSVW's shape: the handler parses ``self.path`` by hand (``unquote``, so a ``+`` stays a
+    ``+``), reads each parameter from its own dict in an elif chain, and uses the database
+    connection that ``init()`` — called by the main block before it serves — opens."""
+    root = tmp_path / "hand_parsed"
+    root.mkdir()
+    (root / "server.py").write_text(_HAND_PARSED)
+    got = _scan_and_prove(root)
+    assert got[("PY-SQLI", _line(root, "server.py", "WHERE id="))] == "proven", got
+    assert got[("PY-SQLI", _line(root, "server.py", "WHERE name='"))] == "proven", got

@@ -113,3 +113,28 @@ def test_an_app_that_exits_at_start_shows_its_last_stderr_lines(tmp_path: Path) 
     assert proof["status"] == "not_proven", proof
     assert "SystemExit" in proof["reason"], proof
     assert "config.ini not found: copy config.example.ini first" in proof["reason"], proof
+
+
+def test_an_app_that_runs_its_server_at_import_is_proven(tmp_path: Path) -> None:
+    """vulpy's layout: the script ends in ``app.run(debug=True)`` at module level (no main guard).
+
+    Run under the harness, Werkzeug's reloader would re-execute it and the app would never get a
+    request; the call is ignored while the app loads, as ``flask run`` ignores it.
+    """
+    pytest.importorskip("flask")
+    root = tmp_path / "runs"
+    root.mkdir()
+    (root / "app.py").write_text(
+        "import sqlite3\n"
+        "from flask import Flask, request\n"
+        "app = Flask(__name__)\n\n"
+        "@app.route('/q')\n"
+        "def q():\n"
+        "    db = sqlite3.connect(':memory:')\n"
+        "    return str(db.execute(\"SELECT '\" + request.args['n'] + \"'\").fetchall())\n\n"
+        "app.run(debug=True, host='127.0.1.1', port=5000)\n"
+    )
+    got = _prove_cli(root)
+    proof = got[("app.py", 8)]
+    assert proof["status"] == "proven", proof
+    assert proof["observed"]["route"] == "/q", proof

@@ -135,11 +135,18 @@ def join(a: Val | None, b: Val | None) -> Val:
     const = a.const if _same_const(a.const, b.const) else NOCONST
     fields: tuple[tuple[object, Val], ...] = ()
     if a.fields or b.fields:
+        # a field one side does not know is, on that side, any of its (tainted) items: the
+        # join of ``s.split('?', 1)`` (a tainted list) and ``(s, "")`` keeps item 1 tainted
         keys: dict[object, Val] = {}
         for k, v in a.fields:
             keys[k] = v
         for k, v in b.fields:
-            keys[k] = join(keys.get(k), v) if k in keys else v
+            keys[k] = join(keys[k], v) if k in keys else (join(v, from_taint(a.taint)) if a.taint else v)
+        if b.taint:
+            known = {k for k, _ in b.fields}
+            for k, _ in a.fields:
+                if k not in known:
+                    keys[k] = join(keys[k], from_taint(b.taint))
         fields = tuple(keys.items())
     return Val(
         taint,

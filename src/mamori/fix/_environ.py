@@ -22,6 +22,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -184,6 +185,23 @@ def _lend_venv_packages(base: Path, folder: Path) -> None:
             (site / "_mamori_lent_packages.pth").write_text("\n".join(lent) + "\n", encoding="utf-8")
 
 
+_EXACT = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?)==(?P<version>\d+)(?P<rest>[.\w]*)$"
+)
+
+
+def nearer_releases(pin: str) -> tuple[str, ...]:
+    """What to install instead of an exact pin that has no wheel for this Python, nearest first:
+    a later release of the same major version, else any later release (``pyyaml==3.13`` ->
+    ``pyyaml>3.13,<4``, then ``pyyaml>3.13``). A pin that is not ``name==version`` has none."""
+    m = _EXACT.match(pin.strip())
+    if m is None:
+        return ()
+    name, major = m["name"], int(m["version"])
+    version = m["version"] + m["rest"]
+    return (f"{name}>{version},<{major + 1}", f"{name}>{version}")
+
+
 def prepare_env(
     pins: list[str],
     extra: tuple[str, ...] = ("pytest",),
@@ -211,7 +229,7 @@ def prepare_env(
     key = hashlib.sha256(
         json.dumps(
             [os.path.realpath(base), sorted(pins), sorted(extra), sorted(settings.items())]
-            + (["best-effort"] if best_effort else [])
+            + (["best-effort", "nearer"] if best_effort else [])
             + (["layered"] if layered else []),
             sort_keys=True,
         ).encode()
@@ -268,13 +286,30 @@ def prepare_env(
                 )
                 proc = sandbox.run(install_box, argv, timeout=timeout)
                 if proc.returncode != 0 and best_effort:
-                    left_out = [
-                        one
-                        for one in (*pins, *extra)
-                        if sandbox.run(install_box, [*argv[:9], one], timeout=timeout).returncode != 0
-                    ]
+                    left_out: list[str] = []
+                    nearer: list[str] = []
+                    for one in (*pins, *extra):
+                        if sandbox.run(install_box, [*argv[:9], one], timeout=timeout).returncode == 0:
+                            continue
+                        # an exact pin with no wheel for this Python: the nearest release that has one
+                        alt = next(
+                            (
+                                spec
+                                for spec in nearer_releases(one)
+                                if sandbox.run(install_box, [*argv[:9], spec], timeout=timeout).returncode
+                                == 0
+                            ),
+                            None,
+                        )
+                        if alt is None:
+                            left_out.append(one)
+                        else:
+                            nearer.append(f"{one} as {alt}")
                     if len(left_out) < len(pins) + len(extra):
-                        note = f"; left out (no wheel could be installed): {', '.join(left_out)}"
+                        if nearer:
+                            note += f"; no wheel of the pin for this Python, the nearest release with one: {', '.join(nearer)}"
+                        if left_out:
+                            note += f"; left out (no wheel could be installed): {', '.join(left_out)}"
                         proc = subprocess.CompletedProcess(argv, 0, "", "")
                 if proc.returncode != 0:
                     shutil.rmtree(folder, ignore_errors=True)

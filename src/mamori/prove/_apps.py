@@ -58,6 +58,9 @@ class AppSpec:
     attr: str = ""
     cwd: str = ""
     """Folder (relative to the root) to start from, when not the root (Django's manage.py)."""
+    setup: tuple[str, ...] = ()
+    """Functions of the module its ``if __name__ == "__main__":`` block calls with no argument
+    before it serves (``init()``, which opens the database the handlers use)."""
 
 
 def _module_name(root: Path, path: Path, base: Path) -> str:
@@ -171,6 +174,34 @@ def _builds(fn: ast.FunctionDef | ast.AsyncFunctionDef, frameworks: set[str]) ->
     return ""
 
 
+_SERVES = ("serve_forever", "run", "run_app", "run_simple", "start", "listen", "main")
+
+
+def _main_setup(tree: ast.Module) -> tuple[str, ...]:
+    """The module's own functions its main block calls bare (``init()``) before it serves.
+
+    ``python dsvw.py`` runs ``init()`` then ``serve_forever()``: the harness serves the handler
+    itself, and runs those calls first. A call that takes arguments, a call of an imported name,
+    or one named like a server start (``main()``, ``run()``) is not run.
+    """
+    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    out: list[str] = []
+    for node in tree.body:
+        if not (isinstance(node, ast.If) and isinstance(node.test, ast.Compare)):
+            continue
+        names = {getattr(x, "id", None) for x in (node.test.left, *node.test.comparators)}
+        if "__name__" not in names:
+            continue
+        for stmt in node.body:
+            call = stmt.value if isinstance(stmt, ast.Expr) else None
+            if not isinstance(call, ast.Call) or call.args or call.keywords:
+                continue
+            name = getattr(call.func, "id", "")
+            if name in defined and name not in _SERVES and name not in out:
+                out.append(name)
+    return tuple(out)
+
+
 def folder_of(spec: AppSpec) -> str:
     """The folder (relative to the root, ``""`` for the root) that holds the app's module."""
     parts = [p for p in spec.cwd.split("/") if p] + spec.module.split(".")[:-1]
@@ -219,6 +250,7 @@ def find_apps(root: Path) -> list[AppSpec]:
         rank = _PREFERRED.index(path.name) if path.name in _PREFERRED else len(_PREFERRED)
         rank += 10 * len(path.relative_to(root).parts)
         rank += 0 if path.stem.isidentifier() else 5  # vulpy-ssl.py: a variant run as a script
+        setup = _main_setup(tree)
         for node in tree.body:
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
                 func = node.value.func
@@ -227,7 +259,7 @@ def find_apps(root: Path) -> list[AppSpec]:
                     if ctor in names and fw in frameworks:
                         for target in node.targets:
                             if isinstance(target, ast.Name):
-                                specs.append((rank, AppSpec(fw, module, target.id, cwd)))
+                                specs.append((rank, AppSpec(fw, module, target.id, cwd, setup)))
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in _FACTORIES:
                 for fw in sorted(frameworks & {"flask", "asgi", "aiohttp", "tornado"}):
                     specs.append((rank + 1, AppSpec(fw, module, node.name, cwd)))
@@ -238,11 +270,11 @@ def find_apps(root: Path) -> list[AppSpec]:
                     (rank + 3, AppSpec(fw, module, node.name, cwd))
                 )  # def init(argv): ... return app
             elif isinstance(node, ast.FunctionDef) and [a.arg for a in node.args.args[:2]] == _WSGI_PARAMS:
-                specs.append((rank + 2, AppSpec("wsgi", module, node.name, cwd)))
+                specs.append((rank + 2, AppSpec("wsgi", module, node.name, cwd, setup)))
             elif isinstance(node, ast.ClassDef):
                 bases = [b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "") for b in node.bases]
                 if any(b.endswith("HTTPRequestHandler") for b in bases):
-                    specs.append((rank + 2, AppSpec("httpserver", module, node.name, cwd)))
+                    specs.append((rank + 2, AppSpec("httpserver", module, node.name, cwd, setup)))
                 elif "Application" in bases and "tornado" in frameworks:
                     specs.append((rank + 1, AppSpec("tornado", module, node.name, cwd)))
     specs.sort(key=lambda item: item[0])

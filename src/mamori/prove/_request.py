@@ -356,8 +356,17 @@ def plan_for(root: Path, finding: Finding) -> Plan | None:
         for arg in fn.args.args:
             if arg.arg in name.split("."):
                 carriers.append(Input("param", arg.arg))
-    # names the code reads through a helper: literal arguments of calls on the trace's lines
+    # names the code reads through a helper: literal arguments of calls on the trace's lines,
+    # after the keys the trace reads from a dict of its own (``params["domain"]`` at the sink,
+    # where ``params`` was parsed from the whole query), nearest the sink first
     trace_literals: list[str] = []
+    for step in reversed(finding.trace):
+        t = _tree(root / step.path)
+        for node in ast.walk(t) if t is not None else ():
+            if isinstance(node, ast.Subscript) and getattr(node, "lineno", 0) == step.line:
+                lit = _literal(node.slice)
+                if lit is not None and _WORD.match(lit) and not _is_environ_key(lit):
+                    trace_literals.append(lit)
     for step in finding.trace:
         t = _tree(root / step.path)
         if t is None:

@@ -116,6 +116,32 @@ def app_environment(
     return Path(made), how
 
 
+_MISSING = re.compile(r"No module named '([\w.]+)'")
+_LEFT_OUT = re.compile(r"left out \(no wheel could be installed\): ([^;()]+)")
+
+
+def explain_missing(error: str, *hows: str) -> str:
+    """``error`` with the cause of a missing module its environment left out, when it names one.
+
+    ``No module named 'trafaret_config'`` after ``trafaret-config==2.0.2`` was left out: that
+    package has no wheel for this Python, and mamori builds nothing from source.
+    """
+    left = [p.strip() for how in hows for m in _LEFT_OUT.finditer(how) for p in m.group(1).split(",")]
+    causes: dict[str, str] = {}  # distribution -> its pin as the project wrote it (the first seen)
+    for module in dict.fromkeys(_MISSING.findall(error)):
+        top = module.split(".")[0].lower().replace("_", "-")
+        for pin in left:
+            name = re.split(r"[=<>!~\[ ]", pin, maxsplit=1)[0].lower().replace("_", "-")
+            if name in (top, f"python-{top}", f"py{top}"):
+                causes.setdefault(name, pin)
+    if not causes:
+        return error
+    return (
+        f"{error} ({', '.join(causes.values())}: no wheel for this Python, and mamori installs wheels only, "
+        "building nothing from source)"
+    )
+
+
 def scratch_copy(root: Path) -> Path:
     """A copy of the project the app may write to (removed by the caller)."""
     base = _sandbox.scratch_dir("mamori-prove-")
@@ -176,7 +202,7 @@ def _one_process(
         "root": str(scratch),
         "cwd": str(scratch / spec.cwd) if spec and spec.cwd else "",
         "framework": framework,
-        "apps": [{"module": a.module, "attr": a.attr} for a in apps],
+        "apps": [{"module": a.module, "attr": a.attr, "setup": list(a.setup)} for a in apps],
         "requests": requests,
         "files": files,
         "timeout": timeout,

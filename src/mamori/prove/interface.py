@@ -31,6 +31,7 @@ from mamori.prove._run import (
     START_HINT,
     Batch,
     app_environment,
+    explain_missing,
     run_batch,
     sandbox_reason,
     scratch_copy,
@@ -369,10 +370,16 @@ def prove_findings(
             )
 
             batch: Batch = run(python=app_python)
-            env_note = ""
+            newer_how = ""
+            # pins with no wheel for this Python, installed at the nearest release that has one
+            env_note = (
+                how[how.index("no wheel of the pin") :].split("; left out")[0]
+                if auto and "no wheel of the pin" in how
+                else ""
+            )
             if auto and batch.start_error and any(e in batch.start_error for e in COMPAT_ERRORS):
                 # pins too old for this Python (Werkzeug 0.14 on 3.11): the newest releases instead
-                newer, _how = app_environment(
+                newer, newer_how = app_environment(
                     root, None, offline=offline, unsafe=unsafe, frameworks=frozenset(imported), newest=True
                 )
                 if newer is not None:
@@ -396,9 +403,8 @@ def prove_findings(
             for job in members:
                 if batch.start_error and not batch.results.get(str(job.index)):
                     hint = START_HINT if auto and "Error" in batch.start_error else ""
-                    proofs[job.index] = _relative(
-                        Proof("not_proven", batch.start_error + hint), scratch, venv
-                    )
+                    why = explain_missing(batch.start_error, how, newer_how) if auto else batch.start_error
+                    proofs[job.index] = _relative(Proof("not_proven", why + hint), scratch, venv)
                 else:
                     proof = _judge(
                         job, batch.results.get(str(job.index), []), batch.crashed.get(str(job.index), "")

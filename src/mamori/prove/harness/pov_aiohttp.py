@@ -118,7 +118,7 @@ class AiohttpApp:
         given = dict(parts["path"])
         url = _PARAM.sub(lambda m: quote(given.get(m[1], "1"), safe=""), route.path)
         if parts["query"]:
-            url += "?" + urlencode(parts["query"])
+            url += "?" + urlencode(parts["query"], quote_via=quote)
         sent = describe_request(method, url, parts)
         try:
             return sent, pov_http.send(self.port, method, url, parts)

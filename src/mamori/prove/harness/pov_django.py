@@ -146,7 +146,7 @@ class DjangoApp:
         parts = split_inputs(req, route.params, method)
         url = _build(route.handle, dict(parts["path"]))
         if parts["query"]:
-            url += "?" + urlencode(parts["query"])
+            url += "?" + urlencode(parts["query"], quote_via=quote)
         headers = {k: v for k, v in parts["header"]}
         self.client.cookies.clear()
         for k, v in parts["cookie"]:

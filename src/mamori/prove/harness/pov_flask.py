@@ -105,7 +105,7 @@ class FlaskApp:
             route.path,
         )
         if parts["query"]:
-            url += "?" + urlencode(parts["query"])
+            url += "?" + urlencode(parts["query"], quote_via=quote)
         headers = list(parts["header"])
         if parts["cookie"]:
             headers.append(("Cookie", cookie_header(parts["cookie"])))

@@ -17,7 +17,7 @@ import socket
 import threading
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from pov_common import cookie_header
 
@@ -75,7 +75,7 @@ def encode_body(parts: dict[str, Any]) -> tuple[bytes | None, str]:
     if parts["file"]:
         return _multipart(list(parts["form"]), list(parts["file"]))
     if parts["form"]:
-        return urlencode(list(parts["form"])).encode(), "application/x-www-form-urlencoded"
+        return urlencode(list(parts["form"]), quote_via=quote).encode(), "application/x-www-form-urlencoded"
     if parts["body"]:
         return "".join(v for _, v in parts["body"]).encode("utf-8"), "text/plain"
     return None, ""

@@ -93,6 +93,22 @@ def _load_shadowed(job: dict[str, Any], here: str, root: str) -> None:
         found.loader.exec_module(module)
 
 
+def _run_setup(job: dict[str, Any]) -> list[str]:
+    """Call the functions the loaded app module's main block calls bare before it serves."""
+    for spec in job.get("apps") or []:
+        module = sys.modules.get(str(spec.get("module", "")))
+        if module is None:
+            continue
+        done: list[str] = []
+        for name in spec.get("setup") or []:
+            fn = getattr(module, name, None)
+            if callable(fn):
+                fn()
+                done.append(f"ran {name}()")
+        return done
+    return []
+
+
 def main() -> int:
     out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # the application's prints go to stderr
@@ -111,14 +127,17 @@ def main() -> int:
     if job.get("cwd") and root not in sys.path:
         sys.path.insert(1, root)
     import pov_prepare
+    import pov_servers
 
     started = time.perf_counter()
     prepared = pov_prepare.run_scripts(os.getcwd())  # python db_init.py, before the app's import
     pov_hooks.install(root)
     try:
         driver = importlib.import_module(DRIVERS[job["framework"]])
-        _load_shadowed(job, job.get("cwd") or root, root)
-        app = driver.load(job, root)
+        with pov_servers.held(job["framework"]):  # app.run() at import: ignored, as `flask run` does
+            _load_shadowed(job, job.get("cwd") or root, root)
+            app = driver.load(job, root)
+            prepared += _run_setup(job)  # init(), as `python app.py` runs it before serving
         if job["framework"] == "flask":
             prepared += pov_prepare.run_flask_commands(app.app)  # flask init-db
         pov_hooks.late_install()

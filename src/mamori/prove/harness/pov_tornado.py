@@ -124,7 +124,7 @@ class TornadoApp:
         given = dict(parts["path"])
         url = _url(regex, [given.get(n, "mamori") for n in names])
         if parts["query"]:
-            url += "?" + urlencode(parts["query"])
+            url += "?" + urlencode(parts["query"], quote_via=quote)
         if self.xsrf and method not in ("GET", "HEAD", "OPTIONS"):
             token = secrets.token_hex(16)
             parts["cookie"].append(("_xsrf", token))

@@ -13,7 +13,7 @@ import importlib
 import os
 import threading
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pov_http
 from pov_common import Route, choose_method, code_span, describe_request, split_inputs
@@ -126,11 +126,9 @@ class LoopbackApp:
         parts = split_inputs(req, route.params, method)
         url = route.path
         if parts["path"]:  # no route table: a path input is the path's last segment
-            from urllib.parse import quote
-
             url = url.rstrip("/") + "/" + quote(parts["path"][0][1], safe="")
         if parts["query"]:
-            url += "?" + urlencode(parts["query"])
+            url += "?" + urlencode(parts["query"], quote_via=quote)
         sent = describe_request(method, url, parts)
         try:
             return sent, pov_http.send(self.port, method, url, parts)
