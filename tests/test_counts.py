@@ -30,7 +30,10 @@ _PARENTHESISED = re.compile(r"\w\(s\)")
 _NOT_COUNTS = {
     ("coverage.py", "eco"),  # "no PyPI advisories": an ecosystem's name
     ("fix/fixers/codeinj.py", "q"),  # "eval runs statements": a function's name
-    ("inventory/_safe.py", "containers"),  # only said of more than 100,000
+    ("_safejson.py", "containers"),  # only said of more than 100,000
+    ("advisories/freshness.py", "eco"),  # "PyPI advisories published since": a name
+    # "declares"/"declare" agrees with the files named before it
+    ("output/table.py", "'s' if len(cov.files) == 1 else ''"),
 }
 """Formatted values followed by a plural noun that are not counts of it (or never 1)."""
 

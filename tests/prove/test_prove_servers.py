@@ -90,10 +90,8 @@ def test_tornado_app(tmp_path: Path) -> None:
     got = _scan_and_prove(root)
     assert got[("PY-SQLI", _line(root, "app.py", "LIKE '%\" + term"))] == "proven", got
     assert got[("PY-XSS", _line(root, "app.py", '"<p>" + msg'))] == "proven", got
-    # the analysis flags the JSON-writing safe twin as XSS; the proof does not confirm it
-    assert got[("PY-XSS", _line(root, "app.py", "self.write({", _line(root, "app.py", "SearchSafe")))] == (
-        "not_proven"
-    )
+    # the JSON-writing safe twin writes rows fetched with a bound parameter: not flagged
+    assert ("PY-XSS", _line(root, "app.py", "self.write({", _line(root, "app.py", "SearchSafe"))) not in got
 
     def at(cls: str, src: str, sink: str, note: str, rule: str, cwe: str) -> Finding:
         start = _line(root, "app.py", f"class {cls}(")
@@ -104,8 +102,10 @@ def test_tornado_app(tmp_path: Path) -> None:
     safe = [
         at("SearchSafeHandler", "get_argument", 'con.execute("SELECT', get_argument, "PY-SQLI", "CWE-89"),
         at("EchoSafeHandler", "get_body_argument", "self.write", get_argument, "PY-XSS", "CWE-79"),
+        # the JSON-writing twin, flagged by hand: the proof does not confirm it either
+        at("SearchSafeHandler", "get_argument", "self.write({", get_argument, "PY-XSS", "CWE-79"),
     ]
-    assert _statuses(root, safe) == ["not_proven", "not_proven"]
+    assert _statuses(root, safe) == ["not_proven", "not_proven", "not_proven"]
     # a positional path group of the rule (def get(self, name)) carries the payload
     read = at("ReadHandler", "def get(self, name)", "open(", "name (route parameter)", "PY-PATH", "CWE-22")
     assert _statuses(root, [read]) == ["proven"]

@@ -36,7 +36,7 @@ from typing import Any
 from mamori.analysis._checks import CheckHit, run_checks
 from mamori.analysis._models import BUNDLED, Models, load_models
 from mamori.analysis._parse import parse_source
-from mamori.analysis._parts import SKELETON, same_parts, split
+from mamori.analysis._parts import SKELETON, Fingerprint, same_parts, split
 from mamori.analysis._templates import dom_sinks
 from mamori.analysis._web_checks import run_web_checks
 from mamori.analysis.engine import ModuleInfo, Project, RawFinding, walk
@@ -281,7 +281,7 @@ def _scan(
         fresh_reads += 1
         hashes[rel] = hashlib.sha256(data).hexdigest()
         if cache is not None:
-            cache.keep_source(rel, data, hashes[rel])
+            cache.keep_source(rel, hashes[rel])
             if info is not None:
                 cache.record(rel, info, hashes[rel], FactsCache.key(data, rel))
     analysed = 0
@@ -312,24 +312,23 @@ def _scan(
             )
         return parsed.tree
 
-    splits: dict[tuple[str, str], tuple[tuple[str, dict[str, str]], tuple[str, dict[str, str]]] | None] = {}
+    fingerprints: dict[str, Fingerprint | None] = {}
+
+    def fingerprint(rel: str) -> Fingerprint | None:
+        """The parts' digests of module ``rel`` in this run (None when it does not parse)."""
+        if rel not in fingerprints:
+            tree = parse(rel) if rel in sources else None
+            fingerprints[rel] = split(tree) if tree is not None else None
+        return fingerprints[rel]
 
     def same_tree(rel: str, old_hash: str, parts: frozenset[str]) -> bool:
         """Whether the ``parts`` of module ``rel`` a module read (:mod:`._parts`: its skeleton,
         the functions it ran) are the same, positions included, as in its version of content
         hash ``old_hash``: what the engine reads of a module is its tree, so a module that read
         only unchanged parts keeps its results."""
-        key = (rel, old_hash)
-        if key not in splits:
-            splits[key] = None
-            old = cache.old_source(rel, old_hash) if cache is not None and rel in sources else None
-            if old is not None:
-                new_tree = parse(rel)
-                old_tree = parse_source(old, rel).tree
-                if new_tree is not None and old_tree is not None:
-                    splits[key] = (split(old_tree), split(new_tree))
-        pair = splits[key]
-        return pair is not None and same_parts(pair[0], pair[1], parts)
+        old = cache.old_parts(rel, old_hash) if cache is not None and rel in sources else None
+        new = fingerprint(rel) if old is not None else None
+        return old is not None and new is not None and same_parts(old, new, parts)
 
     templates = _template_names(sorted(pages))
 
@@ -417,7 +416,7 @@ def _scan(
     if progress is not None:
         progress(total, total)
     if cache is not None:
-        cache.save(started)
+        cache.save(started, hashes, fingerprint)
     findings = _to_findings(raw, checks, models, sources)
     errors.extend(parse_errors[k] for k in sorted(parse_errors))
     return CodeScanResult(tuple(findings), tuple(errors), len(sources), analysed, fresh_reads + sources.reads)
@@ -571,11 +570,12 @@ class _Cache:
         self.old_stats: dict[str, tuple[tuple[int, int, int, int, int], str, str]] = {}
         self.trusted_before = 0
         self.racy = False
-        # the bytes of each file as last analysed, in a file of their own read only when a
-        # file changed (to tell whether a module that read it is affected)
-        self.sources_path = Path(cache_dir) / f"code-sources-{tag}.pickle"
-        self.sources: dict[str, bytes] | None = None
-        self.new_sources: dict[str, bytes] = {}
+        # the parts' digests (:func:`._parts.split`) of each module another one read, as last
+        # analysed, in a file of their own read only when a file changed (to tell whether a
+        # module that read it is affected); digests only: the cache holds no source text
+        self.parts_path = Path(cache_dir) / f"code-parts-{tag}.pickle"
+        self.parts: dict[str, tuple[str, Fingerprint]] | None = None
+        self.new_content: set[str] = set()
         try:
             with self.path.open("rb") as fh:
                 data = pickle.load(fh)
@@ -636,47 +636,57 @@ class _Cache:
             self.dirty = True
         return e
 
-    def keep_source(self, rel: str, data: bytes, digest: str) -> None:
-        """Keep the bytes of a file read in this run whose content is new to the cache (the
-        version a later scan compares a changed file with)."""
+    def keep_source(self, rel: str, digest: str) -> None:
+        """Note a file read in this run whose content is new to the cache (its parts' digests
+        are kept at :meth:`save`, the version a later scan compares a changed file with)."""
         e = self.entries.get(rel)
         if e is None or e["hash"] != digest:
-            self.new_sources[rel] = data
+            self.new_content.add(rel)
 
-    def _load_sources(self) -> dict[str, bytes]:
-        if self.sources is None:
-            self.sources = {}
+    def _load_parts(self) -> dict[str, tuple[str, Fingerprint]]:
+        if self.parts is None:
+            self.parts = {}
             try:
-                with self.sources_path.open("rb") as fh:
+                with self.parts_path.open("rb") as fh:
                     data = pickle.load(fh)
                 if isinstance(data, dict) and data.get("version") == self.version:
-                    self.sources = data["sources"]
+                    self.parts = data["parts"]
             except (OSError, pickle.PickleError, EOFError, AttributeError, KeyError, TypeError, ValueError):
-                self.sources = {}
-        return self.sources
+                self.parts = {}
+        return self.parts
 
-    def old_source(self, rel: str, digest: str) -> bytes | None:
-        """The bytes of ``rel`` as of its version of content hash ``digest``, if kept."""
-        data = self._load_sources().get(rel)
-        if data is None or hashlib.sha256(data).hexdigest() != digest:
+    def old_parts(self, rel: str, digest: str) -> Fingerprint | None:
+        """The parts' digests of ``rel`` as of its version of content hash ``digest``, if kept."""
+        kept = self._load_parts().get(rel)
+        if kept is None or kept[0] != digest:
             return None
-        return data
+        return kept[1]
 
     def put(self, rel: str, hashes: dict[str, str], value: dict[str, Any]) -> None:
         deps = {d: (hashes.get(d, ""), parts) for d, parts in value.pop("deps", {}).items()}
         self.entries[rel] = {**value, "hash": hashes[rel], "deps": deps}
         self.dirty = True
 
-    def save(self, started: int) -> None:
+    def save(
+        self, started: int, hashes: dict[str, str], fingerprint: Callable[[str], Fingerprint | None]
+    ) -> None:
         """Write the cache when an entry or a stat record changed; ``started`` is this scan's
-        start (``time.time_ns()`` before its walk), the reference of the racy rule."""
+        start (``time.time_ns()`` before its walk), the reference of the racy rule;
+        ``fingerprint(rel)`` gives the parts' digests of a module of new content (None when it
+        was not parsed), kept for the modules another one read."""
         if not self.dirty and not self.racy and self.stats == self.old_stats:
             return
-        if self.new_sources:
-            kept = {**self._load_sources(), **self.new_sources}
+        read = {dep for e in self.entries.values() for dep in e["deps"]}
+        fresh: dict[str, tuple[str, Fingerprint]] = {}
+        for rel in sorted(self.new_content & read):
+            fp = fingerprint(rel)
+            if fp is not None and rel in hashes:
+                fresh[rel] = (hashes[rel], fp)
+        if fresh:
+            kept = {**self._load_parts(), **fresh}
             _write_pickle(
-                self.sources_path,
-                {"version": self.version, "sources": {k: v for k, v in kept.items() if k in self.entries}},
+                self.parts_path,
+                {"version": self.version, "parts": {k: v for k, v in kept.items() if k in read}},
             )
         _write_pickle(
             self.path,

@@ -18,6 +18,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from mamori._text import count
+
 MAX_CONDITION_CHARS = 10_000
 """Longest condition string accepted (SigmaHQ: 551)."""
 
@@ -107,7 +109,9 @@ def check_rule(doc: Any, lines: Mapping[str, int]) -> None:
         items = [v for k, v in detection.items() if k not in ("condition", "rules")]
         line = lines.get(section, lines.get("", 0))
         if len(items) > MAX_DETECTION_ITEMS:
-            raise RuleTooLarge(f"line {line}: {len(items):,} detection items (over {MAX_DETECTION_ITEMS:,})")
+            raise RuleTooLarge(
+                f"line {line}: {count(len(items), 'detection item')} (over {MAX_DETECTION_ITEMS:,})"
+            )
         values = _values(items, MAX_DETECTION_VALUES)
         if values > MAX_DETECTION_VALUES:
             raise RuleTooLarge(

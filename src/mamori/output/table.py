@@ -323,7 +323,7 @@ def _places(group: list[Unchecked]) -> str:
         else:
             out.append(f"{path} ({count(len(numbers), 'item')})")
     if len(out) > _MAX_LISTED:
-        out = [*out[:_MAX_LISTED], f"… {len(out) - _MAX_LISTED} more files (all in --format json)"]
+        out = [*out[:_MAX_LISTED], f"… {count(len(out) - _MAX_LISTED, 'more file')} (all in --format json)"]
     return "\n".join(out)
 
 
