@@ -245,3 +245,35 @@ def test_a_change_in_a_function_no_importer_ran_leaves_the_importers_alone(tmp_p
     assert third["stats"]["code_files_analysed"] == 2
     assert _without_run_counts(third) == _report_without_run_counts(root, tmp_path / "cold2")
     assert not any(f["rule_id"] == "PY-CMDI" for f in third["findings"])
+
+
+def test_a_file_added_that_answers_an_import_makes_its_importers_analysed_again(tmp_path: Path) -> None:
+    # what an import resolves to is something the analysis read: before sanitize.py exists the
+    # call is to code the scan cannot see (the flow goes through it); once the file is there,
+    # the import means that file and its body decides; the cached result of app.py must not stand
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "app.py").write_text(
+        "import subprocess\n"
+        "from flask import Flask, request\n"
+        "from sanitize import clean\n"
+        "app = Flask(__name__)\n\n"
+        "@app.route('/run')\n"
+        "def run():\n"
+        "    return subprocess.check_output(clean(request.args['c']), shell=True)\n"
+    )
+    home = tmp_path / "home"
+    first = _scan(root, home)
+    cold_first = _report_without_run_counts(root, tmp_path / "cold0")
+    assert _without_run_counts(first) == cold_first
+    (root / "sanitize.py").write_text("def clean(s):\n    return 'ls'\n")
+    second = _scan(root, home)
+    cold_second = _report_without_run_counts(root, tmp_path / "cold1")
+    assert _view(_without_run_counts(cold_second)) != _view(cold_first), "the added file must matter"
+    assert second["stats"]["code_files_analysed"] == 2
+    assert _without_run_counts(second) == cold_second
+    # and removed again: the import no longer means a project file
+    (root / "sanitize.py").unlink()
+    third = _scan(root, home)
+    assert _without_run_counts(third) == _report_without_run_counts(root, tmp_path / "cold2")
+    assert _view(third) == _view(first)

@@ -40,7 +40,7 @@ from mamori.analysis._parts import SKELETON, Fingerprint, same_parts, split
 from mamori.analysis._templates import dom_sinks
 from mamori.analysis._web_checks import run_web_checks
 from mamori.analysis.engine import ModuleInfo, Project, RawFinding, walk
-from mamori.analysis.engine.project import PART_SEP
+from mamori.analysis.engine.project import LOOKUP, PART_SEP
 from mamori.excludes import DEFAULT_JS_EXCLUDES, Excludes, is_test_path
 from mamori.model import Finding, Location, ScanError, TraceStep
 from mamori.pyfacts import FactsCache
@@ -48,7 +48,7 @@ from mamori.treewalk import MAX_SOURCE_BYTES, regular_file_error, walk_stat
 
 __all__ = ["ENGINE_VERSION", "RACY_SECONDS", "CodeScanResult", "parse_source", "scan_code"]
 
-ENGINE_VERSION = "7"
+ENGINE_VERSION = "8"
 
 RACY_SECONDS = 2
 """A stat record is trusted only for a file whose ctime is this much older than the start of
@@ -330,6 +330,11 @@ def _scan(
         new = fingerprint(rel) if old is not None else None
         return old is not None and new is not None and same_parts(old, new, parts)
 
+    def resolve(dotted: str) -> str:
+        """The file that answers a lookup of module ``dotted`` in this run ('' for none)."""
+        mod = project.lookup_module(dotted)
+        return mod.relpath if mod is not None else ""
+
     templates = _template_names(sorted(pages))
 
     def new_project() -> Project:
@@ -345,7 +350,7 @@ def _scan(
     for i, rel in enumerate(sorted(sources)):
         if progress is not None:
             progress(i, total)
-        cached = cache.get(rel, hashes, same_tree) if cache is not None else None
+        cached = cache.get(rel, hashes, same_tree, resolve) if cache is not None else None
         if cached is not None:
             if facts is not None and not (rel in facts_keys and facts.note_key(root, rel, facts_keys[rel])):
                 facts.note(root, rel, sources[rel])
@@ -427,12 +432,17 @@ def _reads_closure(
 ) -> dict[str, frozenset[str]]:
     """The files read, each with the parts of it read (:mod:`._parts`; none for other files):
     the modules in ``touched`` and every module their top levels read (a cycle of imports
-    leaves a module's record incomplete while it is evaluated: followed here), and ``files``."""
+    leaves a module's record incomplete while it is evaluated: followed here), and ``files``;
+    each lookup of a module by name is kept as its record (:data:`LOOKUP`), checked again by
+    :meth:`_Cache.get`."""
     out: dict[str, set[str]] = {f: set() for f in files}
     seen: set[str] = set()
     stack = list(touched)
     while stack:
         item = stack.pop()
+        if item.startswith(LOOKUP):
+            out.setdefault(item, set())
+            continue
         name, _, key = item.partition(PART_SEP)
         mod = modules.get(name)
         if mod is None:
@@ -616,16 +626,23 @@ class _Cache:
         rel: str,
         hashes: dict[str, str],
         same: Callable[[str, str, frozenset[str]], bool] | None = None,
+        resolve: Callable[[str], str] | None = None,
     ) -> dict[str, Any] | None:
         """The results of ``rel`` when its content and every file it read are unchanged; a
         module it read whose content changed counts as unchanged when ``same(dep, old_hash,
         parts)`` (the parts of its tree it read are the same), and the entry then records the
-        new hash."""
+        new hash. A module looked up by name must resolve, by ``resolve(dotted)``, to the
+        same file as then (a file added, removed or renamed can change what an import means)."""
         e = self.entries.get(rel)
         if e is None or e["hash"] != hashes.get(rel):
             return None
         moved: dict[str, tuple[str, frozenset[str]]] = {}
         for dep, (h, parts) in e["deps"].items():
+            if dep.startswith(LOOKUP):
+                dotted, _, found = dep[1:].partition(LOOKUP)
+                if resolve is None or resolve(dotted) != found:
+                    return None
+                continue
             now = hashes.get(dep)
             if now != h:
                 if now is None or same is None or not same(dep, h, parts):

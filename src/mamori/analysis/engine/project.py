@@ -37,6 +37,11 @@ from mamori.pyfacts import walk
 
 PART_SEP = "\x00"
 """Between a module's name and the key of one of its functions in :attr:`Project.touched`."""
+LOOKUP = "\x01"
+"""Starts (and splits) a record in :attr:`Project.touched` of a module looked up by name:
+``LOOKUP + dotted + LOOKUP + relpath`` (empty when none answered). What an import resolves
+to is something the analysis read: a file added, removed or renamed that changes the answer
+makes the importers' cached results stale."""
 
 
 class Project(FrameworkEntries):
@@ -68,7 +73,7 @@ class Project(FrameworkEntries):
         self.touched: set[str] = set()
         """Modules read while analysing the current entry module (for the cache): a module's
         name for its top level, ``name + PART_SEP + key`` for an outermost function it ran
-        (:mod:`mamori.analysis._parts`)."""
+        (:mod:`mamori.analysis._parts`), and each lookup by name with its answer (:data:`LOOKUP`)."""
         self.outer: dict[ast.AST, str] = {}
         """The part (as in :attr:`touched`) of each outermost function of the loaded modules."""
         self.loaded = 0
@@ -144,7 +149,14 @@ class Project(FrameworkEntries):
         return got
 
     def find_module(self, dotted: str) -> ModuleInfo | None:
-        """The project module named ``dotted`` (also found under a ``src/``-like prefix)."""
+        """The project module named ``dotted`` (also found under a ``src/``-like prefix); the
+        lookup and its answer are recorded in :attr:`touched`."""
+        mod = self.lookup_module(dotted)
+        self.touched.add(LOOKUP + dotted + LOOKUP + (mod.relpath if mod is not None else ""))
+        return mod
+
+    def lookup_module(self, dotted: str) -> ModuleInfo | None:
+        """:meth:`find_module` without the record (the cache asks what a name resolves to now)."""
         mod = self.modules.get(dotted)
         if mod is None:
             alt = self.by_suffix.get(dotted)
