@@ -6,8 +6,9 @@ Usage: python benchmarks/bench_watch.py [--projects N] [--affected A] [--npm M] 
 Everything runs on this machine; nothing reaches the network:
 
 * a loopback world (tests/watch/world.py): osv.dev's bucket layout, CISA KEV, FIRST EPSS,
-  GitHub's pull request API, a webhook receiver, and a PEP 503 package index serving the
-  fleet's packages as generated wheels (the service's pip is pointed at it: PIP_INDEX_URL);
+  GitHub's pull request API, a webhook receiver, a PEP 503 package index serving the fleet's
+  Python packages as generated wheels (the service's pip is pointed at it: PIP_INDEX_URL) and
+  an npm registry serving its npm packages as generated tarballs (npm_config_registry);
 * a fleet of --projects generated git projects (default 50) with bare repositories as remotes:
   Python projects (a package, requirements.txt with three pins, a unittest suite that calls
   every dependency and takes at least 1 s) and npm projects (package.json, package-lock.json v3,
@@ -21,12 +22,10 @@ Everything runs on this machine; nothing reaches the network:
 
 Checked by the benchmark itself, not by the service's word: each proposed branch exists in the
 bare remote, changes the right package to the fixed version, and the project's tests pass on it
-(run here, with the fixed wheel installed in a fresh virtualenv from the loopback index); no
-unaffected project got a proposal. An affected project without a proposal is listed with the
-service's reason (its ``not-fixed`` notice): an npm upgrade is not *verified* when the project's
-tests cannot run with the new version in the sandbox (mamori's fix stage installs Python
-packages only; it does not install ``node_modules``), and the service says so instead of
-proposing it.
+(run here: Python with the fixed wheel installed in a fresh virtualenv from the loopback index;
+npm with ``npm ci`` of the branch's lockfile from the loopback registry, the installed version
+checked, then ``npm test``); no unaffected project got a proposal. An affected project without a
+proposal is listed with the service's reason (its ``not-fixed`` notice).
 
 Then a KEV addition for a CVE of one proposed advisory: seconds from the catalogue change to the
 ``escalated`` notice; and a followed log: `mamori detect --follow --project P` on a scanned
@@ -81,6 +80,11 @@ def _module(package: str) -> str:
 def py_source(package: str, version: str) -> str:
     """A dependency's module: ``ping(x)`` returns its argument and the version it runs."""
     return f"__version__ = {version!r}\n\n\ndef ping(x):\n    return (x, __version__)\n"
+
+
+def js_source(version: str) -> str:
+    """The fleet's npm packages: ``ping`` answers its input and the version it runs."""
+    return f"module.exports = {{ ping: (x) => [x, {version!r}] }};\n"
 
 
 def advisory(n: int, ecosystem: str, package: str) -> dict[str, Any]:
@@ -272,7 +276,28 @@ def check_branch(
         manifest = json.loads((check / "package.json").read_text())
         if manifest["dependencies"].get(package) not in (FIXED, f"^{FIXED}", f"~{FIXED}"):
             return f"package.json has {package} {manifest['dependencies'].get(package)}"
-        return "npm tests not run here (no node_modules)"
+        npm_env = {
+            **os.environ,
+            "npm_config_registry": f"{world_url}/npm/",
+            "npm_config_update_notifier": "false",
+        }
+        install = subprocess.run(
+            ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+            cwd=check,
+            env=npm_env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if install.returncode:
+            return "npm ci of the branch's lockfile failed: " + install.stderr[-300:]
+        installed = json.loads((check / "node_modules" / package / "package.json").read_text())["version"]
+        if installed != FIXED:
+            return f"the branch's lockfile installs {package} {installed}"
+        tests = subprocess.run(
+            ["npm", "test"], cwd=check, env=npm_env, capture_output=True, text=True, check=False
+        )
+        return "" if tests.returncode == 0 else "the branch's npm tests fail: " + tests.stderr[-300:]
     pins = (check / "requirements.txt").read_text()
     if f"{package}=={FIXED}" not in pins:
         return f"requirements.txt does not pin {package}=={FIXED}: {pins!r}"
@@ -440,6 +465,9 @@ def main() -> int:
     for package in [*py_targets, *COMMON_PY]:
         for version in (VULNERABLE, FIXED):
             world.add_wheel(package, version, _module(package), py_source(package, version))
+    for package in [*npm_targets, *COMMON_NPM]:
+        for version in (VULNERABLE, FIXED):
+            world.add_npm(package, version, {"index.js": js_source(version)})
     # the fleet: (name, ecosystem, target package, vulnerable?)
     fleet_rows: list[tuple[str, str, str, bool]] = []
     for i in range(args.affected):
@@ -461,7 +489,7 @@ def main() -> int:
             "PYTHONPATH": str(ROOT / "src"),
             "PIP_INDEX_URL": f"{world.url}/simple/",
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-            # npm (regenerating a lock) asks the loopback world, which serves no npm registry
+            # npm (installing node_modules for the tests) asks the loopback world's registry
             "npm_config_registry": f"{world.url}/npm/",
         }
         bares: dict[str, Path] = {}
@@ -612,8 +640,6 @@ def main() -> int:
                 continue
             eco, package = expected[name]
             why = check_branch(base, name, bares[name], pulls[0]["head"]["ref"], package, eco, world.url)
-            if eco == "npm" and why.startswith("npm tests not run here"):
-                why = ""  # its manifest was checked; its tests cannot run without node_modules
             if why or len(pulls) != 1:
                 problems.append(f"{name}: {why or f'{len(pulls)} merge requests'}")
             else:

@@ -14,7 +14,10 @@ Layouts served as the real services serve them:
   GitHub; a request without the token is a 401;
 * ``/hook``: records JSON POSTs;
 * ``/simple/{name}/``: a PEP 503 package index of the wheels in :attr:`World.wheels` (made by
-  :func:`make_wheel`: the fleet's packages are generated, never downloaded), ``/wheels/{file}``.
+  :func:`make_wheel`: the fleet's packages are generated, never downloaded), ``/wheels/{file}``;
+* ``/npm/{name}``: an npm registry's packument (``dist-tags``, ``versions`` with ``dist.tarball``,
+  ``shasum`` and ``integrity``) of the tarballs in :attr:`World.npm` (made by
+  :func:`make_npm_tarball`), ``/npm/{name}/-/{name}-{version}.tgz``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import io
 import json
 import re
 import subprocess
+import tarfile
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -61,6 +65,8 @@ class World:
     requests: list[str] = field(default_factory=list)
     wheels: dict[str, bytes] = field(default_factory=dict)
     """file name → wheel, served by the package index."""
+    npm: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    """npm package → version → tarball, served by the npm registry."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
 
@@ -74,6 +80,32 @@ class World:
         filename, data = make_wheel(name, version, {f"{module}/__init__.py": source})
         with self.lock:
             self.wheels[filename] = data
+
+    def add_npm(self, name: str, version: str, files: dict[str, str]) -> None:
+        """Serve a generated npm package ``name`` ``version`` holding ``files`` (package.json added)."""
+        data = make_npm_tarball(name, version, files)
+        with self.lock:
+            self.npm.setdefault(name, {})[version] = data
+
+    def packument(self, name: str) -> dict[str, Any] | None:
+        versions = self.npm.get(name)
+        if not versions:
+            return None
+        base = name.split("/")[-1]
+        docs = {
+            v: {
+                "name": name,
+                "version": v,
+                "dist": {
+                    "tarball": f"{self.url}/npm/{name}/-/{base}-{v}.tgz",
+                    "shasum": hashlib.sha1(data).hexdigest(),  # npm's own field
+                    "integrity": "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode(),
+                },
+            }
+            for v, data in versions.items()
+        }
+        latest = max(versions, key=lambda v: tuple(int(x) for x in re.findall(r"\d+", v)))
+        return {"name": name, "dist-tags": {"latest": latest}, "versions": docs}
 
     def simple_page(self, project: str) -> bytes | None:
         links = [
@@ -138,6 +170,20 @@ def make_wheel(name: str, version: str, files: dict[str, str]) -> tuple[str, byt
             z.writestr(path, data)
         z.writestr(f"{info}/RECORD", "\n".join([*record, f"{info}/RECORD,,"]) + "\n")
     return f"{dist}-{version}-py3-none-any.whl", buf.getvalue()
+
+
+def make_npm_tarball(name: str, version: str, files: dict[str, str]) -> bytes:
+    """An npm package tarball (gzip'd tar, every entry under ``package/``) with its package.json."""
+    entries = {"package.json": json.dumps({"name": name, "version": version, "main": "index.js"}), **files}
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
+        for path, text in sorted(entries.items()):
+            data = text.encode()
+            info = tarfile.TarInfo(f"package/{path}")
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
 
 
 STOCK = {
@@ -222,6 +268,19 @@ def _handler(world: World) -> type[BaseHTTPRequestHandler]:
                     if page is None:
                         return self._send(404, b"not found", "text/plain")
                     return self._send(200, page, "text/html")
+                if path.startswith("/npm/"):
+                    name, sep, file = path[len("/npm/") :].partition("/-/")
+                    if not sep:
+                        doc = world.packument(name)
+                        if doc is None:
+                            return self._json(404, {"error": "Not found"})
+                        return self._json(200, doc)
+                    base = name.split("/")[-1]
+                    version = file.removeprefix(base + "-").removesuffix(".tgz")
+                    data = world.npm.get(name, {}).get(version)
+                    if data is None:
+                        return self._send(404, b"not found", "text/plain")
+                    return self._send(200, data, "application/octet-stream")
                 if path.startswith("/wheels/"):
                     wheel = world.wheels.get(path[len("/wheels/") :])
                     if wheel is None:

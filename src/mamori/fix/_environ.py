@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
@@ -202,6 +203,21 @@ def nearer_releases(pin: str) -> tuple[str, ...]:
     return (f"{name}>{version},<{major + 1}", f"{name}>{version}")
 
 
+_RUNNER_PIP = (22, 3)
+"""The first pip with ``--python`` (it runs itself under another interpreter)."""
+
+
+def _host_pip() -> bool:
+    """Whether mamori's own interpreter has a pip that installs into another (``pip --python``);
+    read from its metadata, nothing imported."""
+    try:
+        version = importlib.metadata.version("pip")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    parts = tuple(int(p) for p in re.findall(r"\d+", version)[:2])
+    return parts >= _RUNNER_PIP
+
+
 def prepare_env(
     pins: list[str],
     extra: tuple[str, ...] = ("pytest",),
@@ -254,9 +270,19 @@ def prepare_env(
         folder.mkdir()
         base_mounts = tuple(sandbox.python_mounts(Path(base)))
         try:
+            # pip from mamori's own interpreter installs into the virtualenv (``pip --python``):
+            # the virtualenv is made without one (seeding pip costs about 3 CPU seconds a time)
+            runner = _host_pip()
             made = sandbox.run(
                 policy.sandbox(folder, network=False, readonly=base_mounts),
-                [base, "-m", "venv", *(["--system-site-packages"] if layered else []), str(folder)],
+                [
+                    base,
+                    "-m",
+                    "venv",
+                    *(["--system-site-packages"] if layered else []),
+                    *(["--without-pip"] if runner else []),
+                    str(folder),
+                ],
                 timeout=300,
             )
             if made.returncode != 0:
@@ -265,23 +291,26 @@ def prepare_env(
             if layered:
                 _lend_venv_packages(Path(base), folder)
             if pins or extra:
-                argv = [
-                    str(python),
-                    "-m",
-                    "pip",
+                pip = (
+                    [sys.executable, "-m", "pip", "--python", str(python)]
+                    if runner
+                    else [str(python), "-m", "pip"]
+                )
+                command = [
+                    *pip,
                     "install",
                     "--only-binary",
                     ":all:",
                     "--disable-pip-version-check",
                     "--no-input",
                     "-q",
-                    *pins,
-                    *extra,
                 ]
+                argv = [*command, *pins, *extra]
+                runner_mounts = tuple(sandbox.python_mounts(Path(sys.executable))) if runner else ()
                 install_box = policy.sandbox(
                     folder,
                     network=True,
-                    readonly=(*base_mounts, *_local_inputs(settings)),
+                    readonly=(*base_mounts, *runner_mounts, *_local_inputs(settings)),
                     env=settings,
                 )
                 proc = sandbox.run(install_box, argv, timeout=timeout)
@@ -289,15 +318,14 @@ def prepare_env(
                     left_out: list[str] = []
                     nearer: list[str] = []
                     for one in (*pins, *extra):
-                        if sandbox.run(install_box, [*argv[:9], one], timeout=timeout).returncode == 0:
+                        if sandbox.run(install_box, [*command, one], timeout=timeout).returncode == 0:
                             continue
                         # an exact pin with no wheel for this Python: the nearest release that has one
                         alt = next(
                             (
                                 spec
                                 for spec in nearer_releases(one)
-                                if sandbox.run(install_box, [*argv[:9], spec], timeout=timeout).returncode
-                                == 0
+                                if sandbox.run(install_box, [*command, spec], timeout=timeout).returncode == 0
                             ),
                             None,
                         )
@@ -330,3 +358,48 @@ def prepare_env(
             json.dumps({"pins": pins, "extra": list(extra), "note": note}), encoding="utf-8"
         )
         return str(python), f"installed {what} into a scratch virtualenv{note}"
+
+
+NODE_INSTALL = ("npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund")
+"""How ``node_modules`` is installed from the project's lockfile: exactly the locked versions
+(``npm ci`` refuses a lock that disagrees with package.json), and no package's install script
+runs (``--ignore-scripts``): what runs of the project's is its tests, in the sandbox."""
+_NODE_LOCKS = ("package-lock.json", "npm-shrinkwrap.json")
+
+
+def install_node_modules(
+    workdir: Path, *, offline: bool, policy: RunPolicy, timeout: int = INSTALL_TIMEOUT
+) -> str:
+    """Install the npm lockfile's packages into ``workdir`` (a scratch copy) for its tests: ``""``
+    when done, else why not. npm runs in the sandbox over ``workdir`` with the scrubbed
+    environment plus the registry settings (``npm_config_registry``) and trusted CA files, the
+    network shared for this step only (the tests after it have none)."""
+    if not any((workdir / lock).is_file() for lock in _NODE_LOCKS):
+        return "no package-lock.json to install node_modules from (run `npm install --package-lock-only`)"
+    if offline:
+        return "node_modules not installed: offline (drop --offline)"
+    blocked = policy.blocked()
+    if blocked:
+        return blocked
+    if shutil.which("npm") is None:
+        return "npm is not on PATH: node_modules not installed"
+    readonly, path = sandbox.tool_mounts("npm")
+    settings = _pass_through()
+    box = policy.sandbox(
+        workdir,
+        network=True,
+        readonly=(*readonly, *_local_inputs(settings)),
+        path=path,
+        env={**settings, "npm_config_update_notifier": "false", "npm_config_loglevel": "error"},
+    )
+    shown = " ".join(NODE_INSTALL)
+    try:
+        proc = sandbox.run(box, list(NODE_INSTALL), cwd=workdir, timeout=timeout, max_output=1024 * 1024)
+    except subprocess.TimeoutExpired:
+        return f"`{shown}` did not finish within {timeout} s"
+    except (SandboxUnavailable, OSError) as exc:
+        return f"could not run `{shown}`: {exc}"
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip()[-600:]
+        return f"`{shown}` failed: {tail}"
+    return ""

@@ -7,10 +7,13 @@ and on the patched copy (:mod:`mamori.prove`, in the sandbox).
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from mamori._text import count
 from mamori.fix._coverage import Hunk
@@ -169,4 +172,86 @@ def coverage_verdict(
             short.append(
                 f"no test runs the changed code ({cov.changed - cov.covered} of {count(cov.changed, 'changed line')} never ran: {shown})"
             )
+    return short
+
+
+NODE_COVERAGE_DIR = ".mamori-v8-coverage"
+"""Where node writes the scripts each test process loaded (``NODE_V8_COVERAGE``), in the copy."""
+_MAX_NODE_COVERAGE_FILES = 500
+_NODE_URL = re.compile(rb'"url"\s*:\s*"(file://[^"\\]{1,4096})"')
+
+
+def node_coverage_env(workdir: Path) -> dict[str, str]:
+    """The variable that makes every node process of a test run record the scripts it loaded."""
+    return {"NODE_V8_COVERAGE": str(Path(os.path.realpath(workdir)) / NODE_COVERAGE_DIR)}
+
+
+def node_loaded(workdir: Path, names: Sequence[str]) -> tuple[str, ...]:
+    """Files of the npm packages ``names`` in ``workdir/node_modules`` that a node process of the
+    test run loaded, read from the script URLs of ``NODE_V8_COVERAGE``'s reports (written inside
+    the sandbox by code of the project's: read bounded, searched, never evaluated). A copy of
+    the same package elsewhere (npm's own) does not count."""
+    from mamori import _safejson
+    from mamori.errors import ParseError
+
+    base = Path(os.path.realpath(workdir))
+    folder = base / NODE_COVERAGE_DIR
+    prefixes = {n: (base / "node_modules" / n).as_uri() + "/" for n in names}
+    found: set[str] = set()
+    try:
+        reports = sorted(p for p in folder.iterdir() if p.suffix == ".json" and not p.is_symlink())
+    except OSError:
+        return ()
+    for report in reports[:_MAX_NODE_COVERAGE_FILES]:
+        try:
+            data = _safejson.read_bounded(report, report.name, max_bytes=64 * 1024 * 1024)
+        except (ParseError, OSError):
+            continue
+        for m in _NODE_URL.finditer(data):
+            url = m.group(1).decode("utf-8", "replace")
+            for prefix in prefixes.values():
+                if url.startswith(prefix):
+                    found.add(unquote(url[len("file://") :])[len(str(base)) + 1 :])
+    return tuple(sorted(found))
+
+
+def node_installed_version(workdir: Path, name: str) -> str:
+    """The version npm installed of ``name`` in ``workdir/node_modules`` ('' when none or unreadable)."""
+    from mamori import _safejson
+    from mamori.errors import ParseError
+
+    manifest = Path(workdir) / "node_modules" / name / "package.json"
+    if manifest.is_symlink():
+        return ""
+    try:
+        data = _safejson.load(manifest, f"node_modules/{name}/package.json")
+    except (ParseError, OSError):
+        return ""
+    version = data.get("version") if isinstance(data, dict) else None
+    return version if isinstance(version, str) else ""
+
+
+def node_verdict(
+    workdir: Path,
+    upgrades: Sequence[tuple[str, str]],
+    edits: Sequence[FileEdit],
+    installed: str,
+    evidence: dict[str, Any],
+) -> list[str]:
+    """Why an `npm test` run falls short of verified: node_modules was not installed, no node
+    process of the tests loaded an upgraded package (``NODE_V8_COVERAGE``), or the fix changed
+    code that no coverage of node can vouch for."""
+    if not installed:
+        return ["node_modules was not installed, so the tests say nothing about the upgrade"]
+    short: list[str] = []
+    names = [n for n, _v in upgrades]
+    if names:
+        loaded = node_loaded(workdir, names)
+        evidence["imported"] = loaded
+        missing = [n for n in names if not any(f.startswith(f"node_modules/{n}/") for f in loaded)]
+        if missing:
+            short.append(f"no test loads {', '.join(missing)}, so the tests say nothing about the upgrade")
+    code = [e.path for e in edits if not e.path.endswith((".json", ".yaml", ".lock"))]
+    if code:
+        short.append(f"no coverage of the changed code under `npm test` ({', '.join(code[:3])})")
     return short

@@ -403,6 +403,17 @@ def run_baseline(root: Path, runs: Runs, requirement_files: list[str], warnings:
         return
     base_dir = scratch_copy(root)
     try:
+        if runs.tests.kind == "npm":
+            # node_modules from the lockfile (no install script runs), then `npm test`
+            from mamori.fix._environ import install_node_modules
+
+            runs.python = runs.user_python or sys.executable
+            if runs.install:
+                why = install_node_modules(base_dir, offline=runs.offline, policy=runs.policy)
+                if why:
+                    warnings.append(f"the tests before any fix ran without node_modules: {why}")
+            runs.baseline = run_tests(runs.tests, base_dir, runs.python, policy=runs.policy)
+            return
         if runs.user_python:
             runs.python = runs.user_python
         else:

@@ -147,8 +147,11 @@ def fix_command(
     The project's tests and tools are its own code: they run in a sandbox (bubblewrap) over a
     scratch copy, with an allow-listed environment and no network (--allow-network to share it),
     with the interpreter named by --python (else MAMORI_FIX_PYTHON, else a scratch virtualenv of
-    the project's pinned packages). Without bubblewrap the fixes that need them are unverified and
-    nothing is written, unless --unsafe-run-tests.
+    the project's pinned packages). An npm project's tests are `npm test` over node_modules
+    installed from the fix's lockfile by `npm ci --ignore-scripts` (registry: npm_config_registry);
+    node's record of the scripts the tests loaded shows whether they ran the upgraded package.
+    Without bubblewrap the fixes that need them are unverified and nothing is written, unless
+    --unsafe-run-tests.
 
     --dry-run runs the same verification, prints the patch on stdout (`mamori fix --dry-run |
     git apply` works) and the summary on stderr, and writes nothing outside MAMORI_HOME (the run
