@@ -117,24 +117,34 @@ class Detector:
         peer_indicators: bool = True,
     ) -> None:
         """Compile ``ruleset``; ``peer_indicators=False`` ignores the local share store."""
-        self.ruleset = ruleset
-        self.engine = Engine(ruleset.rules)
-        self.correlator = Correlator(ruleset.correlations)
         self.tieback = tieback
         self.since = since
         self.until = until
         self.stats = DetectStats()
         self._exploits: dict[str, tuple[str, ...]] = {}
-        referenced = {rid for c in self.correlator.correlations for rid in c.rules}
-        self._silent_corr = {
-            c.id for c in self.correlator.correlations if c.id in referenced or (c.name or "") in referenced
-        }
+        """What each rule's alerts target of the tie-back (by rule id: rebuilt with the rules)."""
+        self.use_rules(ruleset)
         self._peers_wanted = peer_indicators
         self._peer_stamp: int | None = None
         self._peer_index: Any = None
         self.peers_active = False
         """Does the local share store hold peers' indicators to apply?"""
         self.refresh_peer_indicators()
+
+    def use_rules(self, ruleset: RuleSet) -> None:
+        """Match ``ruleset`` from the next event on (also while following: rules edited on disk).
+
+        The engine and the correlations are compiled anew; the run's counts are kept, and
+        correlation windows opened under the old rules start afresh.
+        """
+        self.ruleset = ruleset
+        self.engine = Engine(ruleset.rules)
+        self.correlator = Correlator(ruleset.correlations)
+        self._exploits.clear()
+        referenced = {rid for c in self.correlator.correlations for rid in c.rules}
+        self._silent_corr = {
+            c.id for c in self.correlator.correlations if c.id in referenced or (c.name or "") in referenced
+        }
 
     def refresh_peer_indicators(self) -> None:
         """Check whether the local share store holds usable peers' indicators.

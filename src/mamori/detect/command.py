@@ -219,7 +219,8 @@ def detect_command(
         bool,
         typer.Option(
             "--follow",
-            help="Keep watching the files (text logs, JSON Lines, EVTX) and alert on new records as they come.",
+            help="Keep watching the files (text logs, JSON Lines, EVTX) and alert on new records as they come; "
+            "rule files given with --rules that change are loaded again without a restart.",
         ),
     ] = False,
     since: Annotated[
@@ -306,7 +307,9 @@ def detect_command(
         close = True
     try:
         if follow_logs:
-            code = _run_follow(paths, detector, out, fmt, fail_on, project, record=not no_record)
+            code = _run_follow(
+                paths, detector, out, fmt, fail_on, project, record=not no_record, rule_paths=rules or ()
+            )
         else:
             code = _run_once(
                 paths, detector, out, fmt, fail_on, project, record=not no_record, skipped=skipped
@@ -456,10 +459,23 @@ def _run_follow(
     *,
     stop: threading.Event | None = None,
     record: bool = True,
+    rule_paths: Sequence[Path] = (),
 ) -> int:
     """Follow the files until interrupted (or ``stop`` is set); alerts are written as they come
-    and recorded in batches (every :data:`FOLLOW_RECORD_EVERY` seconds, and at the end)."""
+    and recorded in batches (every :data:`FOLLOW_RECORD_EVERY` seconds, and at the end). Rule
+    files of ``rule_paths`` that change are loaded again (:mod:`._reload`)."""
     from mamori.detect._follow import follow
+    from mamori.detect._reload import RuleReloader
+
+    reloader = (
+        RuleReloader(
+            rule_paths,
+            detector,
+            lambda m: print(f"mamori detect: {terminal_safe(m)}", file=sys.stderr, flush=True),
+        )
+        if rule_paths
+        else None
+    )
 
     failed = False
     pending: list[Alert] = []
@@ -485,6 +501,8 @@ def _run_follow(
 
     def on_tick() -> None:
         nonlocal last_record
+        if reloader is not None:
+            reloader.check()
         if not record:
             pending.clear()
         elif pending and time.monotonic() - last_record >= FOLLOW_RECORD_EVERY:
