@@ -385,6 +385,29 @@ def create_router(hub: Hub, results: Path | None = None) -> APIRouter:
         return await run_in_threadpool(api, request, viewer)
 
     router.add_api_route("/api/dashboard", api_handler, methods=["GET"], include_in_schema=False)
+
+    async def metrics_handler(request: Request) -> Response:
+        """The watch's latencies per sector for Prometheus (:mod:`mamori.watch.metrics`): an
+        admin organisation's token, as for the speed page (``authorization`` in the scrape config)."""
+        from mamori.watch.metrics import CONTENT_TYPE, metrics_text
+
+        org = await run_in_threadpool(authenticate, request)
+        if org is None:
+            return Response(
+                "send an admin organisation's API token: Authorization: Bearer TOKEN\n",
+                status_code=401,
+                media_type="text/plain",
+                headers={"WWW-Authenticate": 'Bearer realm="mamori"'},
+            )
+        viewer = await run_in_threadpool(viewer_of, hub, org)
+        if not viewer.admin:
+            return Response(
+                "only an admin organisation reads /metrics\n", status_code=403, media_type="text/plain"
+            )
+        body = await run_in_threadpool(metrics_text)
+        return Response(body, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
+
+    router.add_api_route("/metrics", metrics_handler, methods=["GET"], include_in_schema=False)
     return router
 
 

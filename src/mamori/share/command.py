@@ -64,7 +64,8 @@ def serve_command(
     """Run the sharing hub: TAXII 2.1 under /taxii2/, REST API under /api/.
 
     Collections: one per sector and a cross-sector one. TLP 2.0 is enforced on every read.
-    Register organisations with `mamori hub add-org`.
+    Register organisations with `mamori hub add-org`. The web dashboard is at /, and /metrics
+    gives Prometheus the watch's latencies per sector (an admin organisation's token).
     """
     import os
 

@@ -59,6 +59,8 @@ class Watcher:
         self._paths = (state or state_path(), database or advisory_db_path(), home)
         self._say = say
         self.ctx = self._context()
+        # what `mamori serve`'s /metrics reads the projects' sectors from
+        self.ctx.state.set_cursor("fleet", str(fleet.path))
         self.stop = threading.Event()
         self.workers = 1
         """Jobs worked at once (each in its own thread with its own connections), one per project."""
