@@ -360,6 +360,28 @@ def prepare_env(
         return str(python), f"installed {what} into a scratch virtualenv{note}"
 
 
+def tool_sandbox(
+    policy: RunPolicy,
+    workdir: Path,
+    tool: str,
+    *,
+    lock_tools: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> Sandbox:
+    """The sandbox of a package tool (npm, uv, poetry…) over the scratch ``workdir``: the
+    network shared (it reaches the registry), the registry and CA settings passed through (the
+    lock tools' own with ``lock_tools``), their local files and the tool's folders read-only."""
+    readonly, path = sandbox.tool_mounts(tool)
+    settings = _pass_through(lock_tools=lock_tools)
+    return policy.sandbox(
+        workdir,
+        network=True,
+        readonly=(*readonly, *_local_inputs(settings)),
+        path=path,
+        env={**settings, "npm_config_update_notifier": "false", **(env or {})},
+    )
+
+
 NODE_INSTALL = ("npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund")
 """How ``node_modules`` is installed from the project's lockfile: exactly the locked versions
 (``npm ci`` refuses a lock that disagrees with package.json), and no package's install script
@@ -383,15 +405,7 @@ def install_node_modules(
         return blocked
     if shutil.which("npm") is None:
         return "npm is not on PATH: node_modules not installed"
-    readonly, path = sandbox.tool_mounts("npm")
-    settings = _pass_through()
-    box = policy.sandbox(
-        workdir,
-        network=True,
-        readonly=(*readonly, *_local_inputs(settings)),
-        path=path,
-        env={**settings, "npm_config_update_notifier": "false", "npm_config_loglevel": "error"},
-    )
+    box = tool_sandbox(policy, workdir, "npm", env={"npm_config_loglevel": "error"})
     shown = " ".join(NODE_INSTALL)
     try:
         proc = sandbox.run(box, list(NODE_INSTALL), cwd=workdir, timeout=timeout, max_output=1024 * 1024)

@@ -116,20 +116,12 @@ def regenerate_lock(
     naming the command when the tool fails, leaves no lockfile, or no sandbox can be made.
     """
     from mamori import sandbox
-    from mamori.fix._environ import _local_inputs, _pass_through
+    from mamori.fix._environ import tool_sandbox
 
     policy = policy or RunPolicy()
     lock = workdir / lockfile
     shown = " ".join(argv)
-    readonly, path = sandbox.tool_mounts(argv[0])
-    settings = _pass_through(lock_tools=True)
-    box = policy.sandbox(
-        workdir,
-        network=True,
-        readonly=(*readonly, *_local_inputs(settings)),
-        path=path,
-        env={**settings, "npm_config_update_notifier": "false", "UV_NO_PROGRESS": "1"},
-    )
+    box = tool_sandbox(policy, workdir, argv[0], lock_tools=True, env={"UV_NO_PROGRESS": "1"})
     try:
         proc = sandbox.run(box, argv, cwd=lock.parent, timeout=timeout, max_output=1024 * 1024)
     except subprocess.TimeoutExpired as exc:
