@@ -1,4 +1,5 @@
-"""``GET /metrics`` of the real app: an admin organisation's token, or 401/403 (no redirect)."""
+"""``GET /metrics`` of the real app (an admin organisation's token, or 401/403, no redirect) and the
+Speed page's watch section, from the same real watch state."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.watch.test_metrics import make_state
 
 from mamori.share._hub import Hub
 from mamori.share._server import create_app
+from mamori.watch.service import state_path
 
 
 @pytest.fixture
@@ -27,3 +30,19 @@ def test_the_endpoint_wants_an_admin_token(demo: Any, hub: Hub, tmp_path: Path) 
     r = client.get("/metrics", headers={"Authorization": f"Bearer {demo.token}"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain; version=")
     assert "mamori_watch_state_present" in r.text
+
+
+def test_the_speed_page_shows_the_watch_per_sector(demo: Any, hub: Hub, tmp_path: Path) -> None:
+    client = TestClient(create_app(hub, results=demo.results), follow_redirects=False)
+    auth = {"Authorization": f"Bearer {demo.token}"}
+    before = client.get("/speed", headers=auth)
+    assert before.status_code == 200 and 'data-watch="absent"' in before.text
+    make_state(tmp_path, state_path())
+    page = client.get("/speed", headers=auth).text
+    assert 'data-watch="sectors"' in page
+    row = page.split('data-sector="electric-power"', 1)[1].split("</tr>", 1)[0]
+    # two fixes, 20 s and 90 s after publication: median (nearest rank) 20 s, 95th 90 s; one proposal
+    assert '<td class="n">1</td>' in row and "20.0 s" in row and "1.5 min" in row
+    assert 'data-sector="finance"' in page and 'data-sector="unknown"' in page
+    metrics = client.get("/metrics", headers=auth).text
+    assert 'mamori_watch_published_to_proposed_seconds_count{sector="electric-power"} 2.0' in metrics

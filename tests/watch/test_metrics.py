@@ -35,12 +35,13 @@ def _samples(text: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], float
     return out
 
 
-def _state(tmp_path: Path) -> Path:
+def make_state(tmp_path: Path, path: Path | None = None) -> Path:
+    """A real watch state at ``path`` (default: in ``tmp_path``) with fixes in two sectors."""
     root = tmp_path / "proj"
     root.mkdir()
     fleet = tmp_path / "fleet.toml"
     fleet.write_text(FLEET.format(root=root.as_posix()))
-    path = tmp_path / "watch.sqlite"
+    path = path or tmp_path / "watch.sqlite"
     state = WatchState(path)
     state.set_cursor("fleet", str(fleet))
     t0 = 1_800_000_000.0
@@ -63,7 +64,7 @@ def _state(tmp_path: Path) -> Path:
 
 
 def test_latencies_are_histograms_per_sector_and_name_nothing_vulnerable(tmp_path: Path) -> None:
-    text = metrics_text(_state(tmp_path))
+    text = metrics_text(make_state(tmp_path))
     got = _samples(text)
     name = "mamori_watch_published_to_proposed_seconds"
     power = (("sector", "electric-power"),)

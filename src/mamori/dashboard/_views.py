@@ -235,6 +235,8 @@ def create_router(hub: Hub, results: Path | None = None) -> APIRouter:
         )
 
     def speed(request: Request, viewer: Viewer) -> Response:
+        from mamori.watch.metrics import watch_figures
+
         figures = store.speed()
         return page(
             request,
@@ -242,6 +244,7 @@ def create_router(hub: Hub, results: Path | None = None) -> APIRouter:
             title="Speed",
             viewer=viewer,
             figures=[(f, _speed_chart(f)) for f in figures],
+            watch=watch_figures(),
         )
 
     def speed_samples(request: Request, viewer: Viewer) -> Response:

@@ -19,7 +19,9 @@ not what is vulnerable where.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,70 +50,126 @@ def _histogram(name: str, doc: str, values: Mapping[str, list[float]]) -> Histog
     return family
 
 
+@dataclass(frozen=True, slots=True)
+class SectorLatency:
+    """The watch's figures for one sector (the Speed page's rows, the histograms' series)."""
+
+    sector: str
+    published_to_proposed: tuple[float, ...] = ()
+    """Seconds from an advisory's publication to a verified fix proposed, one per fix."""
+    seen_to_proposed: tuple[float, ...] = ()
+    kev_seen_to_notified: tuple[float, ...] = ()
+    proposals: int = 0
+
+    @staticmethod
+    def quantile(values: Sequence[float], q: float) -> float | None:
+        """The ``q`` quantile (nearest rank) of ``values``, or None without any."""
+        if not values:
+            return None
+        ordered = sorted(values)
+        return ordered[max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))]
+
+
+@dataclass(frozen=True, slots=True)
+class WatchFigures:
+    """What the watch state holds for the metrics, per sector."""
+
+    sectors: tuple[SectorLatency, ...]
+    jobs: Mapping[str, int]
+
+
+def watch_figures(state_path: Path | None = None) -> WatchFigures | None:
+    """The watch's latencies per sector from the state at ``state_path`` (default: the
+    service's own), or None when no watch ever ran here (nothing is created)."""
+    from mamori.watch.fleet import load_fleet
+    from mamori.watch.service import state_path as default_state
+    from mamori.watch.state import WatchState
+    from mamori.watch.status import kev_latencies, latencies
+
+    path = Path(state_path) if state_path is not None else default_state()
+    if not path.is_file():
+        return None
+    state = WatchState(path)
+    try:
+        fleet_file = state.cursor("fleet")
+        try:
+            fleet = load_fleet(Path(fleet_file) if fleet_file else None)
+            sectors = {p.name: p.asset.sector or UNKNOWN for p in fleet.projects}
+        except (InputError, OSError):  # a fleet file being edited or moved: sectors unknown
+            sectors = {}
+        fixes = latencies(state)
+        kev = kev_latencies(state)
+        jobs = state.job_counts()
+        proposals = state.proposals()
+    finally:
+        state.close()
+
+    def by_sector(rows: Iterable[dict[str, Any]], key: str) -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {}
+        for r in rows:
+            if isinstance(r.get(key), int | float):
+                out.setdefault(sectors.get(str(r.get("project", "")), UNKNOWN), []).append(float(r[key]))
+        return out
+
+    published = by_sector(fixes, "published_to_proposed")
+    seen = by_sector(fixes, "seen_to_proposed")
+    notified = by_sector(kev, "seen_to_notified")
+    counted: dict[str, int] = {}
+    for p in proposals:
+        sector = sectors.get(str(p.get("project", "")), UNKNOWN)
+        counted[sector] = counted.get(sector, 0) + 1
+    names = sorted({*published, *seen, *notified, *counted})
+    return WatchFigures(
+        tuple(
+            SectorLatency(
+                n,
+                tuple(published.get(n, ())),
+                tuple(seen.get(n, ())),
+                tuple(notified.get(n, ())),
+                counted.get(n, 0),
+            )
+            for n in names
+        ),
+        dict(jobs),
+    )
+
+
 class _WatchCollector(Collector):
-    def __init__(self, state_path: Path) -> None:
+    def __init__(self, state_path: Path | None) -> None:
         self.state_path = state_path
 
     def collect(self) -> Iterator[Metric]:
-        present = GaugeMetricFamily(
-            "mamori_watch_state_present", "1 when a watch state exists on this machine", value=0
+        figures = watch_figures(self.state_path)
+        yield GaugeMetricFamily(
+            "mamori_watch_state_present",
+            "1 when a watch state exists on this machine",
+            value=0 if figures is None else 1,
         )
-        if not self.state_path.is_file():
-            yield present
+        if figures is None:
             return
-        from mamori.watch.fleet import load_fleet
-        from mamori.watch.state import WatchState
-        from mamori.watch.status import kev_latencies, latencies
-
-        state = WatchState(self.state_path)
-        try:
-            fleet_file = state.cursor("fleet")
-            sectors: dict[str, str] = {}
-            try:
-                fleet = load_fleet(Path(fleet_file) if fleet_file else None)
-                sectors = {p.name: p.asset.sector or UNKNOWN for p in fleet.projects}
-            except (InputError, OSError):  # a fleet file being edited or moved: sectors unknown
-                sectors = {}
-            fixes = latencies(state)
-            kev = kev_latencies(state)
-            jobs = state.job_counts()
-            proposals = state.proposals()
-        finally:
-            state.close()
-        yield GaugeMetricFamily(present.name, present.documentation, value=1)
-
-        def by_sector(rows: Iterable[dict[str, Any]], key: str) -> dict[str, list[float]]:
-            out: dict[str, list[float]] = {}
-            for r in rows:
-                if isinstance(r.get(key), int | float):
-                    out.setdefault(sectors.get(r["project"], UNKNOWN), []).append(float(r[key]))
-            return out
-
+        rows = figures.sectors
         yield _histogram(
             "mamori_watch_published_to_proposed_seconds",
             "Seconds from an advisory's publication to a verified fix proposed",
-            by_sector(fixes, "published_to_proposed"),
+            {r.sector: list(r.published_to_proposed) for r in rows if r.published_to_proposed},
         )
         yield _histogram(
             "mamori_watch_seen_to_proposed_seconds",
             "Seconds from an advisory seen by the watch to a verified fix proposed",
-            by_sector(fixes, "seen_to_proposed"),
+            {r.sector: list(r.seen_to_proposed) for r in rows if r.seen_to_proposed},
         )
         yield _histogram(
             "mamori_watch_kev_seen_to_notified_seconds",
             "Seconds from a KEV addition seen to the project's people notified",
-            by_sector(kev, "seen_to_notified"),
+            {r.sector: list(r.kev_seen_to_notified) for r in rows if r.kev_seen_to_notified},
         )
-        per_sector: dict[str, int] = {}
-        for p in proposals:
-            sector = sectors.get(str(p.get("project", "")), UNKNOWN)
-            per_sector[sector] = per_sector.get(sector, 0) + 1
         gauge = GaugeMetricFamily("mamori_watch_proposals", "Fixes proposed", labels=["sector"])
-        for sector, n in sorted(per_sector.items()):
-            gauge.add_metric([sector], n)
+        for r in rows:
+            if r.proposals:
+                gauge.add_metric([r.sector], r.proposals)
         yield gauge
         queue = GaugeMetricFamily("mamori_watch_jobs", "Jobs of the watch queue by state", labels=["state"])
-        for name, n in sorted(jobs.items()):
+        for name, n in sorted(figures.jobs.items()):
             queue.add_metric([name], n)
         yield queue
 
@@ -119,8 +177,6 @@ class _WatchCollector(Collector):
 def metrics_text(state_path: Path | None = None) -> bytes:
     """The text exposition of the watch state at ``state_path``
     (default: the service's own)."""
-    from mamori.watch.service import state_path as default_state
-
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_WatchCollector(Path(state_path) if state_path is not None else default_state()))
+    registry.register(_WatchCollector(state_path))
     return generate_latest(registry)
