@@ -117,3 +117,59 @@ def test_lockfiles_name_their_tool() -> None:
     assert lock_command("requirements.txt", "x", "1") is None
     with pytest.raises(UnsupportedFile, match="poetry update"):
         rewrite("poetry.lock", "", [DepChange("PyPI", "jinja2", "2.10", "2.11.3", "poetry.lock", 1)])
+
+
+_NESTED_PACKAGE = (
+    '{\n  "name": "app",\n  "dependencies": {\n    "minimist": "0.0.8",\n    "rc": "^1.2.0"\n  }\n}\n'
+)
+_NESTED_LOCK = """{
+  "name": "app",
+  "lockfileVersion": 3,
+  "packages": {
+    "": {"name": "app", "dependencies": {"minimist": "0.0.8", "rc": "^1.2.0"}},
+    "node_modules/minimist": {
+      "version": "0.0.8",
+      "resolved": "https://registry.npmjs.org/minimist/-/minimist-0.0.8.tgz"
+    },
+    "node_modules/rc/node_modules/minimist": {
+      "version": "1.2.0",
+      "resolved": "https://registry.npmjs.org/minimist/-/minimist-1.2.0.tgz"
+    },
+    "node_modules/rc": {"version": "1.2.8"}
+  }
+}
+"""
+
+
+def test_a_nested_copy_of_a_package_the_project_declares_is_overridden_by_version() -> None:
+    # seen on mkdirp 0.5.1: package.json declares minimist 0.0.8 while a dependency carries
+    # minimist 1.2.0; the fix used to be refused ("the range of minimist does not name 1.2.0").
+    # npm's override keyed by name@version (checked with npm 11: only that copy moves) fixes the
+    # nested copy and leaves the project's own declaration alone
+    change = DepChange("npm", "minimist", "1.2.0", "1.2.6", "package.json", 0)
+    new, notes = rewrite("package.json", _NESTED_PACKAGE, [change])
+    data = json.loads(new)
+    assert data["dependencies"]["minimist"] == "0.0.8"
+    assert data["overrides"] == {"minimist@1.2.0": "1.2.6"}
+    assert any("nested copy" in n for n in notes)
+    # and the lock's nested entry is the one rewritten, not the top-level one of the same name
+    line = _line_of(_NESTED_LOCK, '"node_modules/rc/node_modules/minimist"')
+    lock, _ = rewrite(
+        "package-lock.json", _NESTED_LOCK, [DepChange("npm", "minimist", "1.2.0", "1.2.6", "p", line)]
+    )
+    packages = json.loads(lock)["packages"]
+    assert packages["node_modules/rc/node_modules/minimist"]["version"] == "1.2.6"
+    assert packages["node_modules/minimist"] == {
+        "version": "0.0.8",
+        "resolved": "https://registry.npmjs.org/minimist/-/minimist-0.0.8.tgz",
+    }
+
+
+def test_a_range_that_allows_the_fixed_version_is_kept() -> None:
+    text = '{\n  "dependencies": {\n    "minimist": "^1.2.0"\n  }\n}\n'
+    new, notes = rewrite(
+        "package.json", text, [DepChange("npm", "minimist", "1.2.5", "1.2.6", "package.json", 0)]
+    )
+    assert new == text and any("keeps minimist ^1.2.0" in n for n in notes)
+    with pytest.raises(UnsupportedFile, match=r"does not allow 2\.0\.0"):
+        rewrite("package.json", text, [DepChange("npm", "minimist", "1.2.5", "2.0.0", "package.json", 0)])

@@ -36,7 +36,7 @@ from mamori.fix._evidence import (
     coverage_verdict,
     describe_run,
     node_coverage_env,
-    node_installed_version,
+    node_installed_versions,
     node_verdict,
     pov_status,
     with_coverage,
@@ -729,13 +729,16 @@ def _prove(
                     why = install_node_modules(workdir, offline=runs.offline, policy=runs.policy)
                     if why:
                         return _Proof(False, "unverified", why)
-                    for name, new in node_upgrades:
-                        got = node_installed_version(workdir, name)
-                        if got != new:
+                    for _e, name, old, new in (u for p in plans for u in p.upgrades if u[0] == "npm"):
+                        copies = node_installed_versions(workdir, name)
+                        left = old in copies.values()
+                        if new not in copies.values() or left:
+                            shown = ", ".join(f"{v} at {k}" for k, v in sorted(copies.items())) or "nothing"
                             return _Proof(
                                 False,
                                 "unverified",
-                                f"`npm ci` installed {name} {got or '(nothing)'}, not the fix's {new}",
+                                f"`npm ci` installed {name} {shown}: "
+                                + (f"{old} is still there" if left else f"not the fix's {new}"),
                             )
                     installed = (
                         "installed "

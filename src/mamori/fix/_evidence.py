@@ -187,8 +187,8 @@ def node_coverage_env(workdir: Path) -> dict[str, str]:
 
 
 def node_loaded(workdir: Path, names: Sequence[str]) -> tuple[str, ...]:
-    """Files of the npm packages ``names`` in ``workdir/node_modules`` that a node process of the
-    test run loaded, read from the script URLs of ``NODE_V8_COVERAGE``'s reports (written inside
+    """Files of the npm packages ``names`` in ``workdir/node_modules`` (nested copies included)
+    that a node process of the test run loaded, read from the script URLs of ``NODE_V8_COVERAGE``'s reports (written inside
     the sandbox by code of the project's: read bounded, searched, never evaluated). A copy of
     the same package elsewhere (npm's own) does not count."""
     from mamori import _safejson
@@ -196,7 +196,8 @@ def node_loaded(workdir: Path, names: Sequence[str]) -> tuple[str, ...]:
 
     base = Path(os.path.realpath(workdir))
     folder = base / NODE_COVERAGE_DIR
-    prefixes = {n: (base / "node_modules" / n).as_uri() + "/" for n in names}
+    root = base.as_uri() + "/"
+    needles = [f"node_modules/{n}/" for n in names]
     found: set[str] = set()
     try:
         reports = sorted(p for p in folder.iterdir() if p.suffix == ".json" and not p.is_symlink())
@@ -209,26 +210,44 @@ def node_loaded(workdir: Path, names: Sequence[str]) -> tuple[str, ...]:
             continue
         for m in _NODE_URL.finditer(data):
             url = m.group(1).decode("utf-8", "replace")
-            for prefix in prefixes.values():
-                if url.startswith(prefix):
-                    found.add(unquote(url[len("file://") :])[len(str(base)) + 1 :])
+            if not url.startswith(root):
+                continue  # npm's own copy of a package, or node's: not the project's
+            rel = unquote(url[len(root) :])
+            if any(rel.startswith(n) or ("/" + n) in rel for n in needles):
+                found.add(rel)
     return tuple(sorted(found))
 
 
-def node_installed_version(workdir: Path, name: str) -> str:
-    """The version npm installed of ``name`` in ``workdir/node_modules`` ('' when none or unreadable)."""
+def node_installed_versions(workdir: Path, name: str) -> dict[str, str]:
+    """Every copy of ``name`` npm installed in ``workdir`` (its path under the copy → version),
+    from npm's own record of the tree it installed (``node_modules/.package-lock.json``), else
+    the top-level copy's package.json."""
     from mamori import _safejson
     from mamori.errors import ParseError
 
+    hidden = Path(workdir) / "node_modules" / ".package-lock.json"
+    if hidden.is_file() and not hidden.is_symlink():
+        try:
+            data = _safejson.load(hidden, "node_modules/.package-lock.json")
+        except (ParseError, OSError):
+            data = None
+        packages = data.get("packages") if isinstance(data, dict) else None
+        if isinstance(packages, dict):
+            suffix = f"node_modules/{name}"
+            return {
+                key: str(entry.get("version", ""))
+                for key, entry in packages.items()
+                if isinstance(entry, dict) and (key == suffix or key.endswith("/" + suffix))
+            }
     manifest = Path(workdir) / "node_modules" / name / "package.json"
     if manifest.is_symlink():
-        return ""
+        return {}
     try:
-        data = _safejson.load(manifest, f"node_modules/{name}/package.json")
+        top = _safejson.load(manifest, f"node_modules/{name}/package.json")
     except (ParseError, OSError):
-        return ""
-    version = data.get("version") if isinstance(data, dict) else None
-    return version if isinstance(version, str) else ""
+        return {}
+    version = top.get("version") if isinstance(top, dict) else None
+    return {f"node_modules/{name}": version} if isinstance(version, str) else {}
 
 
 def node_verdict(
@@ -248,7 +267,11 @@ def node_verdict(
     if names:
         loaded = node_loaded(workdir, names)
         evidence["imported"] = loaded
-        missing = [n for n in names if not any(f.startswith(f"node_modules/{n}/") for f in loaded)]
+        missing = [
+            n
+            for n in names
+            if not any(f.startswith(f"node_modules/{n}/") or f"/node_modules/{n}/" in f for f in loaded)
+        ]
         if missing:
             short.append(f"no test loads {', '.join(missing)}, so the tests say nothing about the upgrade")
     code = [e.path for e in edits if not e.path.endswith((".json", ".yaml", ".lock"))]

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from mamori import _safejson
+from mamori.advisories.newest import allows
 from mamori.ecosystems import normalize_name
 from mamori.errors import ParseError
 from mamori.fix._environ import RunPolicy
@@ -274,9 +275,30 @@ def _package_json(text: str, changes: list[DepChange], notes: list[str]) -> str:
         raise UnsupportedFile(f"package.json is not valid JSON: {exc}") from exc
     sections = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
     for change in changes:
-        declared = any(isinstance(data.get(s), dict) and change.name in data[s] for s in sections)
-        if declared:
+        specs = [
+            str(data[s][change.name])
+            for s in sections
+            if isinstance(data.get(s), dict) and change.name in data[s]
+        ]
+        if any(_names_version(spec, change.old) for spec in specs):
             text = _replace_json_spec(text, change)
+        elif specs and any(allows("npm", spec, change.old) for spec in specs):
+            # the project's own range resolved to the vulnerable version: the lock moves
+            if not all(allows("npm", spec, change.new) for spec in specs):
+                raise UnsupportedFile(
+                    f"{change.path}: the range {specs[0]} of {change.name} does not allow {change.new}; "
+                    "widen it by hand (a range is the project's decision)"
+                )
+            notes.append(f"package.json keeps {change.name} {specs[0]}: the range allows {change.new}")
+        elif specs:
+            # the vulnerable copy is a nested one (another package's dependency) while the
+            # project declares another version itself: an override of that version only
+            text = _add_override(text, change, f"{change.name}@{change.old}")
+            notes.append(
+                f"{change.name} {change.old} is a nested copy (package.json declares "
+                f"{change.name} {specs[0]} itself, left as it is): pinned with an npm `overrides` "
+                f"entry for {change.name}@{change.old}"
+            )
         else:
             text = _add_override(text, change)
             notes.append(
@@ -300,8 +322,16 @@ def _replace_json_spec(text: str, change: DepChange) -> str:
     return new
 
 
-def _add_override(text: str, change: DepChange) -> str:
-    entry = f'"{change.name}": "{change.new}"'
+def _names_version(spec: object, version: str) -> bool:
+    """Whether a package.json spec (``1.2.0``, ``^1.2.0``, ``~1.2.0``, ``>=1.2.0``) names ``version``."""
+    return (
+        isinstance(spec, str)
+        and re.fullmatch(r"(?:\^|~|>=|=|v)?\s*" + re.escape(version), spec.strip()) is not None
+    )
+
+
+def _add_override(text: str, change: DepChange, key: str | None = None) -> str:
+    entry = f'"{key or change.name}": "{change.new}"'
     m = re.search(r'"overrides"\s*:\s*\{', text)
     if m:
         return text[: m.end()] + f"\n    {entry}," + text[m.end() :]
@@ -357,10 +387,13 @@ def _package_lock(text: str, changes: list[DepChange], notes: list[str]) -> str:
 
 
 def _lock_entry_line(lines: list[str], change: DepChange) -> int:
-    key = f'"node_modules/{change.name}"'
+    """The line of the lock entry of ``change``: the one it was found at (a nested copy,
+    ``node_modules/a/node_modules/b``, included), else the top-level entry of that version."""
+    nested = re.compile(r'\s*"(?:[^"]*/)?node_modules/' + re.escape(change.name) + r'"\s*:')
     idx = change.line - 1
-    if 0 <= idx < len(lines) and key in lines[idx]:
+    if 0 <= idx < len(lines) and nested.match(lines[idx]):
         return idx
+    key = f'"node_modules/{change.name}"'
     for i, line in enumerate(lines):
         if line.strip().startswith(key):
             return i
