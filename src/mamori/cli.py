@@ -111,6 +111,7 @@ LAZY_COMMANDS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("add", "mamori.watch.command", "watch_add_command"),
         ("run", "mamori.watch.command", "watch_run_command"),
         ("status", "mamori.watch.command", "watch_status_command"),
+        ("worker", "mamori.watch.command", "watch_worker_command"),
     ),
 }
 """Commands of the later stages by group: (name, module, function), each defined in its own

@@ -1,4 +1,4 @@
-"""``mamori watch add|run|status``: the command-line face of the watch service.
+"""``mamori watch add|run|status|worker``: the command-line face of the watch service.
 
 Plain functions with typer annotations; :mod:`mamori.cli` registers them under ``watch``.
 """
@@ -160,6 +160,56 @@ def watch_run_command(
         watcher.run(once=once, interval=interval)
     finally:
         watcher.close()
+
+
+def watch_worker_command(
+    broker: Annotated[
+        str,
+        typer.Option(
+            "--broker",
+            help="The Celery broker the service sends fix jobs to ([fix] broker), e.g. redis://127.0.0.1:6379/0.",
+        ),
+    ],
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Fix jobs this worker runs at once, 1 to 16 (processes).")
+    ] = 1,
+    name: Annotated[
+        str, typer.Option("--name", help="This worker's name in results and logs (default: host name).")
+    ] = "",
+) -> None:
+    """Run fix jobs sent by `mamori watch run` (a fleet file with [fix] broker) on this machine.
+
+    Each job names a project's git remote and commit and carries the advisories it needs: the
+    worker clones that commit, adds the advisories to its own database (watch-worker under
+    MAMORI_HOME), runs the same fix stage as the service (the project's tests in the sandbox,
+    verified, nothing applied) and returns the results; the service proposes. Messages are
+    JSON only. Needs Celery with Redis (pip install 'celery[redis]'; Debian's redis-server).
+    Stop with Ctrl-C or SIGTERM (the job in hand is finished, or handed back to the broker).
+    """
+    import socket
+
+    if not broker.startswith(("redis://", "rediss://")):
+        raise InputError("--broker must be a redis:// or rediss:// URL")
+    if not 1 <= concurrency <= 16:
+        raise InputError("--concurrency must be between 1 and 16")
+    try:
+        from mamori.watch.distributed import make_app
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise InputError(f"Celery is not installed ({exc}): pip install 'celery[redis]'") from exc
+    app = make_app(broker)
+    node = f"{name or 'mamori'}@{socket.gethostname()}"
+    _say(f"worker {node} on {broker.split('@')[-1]}, {count(concurrency, 'process', 'processes')}")
+    app.worker_main(
+        [
+            "worker",
+            "--loglevel=WARNING",
+            f"--concurrency={concurrency}",
+            "--pool=prefork",
+            f"--hostname={node}",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
 
 
 def watch_status_command(

@@ -28,6 +28,8 @@ Layout::
     python = ""                  # the interpreter the project's tests run with
     test_command = ""
     strategy = "in-place"
+    broker = ""                  # redis://host:6379/0: fix jobs run on `mamori watch worker`s
+    timeout = 3600               # seconds to wait for a worker's result
 
     [[project]]
     name = "billing"
@@ -142,6 +144,10 @@ class FixSettings:
     python: str = ""
     test_command: str = ""
     strategy: str = "in-place"
+    broker: str = ""
+    """A Celery broker URL (``redis://…``): fix jobs run on ``mamori watch worker`` processes."""
+    broker_timeout: float = 0.0
+    """Seconds to wait for a worker's result (0: :data:`mamori.watch.distributed.RESULT_TIMEOUT`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +263,23 @@ def _github_of(url: str) -> str:
     return f"{m.group(1)}/{m.group(2)}" if m else ""
 
 
+def _broker(value: object, path: Path) -> str:
+    url = str(value or "")
+    if url and not url.startswith(("redis://", "rediss://")):
+        raise InputError("[fix] broker must be a redis:// or rediss:// URL", path=str(path))
+    return url
+
+
+def _seconds(value: object, what: str, path: Path) -> float:
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be a number of seconds", path=str(path)) from None
+    if seconds < 0:
+        raise InputError(f"{what} must not be negative", path=str(path))
+    return seconds
+
+
 def load_fleet(path: Path | None = None) -> Fleet:
     """Read the fleet file (``MAMORI_HOME/watch.toml`` by default); a missing file is an empty fleet."""
     path = Path(path) if path is not None else default_fleet_path()
@@ -320,6 +343,8 @@ def load_fleet(path: Path | None = None) -> Fleet:
             python=str(fix_raw.get("python", "")),
             test_command=str(fix_raw.get("test_command", "")),
             strategy=strategy,
+            broker=_broker(fix_raw.get("broker", ""), path),
+            broker_timeout=_seconds(fix_raw.get("timeout", 0), "[fix] timeout", path),
         ),
         hub=Hub(
             url=str(hub_raw.get("url", "")),

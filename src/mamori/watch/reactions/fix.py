@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from mamori._text import count
 from mamori.watch import _git
 from mamori.watch._crash import checkpoint
 from mamori.watch.context import Context
+from mamori.watch.feeds.commits import branch_of, remote_of
+from mamori.watch.fleet import FixSettings
 from mamori.watch.state import Job
 
 _SUMMARY = re.compile(r"^(?P<name>.+) (?P<old>\S+) → (?P<new>\S+)$")
@@ -35,16 +38,16 @@ def branch_name(name: str, target: str, component: str) -> str:
     return f"mamori/fix-{slug}-{version}-{digest}"
 
 
-def run_fix(ctx: Context, root: Path) -> Any:
-    """The fix stage on ``root``: verified, nothing applied, the watch's advisory database.
+def fix_stage(root: Path, settings: FixSettings, database: Path, warn: Callable[[str], None]) -> Any:
+    """The fix stage on ``root``: verified, nothing applied, the given advisory database.
 
     The upgraded packages are installed (wheels only, in the sandbox, from the index pip is
-    configured with: ``PIP_INDEX_URL`` in the service's environment) so that the project's tests
-    run against the new versions; the advisory database is the service's own (never refreshed
-    here)."""
+    configured with: ``PIP_INDEX_URL`` in the service's environment; npm's from
+    ``npm_config_registry``) so that the project's tests run against the new versions; the
+    advisory database is never refreshed here. The same call runs on a remote worker
+    (:mod:`mamori.watch.distributed`)."""
     from mamori.fix import fix_project
 
-    settings = ctx.fleet.fix
     return fix_project(
         root,
         deps=True,
@@ -52,12 +55,17 @@ def run_fix(ctx: Context, root: Path) -> Any:
         apply=False,
         offline=True,
         install=True,
-        database=ctx.store.path,
+        database=database,
         strategy=settings.strategy,
         test_command=settings.test_command or None,
         python=settings.python or None,
-        warn=lambda m: ctx.log(f"fix: {m}"),
+        warn=warn,
     )
+
+
+def run_fix(ctx: Context, root: Path) -> Any:
+    """:func:`fix_stage` with the service's settings and database."""
+    return fix_stage(root, ctx.fleet.fix, ctx.store.path, lambda m: ctx.log(f"fix: {m}"))
 
 
 def fix(ctx: Context, job: Job) -> None:
@@ -71,9 +79,17 @@ def fix(ctx: Context, job: Job) -> None:
     root = ctx.checkout(project)
     # the commit the fix is verified on is the checkout's own (not the cursor, which may be ahead)
     base = _git.git("rev-parse", "HEAD", cwd=root).strip() if (root / ".git").exists() else ""
-    ctx.log(f"{project.name}: fixing {count(len(todo), 'finding')} in the sandbox")
     started = time.time()
-    report = run_fix(ctx, root)
+    remote = remote_of(ctx, project) if ctx.fleet.fix.broker else ""
+    if remote and base:
+        from mamori.watch.distributed import remote_fix
+
+        ctx.log(f"{project.name}: fixing {count(len(todo), 'finding')} on a remote worker")
+        report = remote_fix(ctx, ctx.fleet.fix, remote, branch_of(ctx, project), base, todo)
+        ctx.log(f"{project.name}: fixed by worker {report.worker}")
+    else:
+        ctx.log(f"{project.name}: fixing {count(len(todo), 'finding')} in the sandbox")
+        report = run_fix(ctx, root)
     by_id = {r.finding_id: r for r in report.results}
     checkpoint("fixed")
     groups: dict[str, dict[str, Any]] = {}
