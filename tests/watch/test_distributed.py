@@ -27,7 +27,7 @@ from mamori.errors import MamoriError
 from mamori.sandbox import unavailable_reason
 from mamori.watch import Watcher, load_fleet
 
-celery = pytest.importorskip("celery", reason="Celery is not installed (pip install 'celery[redis]')")
+celery = pytest.importorskip("celery", reason="Celery is not installed (pip install 'mamori[distributed]')")
 pytestmark = [
     pytest.mark.skipif(
         shutil.which("redis-server") is None, reason="no redis-server (apt-get install redis-server)"
@@ -91,9 +91,16 @@ def broker(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def workers(broker: str, world: World, tmp_path: Path) -> Iterator[list[str]]:
+    """Two worker processes (names ``w1@host``, ``w2@host``), ready."""
+    yield from _workers(broker, world, tmp_path)
+
+
+def _workers(
+    broker: str, world: World, tmp_path: Path, procs: list[subprocess.Popen[bytes]] | None = None
+) -> Iterator[list[str]]:
     from mamori.watch.distributed import make_app
 
-    procs = []
+    procs = procs if procs is not None else []
     for name in ("w1", "w2"):
         home = tmp_path / f"home-{name}"
         env = {
@@ -108,6 +115,7 @@ def workers(broker: str, world: World, tmp_path: Path) -> Iterator[list[str]]:
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=(tmp_path / f"{name}.log").open("w"),
+                start_new_session=True,  # a whole worker can be killed like a lost machine
             )
         )
     app = make_app(broker)
@@ -123,7 +131,8 @@ def workers(broker: str, world: World, tmp_path: Path) -> Iterator[list[str]]:
     finally:
         app.close()
         for p in procs:
-            p.terminate()
+            if p.poll() is None:
+                p.terminate()
         for p in procs:
             try:
                 p.wait(30)
@@ -186,3 +195,65 @@ def test_a_worker_answer_that_is_not_a_fix_result_is_refused() -> None:
         {"results": [{"finding_id": "x", "status": "verified", "notes": ["n", 3]}], "worker": "w"}
     )
     assert ok.results[0].notes == ("n",) and ok.verification.baseline_passed is None
+
+
+def test_a_worker_killed_mid_job_loses_nothing_and_proposes_once(
+    world: World, broker: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+
+    from mamori.watch.distributed import make_app
+
+    monkeypatch.setenv("MAMORI_TEST_FORGE_TOKEN", TOKEN)
+    procs: list[subprocess.Popen[bytes]] = []
+    running = _workers(broker, world, tmp_path, procs)
+    names = next(running)
+    _w, bare = make_project(tmp_path, "alpha", "pyyaml==5.3\n", seconds=6.0)
+    world.repos["acme/alpha"] = bare
+    fleet = write_fleet(
+        tmp_path / "watch.toml",
+        world,
+        f'[[project]]\nname = "alpha"\ngit = "{bare.as_uri()}"\nbranch = "main"\n'
+        'github = "acme/alpha"\nauto_fix = ["act", "attend", "track*", "track"]\n',
+        extra=f'broker = "{broker}"\ntimeout = 20',
+    )
+    lines: list[str] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        watcher = Watcher(load_fleet(fleet), say=lines.append)
+        watcher.stop = stop
+        try:
+            watcher.run(interval=0.5)
+        finally:
+            watcher.close()
+
+    runner = threading.Thread(target=serve)
+    runner.start()
+    app = make_app(broker)
+    try:
+        assert _wait(lambda: any(line.startswith("cycle:") for line in lines)), lines
+        stamp = now_iso()
+        world.publish("PyPI", {**load_advisory("PYSEC-2021-142"), "published": stamp, "modified": stamp})
+        busy: list[str] = []
+
+        def taken() -> bool:
+            active = app.control.inspect(timeout=1.0).active() or {}
+            busy[:] = [w for w, tasks in active.items() if tasks]
+            return bool(busy)
+
+        assert _wait(taken, 120), lines
+        victim = names.index(busy[0])
+        os.killpg(procs[victim].pid, signal.SIGKILL)  # the worker and its pool, mid-job
+        survivor = names[1 - victim]
+        assert _wait(lambda: "acme/alpha" in world.pulls, 240), lines
+        time.sleep(3)  # a second proposal would come now, if one were coming
+    finally:
+        app.close()
+        stop.set()
+        runner.join(120)
+        for _ in running:
+            pass
+    assert len(world.pulls["acme/alpha"]) == 1
+    assert any("did not complete" in line for line in lines), lines  # the lost job was retried
+    assert [line.rsplit(" ", 1)[-1] for line in lines if " fixed by worker " in line] == [survivor]

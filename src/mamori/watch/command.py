@@ -183,7 +183,7 @@ def watch_worker_command(
     worker clones that commit, adds the advisories to its own database (watch-worker under
     MAMORI_HOME), runs the same fix stage as the service (the project's tests in the sandbox,
     verified, nothing applied) and returns the results; the service proposes. Messages are
-    JSON only. Needs Celery with Redis (pip install 'celery[redis]'; Debian's redis-server).
+    JSON only. Needs Celery with Redis (pip install 'mamori[distributed]'; Debian's redis-server).
     Stop with Ctrl-C or SIGTERM (the job in hand is finished, or handed back to the broker).
     """
     import socket
@@ -195,7 +195,7 @@ def watch_worker_command(
     try:
         from mamori.watch.distributed import make_app
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise InputError(f"Celery is not installed ({exc}): pip install 'celery[redis]'") from exc
+        raise InputError(f"Celery is not installed ({exc}): pip install 'mamori[distributed]'") from exc
     app = make_app(broker)
     node = f"{name or 'mamori'}@{socket.gethostname()}"
     _say(f"worker {node} on {broker.split('@')[-1]}, {count(concurrency, 'process', 'processes')}")
