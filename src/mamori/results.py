@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mamori._sqlite import use_wal
 from mamori.model import DECISION_ORDER, SEVERITY_ORDER, Report
 
 if TYPE_CHECKING:
@@ -388,7 +389,7 @@ class ResultsStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=30)
         try:
-            con.execute("PRAGMA journal_mode=WAL")
+            use_wal(con)
             con.execute("PRAGMA foreign_keys=ON")
             con.executescript(_SCHEMA)
             _add_columns(con)
@@ -834,10 +835,30 @@ _ADDED_COLUMNS = (
 
 
 def _add_columns(con: sqlite3.Connection) -> None:
-    for table, column, decl in _ADDED_COLUMNS:
-        have = {row[1] for row in con.execute(f"PRAGMA table_info({table})")}
-        if column not in have:
+    """Add the columns newer versions added to older tables, once: the check and the change
+    under one write lock (two processes opening an old or new database at once each saw the
+    column missing and the second failed with "duplicate column name": a follower's batch of
+    alerts was lost while the dashboard read)."""
+
+    def missing() -> list[tuple[str, str, str]]:
+        out = []
+        for table, column, decl in _ADDED_COLUMNS:
+            have = {row[1] for row in con.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                out.append((table, column, decl))
+        return out
+
+    if not missing():
+        return
+    con.commit()
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        for table, column, decl in missing():
             con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _fix_record(r: Sequence[Any]) -> FixRecord:

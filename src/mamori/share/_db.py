@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
+from mamori._sqlite import use_wal
 from mamori.errors import InputError, ResourceUnavailable
 
 metadata = MetaData()
@@ -270,8 +271,8 @@ def open_engine(url: str | None, *, create: bool = True) -> Engine:
 
             @event.listens_for(engine, "connect")
             def _pragmas(dbapi_conn: object, _record: object) -> None:
+                use_wal(dbapi_conn)  # type: ignore[arg-type]
                 cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
-                cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.close()

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mamori._sqlite import use_wal
 from mamori.errors import InputError
 
 SCHEMA_VERSION = 1
@@ -95,7 +96,7 @@ class WatchState:
         self.token = uuid.uuid4().hex
         try:
             self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            use_wal(self._conn)
             self._conn.execute("PRAGMA synchronous = FULL")
             self._conn.execute("PRAGMA busy_timeout = 30000")
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
