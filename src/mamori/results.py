@@ -7,6 +7,9 @@ its alerts (:meth:`ResultsStore.record_alerts`), so the dashboard can answer the
 management asks: what is open and how old (posture), how fast do we move from an advisory to a
 verified fix seen in production (speed), and which attacks target a hole we have (attacks).
 SQLite under ``MAMORI_HOME`` (stdlib ``sqlite3``; one writer at a time, WAL for readers).
+
+Why one module of about 1,000 lines: every question the dashboard asks is a query over the same
+few tables, and keeping the schema, its migrations and the queries together keeps them in step.
 """
 
 from __future__ import annotations
@@ -535,7 +538,8 @@ class ResultsStore:
             )
             run_id = int(cur.lastrowid or 0)
             con.executemany(
-                "INSERT INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO alerts (run_id, seq, rule_id, title, level, timestamp, path, record, host,"
+                " escalated, exploits, written, raised) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         run_id,
@@ -549,6 +553,8 @@ class ResultsStore:
                         a.host,
                         int(a.escalated),
                         json.dumps(list(a.exploits)),
+                        a.written,
+                        a.raised,
                     )
                     for seq, a in enumerate(alerts)
                 ],
@@ -720,6 +726,21 @@ class ResultsStore:
             ).fetchall()
         return tuple(_alert(r) for r in rows)
 
+    def detection_latencies(self) -> tuple[tuple[str, float], ...]:
+        """(sector, seconds from the line written to the alert raised) of every alert a follower
+        raised; the sector is that of the project the alerts were tied to (``unspecified``
+        without one)."""
+        with self._connect() as con:
+            assets = _assets(con)
+            rows = con.execute(
+                "SELECT r.target, a.written, a.raised FROM alerts a JOIN alert_runs r ON r.id = a.run_id"
+                " WHERE a.written IS NOT NULL AND a.raised IS NOT NULL"
+            ).fetchall()
+        return tuple(
+            ((assets.get(t, ("", ""))[1] or "unspecified"), max(0.0, float(raised) - float(written)))
+            for t, written, raised in rows
+        )
+
     def alert_counts(self) -> tuple[int, int]:
         """How many alerts are stored, and how many of them are escalated (all, not one page)."""
         with self._connect() as con:
@@ -830,6 +851,8 @@ def _alert(row: Sequence[Any]) -> AlertRecord:
 _ADDED_COLUMNS = (
     ("fixes", "evidence", "TEXT NOT NULL DEFAULT '{}'"),
     ("fix_runs", "dry_run", "INTEGER NOT NULL DEFAULT 0"),
+    ("alerts", "written", "REAL"),
+    ("alerts", "raised", "REAL"),
 )
 """Columns added after a table was first created: a database written by an older mamori gets them."""
 

@@ -46,3 +46,49 @@ def test_the_speed_page_shows_the_watch_per_sector(demo: Any, hub: Hub, tmp_path
     assert 'data-sector="finance"' in page and 'data-sector="unknown"' in page
     metrics = client.get("/metrics", headers=auth).text
     assert 'mamori_watch_published_to_proposed_seconds_count{sector="electric-power"} 2.0' in metrics
+
+
+def test_the_speed_page_shows_detection_latency_per_sector(demo: Any, hub: Hub, tmp_path: Path) -> None:
+    from mamori.detect import Alert
+    from mamori.results import ResultsStore
+
+    results = tmp_path / "results.sqlite"
+    client = TestClient(create_app(hub, results=results), follow_redirects=False)
+    auth = {"Authorization": f"Bearer {demo.token}"}
+    assert 'data-detection="empty"' in client.get("/speed", headers=auth).text
+    alert = Alert("r1", "SQL injection", "high", "2026-12-04T01:00:00Z", "access.log", 1)
+    ResultsStore(results).record_alerts(
+        None,
+        [
+            alert,  # read from what the file held: no latency, not counted
+            Alert(
+                "r1",
+                "SQL injection",
+                "high",
+                "2026-12-04T01:00:01Z",
+                "access.log",
+                2,
+                written=100.0,
+                raised=100.4,
+            ),
+            Alert(
+                "r1",
+                "SQL injection",
+                "high",
+                "2026-12-04T01:00:02Z",
+                "access.log",
+                3,
+                written=200.0,
+                raised=201.0,
+            ),
+        ],
+    )
+    page = client.get("/speed", headers=auth).text
+    row = (
+        page.split('data-detection="sectors"', 1)[1]
+        .split('data-sector="unspecified"', 1)[1]
+        .split("</tr>", 1)[0]
+    )
+    assert '<td class="n">2</td>' in row and "0.4 s" in row and "1.0 s" in row
+    metrics = client.get("/metrics", headers=auth).text
+    assert 'mamori_detect_written_to_alert_seconds_count{sector="unspecified"} 2.0' in metrics

@@ -235,9 +235,13 @@ def create_router(hub: Hub, results: Path | None = None) -> APIRouter:
         )
 
     def speed(request: Request, viewer: Viewer) -> Response:
-        from mamori.watch.metrics import watch_figures
+        from mamori.watch.metrics import SectorLatency, detection_figures, watch_figures
 
         figures = store.speed()
+        detection = [
+            (sector, len(v), SectorLatency.quantile(v, 0.5), SectorLatency.quantile(v, 0.95))
+            for sector, v in sorted(detection_figures(store.path).items())
+        ]
         return page(
             request,
             "speed.html",
@@ -245,6 +249,7 @@ def create_router(hub: Hub, results: Path | None = None) -> APIRouter:
             viewer=viewer,
             figures=[(f, _speed_chart(f)) for f in figures],
             watch=watch_figures(),
+            detection=detection,
         )
 
     def speed_samples(request: Request, viewer: Viewer) -> Response:
@@ -407,7 +412,7 @@ def create_router(hub: Hub, results: Path | None = None) -> APIRouter:
             return Response(
                 "only an admin organisation reads /metrics\n", status_code=403, media_type="text/plain"
             )
-        body = await run_in_threadpool(metrics_text)
+        body = await run_in_threadpool(metrics_text, None, store.path)
         return Response(body, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
 
     router.add_api_route("/metrics", metrics_handler, methods=["GET"], include_in_schema=False)

@@ -13,6 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from mamori.detect._events import FieldValue
@@ -40,6 +41,12 @@ class Alert:
     host: str = ""
     correlation: str = ""
     """The correlation type when a correlation rule raised the alert (else empty)."""
+    written: float | None = field(default=None, compare=False)
+    """Following only (epoch seconds): when the line was written, as the log file's modification
+    time when the follower read it (the last write before the read: for lines written in one
+    burst, the latency it gives is a lower bound)."""
+    raised: float | None = field(default=None, compare=False)
+    """Following only (epoch seconds): when the alert was raised."""
 
     def to_dict(self) -> dict[str, Any]:
         """The contract JSON object of this alert."""
@@ -61,11 +68,21 @@ class Alert:
             d["host"] = self.host
         if self.correlation:
             d["correlation"] = self.correlation
+        if self.written is not None and self.raised is not None:
+            d["latency"] = {
+                "written": _iso(self.written),
+                "raised": _iso(self.raised),
+                "seconds": round(max(0.0, self.raised - self.written), 3),
+            }
         return d
 
     def to_json(self) -> str:
         """One JSONL line (no newline)."""
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 _NOT_THE_ATTACKERS = ("useragent", "referer", "referrer")

@@ -13,11 +13,13 @@ batches while following.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any
@@ -481,8 +483,19 @@ def _run_follow(
     pending: list[Alert] = []
     last_record = time.monotonic()
 
+    written_at: dict[str, float] = {}  # a log file's modification time, once per polling round
+    live = False  # past the first round (what the files held already): latencies mean something
+
     def on_alert(a: Alert) -> None:
         nonlocal failed
+        if live:
+            raised = time.time()
+            if a.path not in written_at:
+                try:
+                    written_at[a.path] = os.stat(a.path).st_mtime
+                except OSError:
+                    written_at[a.path] = raised
+            a = replace(a, written=min(written_at[a.path], raised), raised=raised)
         failed = failed or fails([a], fail_on)
         pending.append(a)
         if fmt == "table":
@@ -500,7 +513,9 @@ def _run_follow(
         _print_errors([e])
 
     def on_tick() -> None:
-        nonlocal last_record
+        nonlocal last_record, live
+        live = True
+        written_at.clear()
         if reloader is not None:
             reloader.check()
         if not record:

@@ -11,6 +11,9 @@ fleet file the service last ran with (its projects' sectors); a scrape changes n
 - ``mamori_watch_kev_seen_to_notified_seconds`` (histogram, ``sector``): a KEV addition seen →
   the project's people notified;
 - ``mamori_watch_proposals`` (gauge, ``sector``) and ``mamori_watch_jobs`` (gauge, ``state``);
+- ``mamori_detect_written_to_alert_seconds`` (histogram, ``sector``): a log line written → its
+  alert raised by ``detect --follow`` (from the results database; the sector of the project
+  ``--project`` tied the alerts to, ``unspecified`` without one);
 - ``mamori_watch_state_present``: 0 when no watch ever ran here (every other figure is empty).
 
 Project names, advisories and components are not labels: a scrape tells how fast, per sector,
@@ -134,11 +137,33 @@ def watch_figures(state_path: Path | None = None) -> WatchFigures | None:
     )
 
 
+def detection_figures(results: Path | None = None) -> dict[str, list[float]]:
+    """Seconds from a log line written to its alert raised, by sector, of the alerts that
+    ``detect --follow`` recorded in the results database (default: ``MAMORI_HOME``'s); nothing
+    is created when there is none."""
+    from mamori.config import results_db_path
+    from mamori.results import ResultsStore
+
+    path = Path(results) if results is not None else results_db_path()
+    if not path.is_file():
+        return {}
+    out: dict[str, list[float]] = {}
+    for sector, seconds in ResultsStore(path).detection_latencies():
+        out.setdefault(sector, []).append(seconds)
+    return out
+
+
 class _WatchCollector(Collector):
-    def __init__(self, state_path: Path | None) -> None:
+    def __init__(self, state_path: Path | None, results_path: Path | None = None) -> None:
         self.state_path = state_path
+        self.results_path = results_path
 
     def collect(self) -> Iterator[Metric]:
+        yield _histogram(
+            "mamori_detect_written_to_alert_seconds",
+            "Seconds from a log line written to its alert raised by detect --follow",
+            detection_figures(self.results_path),
+        )
         figures = watch_figures(self.state_path)
         yield GaugeMetricFamily(
             "mamori_watch_state_present",
@@ -174,9 +199,9 @@ class _WatchCollector(Collector):
         yield queue
 
 
-def metrics_text(state_path: Path | None = None) -> bytes:
+def metrics_text(state_path: Path | None = None, results_path: Path | None = None) -> bytes:
     """The text exposition of the watch state at ``state_path``
     (default: the service's own)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_WatchCollector(state_path))
+    registry.register(_WatchCollector(state_path, results_path))
     return generate_latest(registry)
