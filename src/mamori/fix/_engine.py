@@ -721,7 +721,7 @@ def _prove(
             compare = baseline
             installed = ""
             upgraded = [f"{n}=={new}" for p in plans for _e, n, _o, new in p.upgrades]
-            node_upgrades = [(n, new) for p in plans for e, n, _o, new in p.upgrades if e == "npm"]
+            node_upgrades = [(n, o, new) for p in plans for e, n, o, new in p.upgrades if e == "npm"]
             policy = runs.policy
             if tests.kind == "npm":
                 # the project's node_modules as its lockfile (the fix's) says, then `npm test`
@@ -729,7 +729,7 @@ def _prove(
                     why = install_node_modules(workdir, offline=runs.offline, policy=runs.policy)
                     if why:
                         return _Proof(False, "unverified", why)
-                    for _e, name, old, new in (u for p in plans for u in p.upgrades if u[0] == "npm"):
+                    for name, old, new in node_upgrades:
                         copies = node_installed_versions(workdir, name)
                         left = old in copies.values()
                         if new not in copies.values() or left:
@@ -742,7 +742,7 @@ def _prove(
                             )
                     installed = (
                         "installed "
-                        + (", ".join(f"{n}@{v}" for n, v in node_upgrades) or "node_modules")
+                        + (", ".join(f"{n}@{v}" for n, _o, v in node_upgrades) or "node_modules")
                         + " with `npm ci --ignore-scripts`"
                     )
                     if measure:
@@ -821,7 +821,9 @@ def _prove(
                 if measure and command is not tests:
                     shortfalls.extend(coverage_verdict(workdir, hunk_list, packages, deps_only, evidence))
                 elif measure and tests.kind == "npm":
-                    shortfalls.extend(node_verdict(workdir, node_upgrades, edits, installed, evidence))
+                    shortfalls.extend(
+                        node_verdict(workdir, [n for n, _o, _v in node_upgrades], edits, installed, evidence)
+                    )
         for plan in plans:
             for lock, _name, _version in plan.regen:
                 shown = " ".join(

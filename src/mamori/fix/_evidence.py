@@ -252,7 +252,7 @@ def node_installed_versions(workdir: Path, name: str) -> dict[str, str]:
 
 def node_verdict(
     workdir: Path,
-    upgrades: Sequence[tuple[str, str]],
+    names: Sequence[str],
     edits: Sequence[FileEdit],
     installed: str,
     evidence: dict[str, Any],
@@ -263,7 +263,6 @@ def node_verdict(
     if not installed:
         return ["node_modules was not installed, so the tests say nothing about the upgrade"]
     short: list[str] = []
-    names = [n for n, _v in upgrades]
     if names:
         loaded = node_loaded(workdir, names)
         evidence["imported"] = loaded
