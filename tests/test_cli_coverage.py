@@ -425,3 +425,41 @@ def test_the_table_says_the_same_advice_once(tmp_path: Path, pypa_db: Path) -> N
     assert [u["detail"] for u in doc["coverage"]["unchecked"]].count(
         doc["coverage"]["unchecked"][0]["detail"]
     ) == 3
+
+
+def test_a_folder_linked_from_outside_is_said_apart_not_a_gap_or_an_error(
+    tmp_path: Path, pypa_db: Path
+) -> None:
+    """``certs -> /etc/ssl/certs``: not the project's files (not read: a hostile repository may
+    link anywhere), but no gap either — the scan is complete, exit 0, the link said apart."""
+    outside = _project(tmp_path / "system-certs", {"ca.pem": "-----BEGIN CERTIFICATE-----\n"})
+    root = _project(tmp_path / "app", {"requirements.txt": "flask==3.0.3\njinja2==3.1.4\n"})
+    (root / "certs").symlink_to(outside, target_is_directory=True)
+    (root / "again").symlink_to(".", target_is_directory=True)
+
+    run = mamori("scan", root, "--offline", "--no-code")
+    assert run.code == 0, run.err
+    assert "No vulnerabilities found" in run.out
+    assert "Not walked" in run.out and "certs: symlinked folder leads outside the project" in run.out
+    assert "scan the folder it links to on its own" in run.out
+    assert "error" not in run.err.lower() and "Errors" not in run.out
+    assert str(outside) not in run.out + run.err  # the link's target, a path of this machine, is not shown
+
+    code, doc, _err = _json_scan(root)
+    assert code == 0
+    cov = doc["coverage"]
+    assert (cov["checked"], cov["total"], cov["unchecked"], doc["errors"]) == (2, 2, [], [])
+    assert {n["path"]: n["reason"] for n in cov["not_walked"]} == {
+        "certs": "symlinked folder leads outside the project: not walked",
+        "again": "folder already walked (a symlink loop or a second link to it): not walked again",
+    }
+    # the JSON report reads back (share push, VEX) with the same coverage
+    from mamori.output import report_from_dict, report_to_dict
+
+    assert report_to_dict(report_from_dict(doc))["coverage"] == cov
+
+    sarif = mamori("scan", root, "--offline", "--no-code", "-f", "sarif").json()
+    notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    walked = [n for n in notes if n.get("descriptor", {}).get("id") == "coverage/not-walked"]
+    assert {n["level"] for n in walked} == {"note"} and len(walked) == 2
+    assert not [n for n in notes if n["level"] == "error"]

@@ -286,6 +286,10 @@ class Coverage:
     """Python files the code analysis read."""
     files: tuple[str, ...] = ()
     """The dependency files read (lockfiles, manifests, SBOMs), even those that declared nothing."""
+    not_walked: tuple[ScanError, ...] = ()
+    """Folders the walk did not enter, each with why: a symlinked folder leading outside the
+    project (not the project's files; scan its target on its own) or a second link to a folder
+    already walked. Neither is an unchecked item: nothing of the project went unread."""
 
     @property
     def complete(self) -> bool:

@@ -39,6 +39,7 @@ from mamori.model import (
     Severity,
     sort_findings,
 )
+from mamori.treewalk import NOT_WALKED
 
 DB_MAX_AGE = timedelta(days=1)
 """A database older than this is refreshed before an online scan."""
@@ -180,9 +181,12 @@ def scan_targets(
                 )
                 findings.extend(code_findings)
                 errors.extend(code_errors)
+    # links out of the project and second links to a folder are not gaps: said apart, not errors
+    not_walked = sorted({e for e in errors if e.message in NOT_WALKED}, key=lambda e: (e.path, e.message))
+    errors = [e for e in errors if e.message not in NOT_WALKED]
     coverage = compute_coverage(
         components,
-        inventory_errors,
+        [e for e in inventory_errors if e.message not in NOT_WALKED],
         advised=advised,
         newest=resolved,
         deps=options.deps,
@@ -194,6 +198,7 @@ def scan_targets(
             for f in inv.files
         ],
     )
+    coverage = replace(coverage, not_walked=tuple(not_walked))
 
     if options.prove and options.code:
         findings = _prove(findings, paths, base, options, progress, warn)

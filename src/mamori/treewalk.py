@@ -25,6 +25,14 @@ from mamori.model import ScanError
 
 __all__ = ["MAX_SOURCE_BYTES", "inside", "regular_file_error", "walk_files", "walk_stat"]
 
+OUTSIDE_LINK = "symlinked folder leads outside the project: not walked"
+"""A folder link out of the project (``certs -> /etc/ssl/certs``): its files are not the project's."""
+WALKED_ONCE = "folder already walked (a symlink loop or a second link to it): not walked again"
+"""A link back to a folder already walked: nothing in it went unread."""
+NOT_WALKED = (OUTSIDE_LINK, WALKED_ONCE)
+"""Walk messages that are no gap in what the scan read: the report lists them in
+``coverage.not_walked``, not among its errors or unchecked items."""
+
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
 """Largest source file parsed (8 MiB; the largest hand-written Python modules are a few hundred
 KiB). A parse tree takes about a hundred times its source in memory, so a larger file is
@@ -131,14 +139,11 @@ def walk_stat(
                 if skip_dir(name) or (skip_folder is not None and skip_folder(Path(entry.path))):
                     continue
                 if is_link and not inside(Path(entry.path), real_root):
-                    report(entry.path, "symlinked folder leads outside the project: not walked")
+                    report(entry.path, OUTSIDE_LINK)
                     continue
                 key = (info.st_dev, info.st_ino)
                 if key in seen:
-                    report(
-                        entry.path,
-                        "folder already walked (a symlink loop or a second link to it): not walked again",
-                    )
+                    report(entry.path, WALKED_ONCE)
                     continue
                 seen.add(key)
                 subdirs.append(entry.path)

@@ -170,6 +170,8 @@ def coverage_to_dict(coverage: Coverage) -> dict[str, Any]:
         out["code_files"] = coverage.code_files
     if coverage.files:
         out["files"] = list(coverage.files)
+    if coverage.not_walked:
+        out["not_walked"] = [{"path": e.path, "reason": e.message} for e in coverage.not_walked]
     return out
 
 
@@ -450,6 +452,11 @@ def report_from_dict(data: object, *, source: str | None = None) -> Report:
                     detail=r.text(u, "detail", w, required=False),
                 )
             )
+        not_walked = []
+        for i, raw in enumerate(r.items(cov, "not_walked", "coverage", required=False)):
+            w = f"coverage.not_walked[{i}]"
+            n = r.obj(raw, w)
+            not_walked.append(ScanError(r.text(n, "path", w), r.text(n, "reason", w)))
         deps = cov.get("deps", True)
         coverage = Coverage(
             checked=r.integer(cov, "checked", "coverage"),
@@ -458,6 +465,7 @@ def report_from_dict(data: object, *, source: str | None = None) -> Report:
             deps=deps if isinstance(deps, bool) else True,
             code_files=r.integer(cov, "code_files", "coverage", required=False),
             files=r.texts(cov, "files", "coverage", required=False),
+            not_walked=tuple(not_walked),
         )
     findings = tuple(
         _read_finding(r, raw, f"findings[{i}]") for i, raw in enumerate(r.items(d, "findings", ""))

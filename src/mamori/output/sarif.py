@@ -264,6 +264,15 @@ def _coverage_notes(report: Report, target_root: Path | None) -> list[dict[str, 
                 {"physicalLocation": _physical(u.path, u.line, 0, target_root, whole_file=not u.line)}
             ]
         notes.append(note)
+    for e in report.coverage.not_walked:
+        notes.append(
+            {
+                "level": "note",
+                "descriptor": {"id": "coverage/not-walked"},
+                "message": {"text": f"{e.path}: {e.message}"},
+                "locations": [{"physicalLocation": _physical(e.path, 0, 0, target_root, whole_file=True)}],
+            }
+        )
     return notes
 
 

@@ -32,6 +32,7 @@ from mamori._terminal import terminal_safe
 from mamori._text import count
 from mamori.model import SEVERITY_ORDER, Finding, Report, Unchecked, sort_findings
 from mamori.output._versions import highest, lowest_fix_above
+from mamori.treewalk import OUTSIDE_LINK
 
 SEVERITY_STYLES: dict[str, str] = {
     "critical": "bold red",
@@ -377,6 +378,23 @@ def _errors_block(report: Report) -> Text:
     return text
 
 
+def _not_walked_block(report: Report) -> Text:
+    """Folders not entered, said apart from the gaps: nothing of the project went unread."""
+    text = Text("Not walked", style="bold")
+    outside = False
+    for e in report.coverage.not_walked:
+        text.append(f"\n  {_where(e.path, 0)}: ", style="bold")
+        text.append(e.message)
+        outside = outside or e.message == OUTSIDE_LINK
+    if outside:
+        text.append(
+            "\n  (a folder linked from outside is not part of this project and is not read: "
+            "scan the folder it links to on its own if it holds a project)",
+            style="dim",
+        )
+    return text
+
+
 def render_table(
     report: Report,
     *,
@@ -432,6 +450,8 @@ def render_table(
     verdict = _verdict(report)
     if verdict.plain:
         parts.extend([Text(""), verdict])
+    if report.coverage.not_walked:
+        parts.extend([Text(""), _not_walked_block(report)])
     if report.errors:
         parts.extend([Text(""), _errors_block(report)])
     parts.extend([Text(""), summary_line(report)])
