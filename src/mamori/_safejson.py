@@ -58,7 +58,11 @@ def max_bracket_depth(text: str, *, yaml_quotes: bool = False) -> int:
     Runs at C speed (regular expressions and :func:`itertools.accumulate`), so a hostile text
     is measured before any recursive decoder sees it.
     """
-    stripped = (_YAML_QUOTED if yaml_quotes else _JSON_STRING).sub("", text)
+    return bracket_depth_of_stripped((_YAML_QUOTED if yaml_quotes else _JSON_STRING).sub("", text))
+
+
+def bracket_depth_of_stripped(stripped: str) -> int:
+    """:func:`max_bracket_depth` of a text whose strings were already removed."""
     # bytes.translate deletes every other byte in C without building a piece per match (re.sub
     # on ``[{},{},…]`` made ten million one-character strings: 800 MB for a 30 MB file)
     brackets = stripped.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKET_BYTES)
@@ -175,6 +179,7 @@ __all__ = [
     "MAX_BYTES",
     "MAX_DEPTH",
     "MAX_JSON_VALUES",
+    "bracket_depth_of_stripped",
     "check_json_size",
     "load",
     "loads",

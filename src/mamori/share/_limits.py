@@ -15,7 +15,7 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from mamori._safejson import MAX_DEPTH, max_bracket_depth
+from mamori._safejson import MAX_DEPTH, bracket_depth_of_stripped
 
 FORM_BODY_BYTES = 1024 * 1024
 """The largest body of a form or REST call (``POST /login``, ``POST /api/grants``, …)."""
@@ -156,13 +156,6 @@ class TooManyValues(ValueError):
     """A JSON body with more values than :data:`MAX_JSON_VALUES` (answered 413)."""
 
 
-def json_values(text: str) -> int:
-    """An upper bound of the values a JSON text holds, counted without parsing it: separators
-    and openers outside strings, plus one (C-speed: a regex and ``str.count``)."""
-    bare = _JSON_STRING.sub('""', text)
-    return sum(bare.count(c) for c in ",:[{") + 1
-
-
 async def read_body(request: Any) -> bytearray:
     """A request's body, read once into one buffer (Starlette's ``request.body()`` keeps the
     chunks and their join, and caches the result for the request's life: twice the body, held
@@ -181,10 +174,14 @@ def loads_bounded(raw: bytes | bytearray | str, *, max_values: int = MAX_JSON_VA
         text = raw if isinstance(raw, str) else raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"the body is not UTF-8: {exc}") from exc
-    count = json_values(text)
+    # the text without its strings, made once (for a body of short strings it is a list of
+    # millions of pieces while it is built) and dropped before the decoder runs
+    bare = _JSON_STRING.sub('""', text)
+    count = sum(bare.count(c) for c in ",:[{") + 1
     if count > max_values:
         raise TooManyValues(f"the body holds about {count:,} JSON values; at most {max_values:,}")
-    depth = max_bracket_depth(text)  # measured without recursion, before the decoder sees it
+    depth = bracket_depth_of_stripped(bare)  # measured without recursion, before the decoder sees it
+    del bare
     if depth > MAX_DEPTH:
         raise ValueError(f"the JSON nests {depth:,} deep; at most {MAX_DEPTH}")
     try:
