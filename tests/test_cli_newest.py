@@ -250,3 +250,25 @@ def test_a_fresh_database_lacking_an_ecosystem_fetches_it(tmp_path: Path, indexe
     }
     assert {i for f in doc["findings"] for i in _ids(f)} >= {"GHSA-35jh-r3h4-6jhm"}
     assert mamori("db", "status", "-f", "json").json()["ecosystems"].keys() == {"PyPI", "npm"}
+
+
+def test_a_range_of_an_ecosystem_without_advisories_is_not_resolved_nor_called_checked(
+    tmp_path: Path, indexes: dict[str, str]
+) -> None:
+    """Juice Shop's package.json against a database of PyPI advisories only: "newest allowed
+    4.17.20 checked" would claim a check against nothing, so the registry is not even asked."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text("flask==3.0.3\n", encoding="utf-8")
+    assert mamori("scan", app, "--no-code", env=indexes).code == 0  # the database: PyPI only
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "package.json").write_text(json.dumps({"dependencies": {"lodash": "^4.17.0"}}), encoding="utf-8")
+    # npm's advisories cannot be fetched; a registry asked for lodash would be a refused connection
+    env = {**indexes, "MAMORI_OSV_URL": closed_port_url() + "/{ecosystem}/all.zip"}
+    env["MAMORI_NPM_URL"] = closed_port_url() + "/npm"
+    code, doc, err = _scan(web, env)
+    assert code == 3 and doc["findings"] == []
+    assert "could not reach the package index" not in err
+    (item,) = doc["coverage"]["unchecked"]
+    assert item["reason"] == "no-lockfile" and "newest" not in item["detail"], item

@@ -23,7 +23,7 @@ from mamori._text import count
 from mamori.advisories.interface import Advisory, Match
 from mamori.config import load_project_config
 from mamori.coverage import compute_coverage
-from mamori.ecosystems import normalize_name
+from mamori.ecosystems import base_ecosystem, normalize_name
 from mamori.errors import InputError, NoDatabaseError, ParseError, ResourceUnavailable
 from mamori.inventory import Inventory, collect
 from mamori.inventory.interface import Component
@@ -162,7 +162,11 @@ def scan_targets(
         advised = store.ecosystems()
         matches = store.lookup(matchable)
         if not options.offline:
-            resolved, newest = _newest_matches(store, matchable, progress, warn)
+            # a range is resolved only where the database can check what it resolves to: "newest
+            # allowed 2.0.92 checked" against no npm advisories at all would be a claim of nothing
+            have = {base_ecosystem(e) for e in advised}
+            ranges = [c for c in matchable if base_ecosystem(c.ecosystem) in have]
+            resolved, newest = _newest_matches(store, ranges, progress, warn)
         findings.extend(findings_from_matches([*matches, *newest]))
 
     facts = None
