@@ -127,3 +127,28 @@ def test_follow_appends_each_alert_to_the_output_as_raised(tmp_path: Path) -> No
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_followed_iis_log_keeps_the_columns_it_announced(tmp_path: Path) -> None:
+    """IIS writes ``#Fields:`` at the top of a log and again after a restart: the follower keeps
+    each file's columns, so a line appended after new columns is read by them."""
+    log = tmp_path / "u_ex190903.log"
+    log.write_text(
+        "#Software: Microsoft Internet Information Services 10.0\r\n"
+        "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port c-ip sc-status\r\n"
+        "2019-09-03 10:00:00 10.0.2.15 GET /index.htm - 80 10.0.2.17 200\r\n",
+        encoding="utf-8",
+        newline="",
+    )
+    with _following(log) as (got, wait_for):
+        time.sleep(0.3)
+        with log.open("a", encoding="utf-8", newline="") as fh:
+            fh.write("2019-09-03 10:00:01 10.0.2.15 GET /view file=..%2f..%2fwin.ini 80 10.0.2.17 200\r\n")
+            fh.write("#Fields: date time c-ip cs-method cs-uri-stem cs-uri-query sc-status\r\n")
+            fh.write("2019-09-03 10:00:02 10.0.2.18 GET /s q=1'+UNION+SELECT+pw+FROM+users-- 200\r\n")
+        assert wait_for(2), [a.title for a in got]
+    by_ip = {str(a.event["c-ip"]): a for a in got}
+    assert set(by_ip) == {"10.0.2.17", "10.0.2.18"}
+    assert by_ip["10.0.2.17"].event["cs-uri-query"] == "file=../../win.ini"
+    assert "UNION SELECT" in str(by_ip["10.0.2.18"].event["cs-uri-query"])
+    assert by_ip["10.0.2.18"].timestamp.startswith("2019-09-03T10:00:02")

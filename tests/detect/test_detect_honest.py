@@ -222,3 +222,50 @@ def test_alert_attacker_fields_leave_out_bystanders() -> None:
         "r", "t", "high", "", "p", 1, event={"c-ip": "1.2.3.4", "cs-user-agent": "x", "cs-referer": "y"}
     )
     assert a.to_dict()["attacker"] == {"c-ip": "1.2.3.4"}
+
+
+def test_an_access_log_with_a_tls_handshake_in_it_is_still_a_log(tmp_path: Path) -> None:
+    """A TLS ClientHello sent to the HTTP port is logged raw (NUL bytes in a request line, as in
+    EVTX-ATTACK-SAMPLES' Tomcat log): the folder's sniffing must not skip the whole log for it,
+    and a quote the server did not escape must not push an attack line out of the field rules."""
+    handshake = b'10.0.0.9 - - [11/Jul/2018:09:32:02 +0300] "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03r>" 400 -\r\n'
+    xss = b'10.0.0.9 - - [11/Jul/2018:09:32:27 +0300] "GET /a.dll?postdata="><script>alert(1)</script> HTTP/1.1" 404 997\r\n'
+    (tmp_path / "localhost_access_log.txt").write_bytes(handshake + xss)
+    _, out, err = _detect(str(tmp_path), "--format", "json", "--no-record")
+    doc = json.loads(out)
+    assert doc["files"]["read"] == 1, err
+    (alert,) = [a for a in doc["alerts"] if "Cross-Site" in a["title"]]
+    assert alert["source"]["record"] == 2
+    assert alert["event"]["cs-uri-query"] == 'postdata="><script>alert(1)</script>'  # a field, not plain text
+    assert alert["timestamp"] == "2018-07-11T09:32:27+03:00"
+
+
+W3C = (
+    "#Software: Microsoft Internet Information Services 10.0\r\n"
+    "#Version: 1.0\r\n"
+    "#Date: 2019-09-03 10:04:35\r\n"
+    "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) "
+    "cs(Referer) sc-status sc-substatus sc-win32-status time-taken\r\n"
+    "2019-09-03 10:13:36 10.0.2.15 GET /erp/conn.aspx proxy&port=3389 80 - 10.0.2.17 Mozilla/5.0+(Windows) - 200 0 0 7\r\n"
+    "2019-09-03 10:14:01 10.0.2.15 GET /erp/view.aspx file=..%2f..%2f..%2fwindows%2fwin.ini 80 - 10.0.2.17 - - 200 0 0 3\r\n"
+    # IIS restarted with other columns: the next lines follow the new #Fields
+    "#Fields: date time c-ip cs-method cs-uri-stem cs-uri-query sc-status\r\n"
+    "2019-09-03 11:00:00 10.0.2.18 GET /search q=1'+UNION+SELECT+password+FROM+users-- 200\r\n"
+)
+
+
+def test_an_iis_w3c_log_is_read_with_its_own_columns(tmp_path: Path) -> None:
+    logs = tmp_path / "inetpub"
+    logs.mkdir()
+    (logs / "u_ex190903.log").write_text(W3C, encoding="utf-8", newline="")
+    _, out, err = _detect(str(logs), "--format", "json", "--no-record")
+    doc = json.loads(out)
+    assert doc["files"]["read"] == 1 and doc["events"] == 3, (doc["files"], err)
+    by_title = {a["title"]: a for a in doc["alerts"]}
+    traversal = by_title["Path Traversal Attempt In Request"]
+    assert traversal["source"]["record"] == 6
+    assert traversal["event"]["cs-uri-query"] == "file=../../../windows/win.ini"
+    assert traversal["timestamp"].startswith("2019-09-03T10:14:01") and traversal["timestamp"].endswith("Z")
+    sqli = by_title["SQL Injection Attempt In Request"]
+    assert sqli["event"]["c-ip"] == "10.0.2.18" and "UNION SELECT" in sqli["event"]["cs-uri-query"]
+    assert "not a" not in err  # directives are the format's, not unreadable lines

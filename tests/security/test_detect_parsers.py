@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from mamori.detect import read_events
 from mamori.detect._readers import LINE_PARSERS, MAX_LINE, MAX_NODES, parse_line, sniff_line
+from mamori.detect._w3c import W3CParser
 from mamori.detect.command import detect_command
 from mamori.model import ScanError
 
@@ -52,13 +53,29 @@ _LINE_SHAPES = st.one_of(
         st.text(max_size=40),
     ),
     st.builds(lambda t, r: f"<13>1 {t} h app - - - {r}", st.text(max_size=40), st.text(max_size=40)),
+    # unescaped quotes in the request (Tomcat), and W3C (IIS) lines and directives
+    st.builds(
+        lambda a, b: f'1.2.3.4 - - [10/Feb/2024:10:00:00 +0000] "GET /{a}" HTTP/1.1" {b}',
+        st.text(max_size=40),
+        st.text(max_size=20),
+    ),
+    st.builds(
+        lambda d, r: f"{d} 10.0.0.1 GET /{r} - 80 - 1.2.3.4 - - 200 0 0 7",
+        st.text("0123456789-: ", max_size=20),
+        st.text(max_size=40),
+    ),
+    st.builds(lambda r: f"#Fields: {r}", st.text(max_size=200)),
+)
+
+_W3C_HEAD = (
+    "#Software: Microsoft Internet Information Services 10.0\r\n#Fields: date time c-ip cs-uri-stem\r\n"
 )
 
 
 @SETTINGS
 @given(line=_LINE_SHAPES)
 def test_no_line_parser_raises(line: str) -> None:
-    for kind, parser in LINE_PARSERS.items():
+    for kind, parser in [*LINE_PARSERS.items(), ("w3c", W3CParser().parse)]:
         errors: list[ScanError] = []
         ev = parse_line(parser, kind, line, "f.log", 1, errors)
         assert ev is not None  # a line is matched, at worst as plain text
@@ -66,10 +83,21 @@ def test_no_line_parser_raises(line: str) -> None:
 
 
 @SETTINGS
+@given(lines=st.lists(_LINE_SHAPES, max_size=8))
+def test_a_w3c_log_of_any_lines_is_read(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> None:
+    """The W3C parser keeps state (the columns of the last ``#Fields:``): any sequence of lines
+    after a W3C header, directives among them, is read without an exception, batch and follow."""
+    path = tmp_path_factory.mktemp("w") / "u_ex.log"
+    path.write_text(_W3C_HEAD + "\n".join(lines) + "\n", encoding="utf-8", errors="surrogatepass")
+    list(read_events(str(path), []))
+    list(read_events(str(path), [], "w3c"))
+
+
+@SETTINGS
 @given(
     data=st.binary(max_size=3000),
     gz=st.booleans(),
-    fmt=st.sampled_from([None, "json", "access", "syslog", "auditd", "text", "evtx"]),
+    fmt=st.sampled_from([None, "json", "access", "w3c", "syslog", "auditd", "text", "evtx"]),
 )
 def test_no_reader_raises_on_arbitrary_bytes(
     tmp_path_factory: pytest.TempPathFactory, data: bytes, gz: bool, fmt: str | None

@@ -27,14 +27,15 @@ from mamori.detect._alert import Alert
 from mamori.detect._detector import BoundedErrors, Detector
 from mamori.detect._events import LogEvent, json_event
 from mamori.detect._readers import (
-    LINE_PARSERS,
     MAX_LINE,
     TEXT_INTS,
+    line_parser,
     not_regular,
     parse_line,
     parse_text,
     read_evtx_after,
     sniff_line,
+    w3c_directive,
 )
 from mamori.errors import InputError
 from mamori.model import ScanError
@@ -58,6 +59,8 @@ class _Tail:
     """The highest EventRecordID of an EVTX file evaluated so far."""
     overlong: bool = False
     """The current line passed MAX_LINE: the rest up to its newline is dropped."""
+    parser: Callable[[str, str, int], LogEvent | None] | None = None
+    """The file's line parser once its format is known (a W3C log's keeps its columns)."""
 
 
 def _parse(tail: _Tail, line: str, errors: list[ScanError]) -> LogEvent | None:
@@ -91,7 +94,11 @@ def _parse(tail: _Tail, line: str, errors: list[ScanError]) -> LogEvent | None:
         for p in ev.problems:
             errors.append(ScanError(path=tail.path, line=tail.lineno, message=p))
         return ev
-    return parse_line(LINE_PARSERS[tail.kind], tail.kind, line, tail.path, tail.lineno, errors)
+    if tail.parser is None:
+        tail.parser = line_parser(tail.kind)
+    if w3c_directive(tail.parser, line):
+        return None
+    return parse_line(tail.parser, tail.kind, line, tail.path, tail.lineno, errors)
 
 
 def follow(

@@ -25,10 +25,9 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import unquote, unquote_plus
 
+from mamori.detect._access import is_access_line, parse_access
 from mamori.detect._events import (
-    WEBSERVER_LOGSOURCE,
     FieldValue,
     LogEvent,
     auditd_logsource,
@@ -40,6 +39,7 @@ from mamori.detect._events import (
     syslog_logsource,
     windows_event,
 )
+from mamori.detect._w3c import W3CParser, is_w3c_line
 from mamori.model import ScanError
 
 _fast_loads: Callable[[str], Any]
@@ -61,17 +61,14 @@ MAX_SPOOL = 1 << 30
 """Largest EVTX stream (gzip, stdin) copied to a temporary file for the parser, which seeks."""
 _READ_ERRORS = (OSError, EOFError, zlib.error)
 
-FORMATS = ("evtx", "json", "access", "syslog", "auditd", "text")
+FORMATS = ("evtx", "json", "access", "w3c", "syslog", "auditd", "text")
 
 # --------------------------------------------------------------------------- line formats
+# (access logs: _access.py; W3C: _w3c.py)
 
 # Quantifiers over quoted text are possessive (``*+``): there is one way to match them, and a
 # backtracking loop would keep a frame per character (hundreds of MB for a 1 MiB request).
-_ACCESS = re.compile(
-    r'^(?P<ip>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<request>(?:[^"\\]++|\\.)*+)" '
-    r'(?P<status>\d{3}|-) (?P<size>\d+|-)(?: "(?P<referer>(?:[^"\\]++|\\.)*+)" "(?P<ua>(?:[^"\\]++|\\.)*+)")?'
-    r'(?: "?(?P<extra>.*))?$'
-)
+
 _SYSLOG_5424 = re.compile(
     r"^<(?P<pri>\d{1,3})>1 (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) (?P<procid>\S+) (?P<msgid>\S+) "
     r"(?P<sd>-|(?:\[(?:[^\]\\]++|\\.)*+\])++)(?: (?P<msg>.*))?$"
@@ -94,74 +91,9 @@ _MONTHS = {
 }
 
 
-def _access_time(text: str) -> float | None:
-    if len(text) > 40:
-        return None
-    try:
-        return epoch_or_none(datetime.strptime(text, "%d/%b/%Y:%H:%M:%S %z").timestamp())
-    except (ValueError, OverflowError, OSError):
-        return None
-
-
-def _access_shown(text: str, t: float | None) -> str:
-    """``10/Oct/2024:13:55:36 +0900`` as ``2024-10-10T13:55:36+09:00`` (its own offset kept; UTC as ``Z``)."""
-    if t is None:
-        return ""
-    try:
-        d = datetime.strptime(text, "%d/%b/%Y:%H:%M:%S %z")
-    except ValueError:  # pragma: no cover - t was parsed from the same text
-        return iso_from_epoch(t)
-    return d.isoformat() if d.utcoffset() else iso_from_epoch(t)
-
-
 def _bad_time(text: str) -> str:
     shown = text if len(text) <= 80 else text[:80] + "…"
     return f"time {shown!r} is not a real time; kept as text, the record is still matched"
-
-
-def parse_access(line: str, path: str, record: int) -> LogEvent | None:
-    """One access-log line (common or combined) mapped to Sigma's webserver field names."""
-    m = _ACCESS.match(line)
-    if m is None:
-        return None
-    request = m.group("request")
-    parts = request.split(" ")
-    method, target, version = "", request, ""
-    if len(parts) >= 3 and parts[-1].startswith("HTTP/"):
-        method, target, version = parts[0], " ".join(parts[1:-1]), parts[-1]
-    elif len(parts) == 2:
-        method, target = parts
-    stem, _, query = target.partition("?")
-    d_stem = unquote(stem, errors="replace")
-    d_query = unquote_plus(query, errors="replace")
-    t = _access_time(m.group("time"))
-    shown = _access_shown(m.group("time"), t)
-    fields: dict[str, FieldValue] = {
-        "c-ip": m.group("ip"),
-        "cs-username": m.group("user"),
-        "date": shown or m.group("time"),
-        "cs-method": method,
-        "cs-uri": d_stem + ("?" + d_query if query else ""),
-        "c-uri": d_stem + ("?" + d_query if query else ""),
-        "cs-uri-stem": d_stem,
-        "cs-uri-query": d_query,
-        "cs-version": version,
-        "sc-status": m.group("status"),
-        "sc-bytes": m.group("size"),
-        "cs-referer": (m.group("referer") or "").replace('\\"', '"'),
-        "cs-user-agent": (m.group("ua") or "").replace('\\"', '"'),
-        "cs-request": request,
-    }
-    return LogEvent(
-        path=path,
-        record=record,
-        fields=fields,
-        logsource=WEBSERVER_LOGSOURCE,
-        time=t,
-        timestamp=shown,
-        host=m.group("ip"),
-        problems=(_bad_time(m.group("time")),) if t is None else (),
-    )
 
 
 def _syslog_3164_time(text: str) -> float | None:
@@ -286,10 +218,13 @@ LINE_PARSERS: dict[str, Callable[[str, str, int], LogEvent | None]] = {
 
 
 def sniff_line(line: str) -> str:
-    """Guess the text format of a line: access, auditd, syslog or text."""
+    """Guess the text format of a line: access, w3c (a ``#Fields:``-style directive), auditd,
+    syslog or text."""
+    if is_w3c_line(line):
+        return "w3c"
     if line.startswith(("type=", "node=")) and "msg=audit(" in line:
         return "auditd"
-    if _ACCESS.match(line):
+    if is_access_line(line):
         return "access"
     if _SYSLOG_5424.match(line) or _SYSLOG_3164.match(line):
         return "syslog"
@@ -732,15 +667,32 @@ def _lines(reader: io.TextIOWrapper, path: str, errors: list[ScanError]) -> Iter
         yield lineno, raw.rstrip("\r\n")
 
 
+def line_parser(kind: str) -> Callable[[str, str, int], LogEvent | None]:
+    """The parser of one file's lines of format ``kind`` (W3C's keeps the file's columns: one
+    per file)."""
+    return W3CParser().parse if kind == "w3c" else LINE_PARSERS[kind]
+
+
+def w3c_directive(parser: Callable[[str, str, int], LogEvent | None], line: str) -> bool:
+    """Whether ``line`` is a directive of the W3C log ``parser`` reads (taken in: no event)."""
+    owner = getattr(parser, "__self__", None)
+    if isinstance(owner, W3CParser) and line.startswith("#"):
+        owner.directive(line)
+        return True
+    return False
+
+
 def _read_lines(fh: IO[bytes], path: str, errors: list[ScanError], kind: str | None) -> Iterator[LogEvent]:
     reader = io.TextIOWrapper(fh, encoding="utf-8", errors="replace")
-    parser = LINE_PARSERS.get(kind) if kind else None
+    parser = line_parser(kind) if kind else None
     for lineno, line in _lines(reader, path, errors):
         if not line.strip():
             continue
         if parser is None:
             kind = sniff_line(line)
-            parser = LINE_PARSERS[kind]
+            parser = line_parser(kind)
+        if w3c_directive(parser, line):
+            continue
         ev = parse_line(parser, kind or "text", line, path, lineno, errors)
         if ev is not None:
             yield ev
@@ -764,7 +716,11 @@ def parse_line(
     if ev is None:
         if kind != "text":
             errors.append(
-                ScanError(path=path, line=lineno, message=f"not a {kind} log line; matched as plain text")
+                ScanError(
+                    path=path,
+                    line=lineno,
+                    message=f"not {'an' if kind[:1] in 'aeiou' else 'a'} {kind} log line; matched as plain text",
+                )
             )
         return parse_text(line, path, lineno)
     return _report(ev, errors) if ev.problems else ev
@@ -778,6 +734,9 @@ def read_evtx_after(path: str, after_id: int, errors: list[ScanError], ids: list
     yield from _read_evtx(None, path, errors, after_id=after_id, ids=ids)
 
 
+_SNIFF_BYTES = 64 * 1024
+_SNIFF_LINES = 200
+"""How much of a file found in a folder is looked at to decide whether it is a log."""
 _SKIP_NAMES = frozenset({".gitignore", ".gitattributes", ".gitkeep", ".ds_store", "thumbs.db"})
 _SKIP_SUFFIXES = (".pyc", ".pyo", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".svg", ".webp", ".pdf")
 
@@ -798,7 +757,7 @@ def sniff_log(path: Path) -> str:
         return why
     try:
         with _open_binary(str(path)) as fh:
-            head = fh.read(8192) if isinstance(fh, gzip.GzipFile) else _peek(fh, 8192)
+            head = fh.read(_SNIFF_BYTES)
     except (*_READ_ERRORS, gzip.BadGzipFile) as exc:
         return f"cannot read: {exc}"
     if head.startswith(_EVTX_MAGIC):
@@ -808,13 +767,16 @@ def sniff_log(path: Path) -> str:
         return "empty"
     if text[:1] in (b"{", b"["):
         return ""
-    if b"\x00" in head:
-        return "a binary file, not a log"
-    for raw in head.splitlines()[:20]:
+    # the lines decide before any binary byte does: a web server logs what clients send, and
+    # one TLS handshake sent to its HTTP port (NUL bytes in a request line) must not hide the
+    # whole log; only a file with no line in a log shape among its first ones is passed over
+    for raw in head.splitlines()[:_SNIFF_LINES]:
         line = raw.decode("utf-8", errors="replace").strip()
         if line and sniff_line(line) != "text":
             return ""
-    return "no line in a log shape (access log, syslog, auditd, JSON, EVTX)"
+    if b"\x00" in head:
+        return "a binary file, not a log"
+    return "no line in a log shape (access log, W3C/IIS, syslog, auditd, JSON, EVTX)"
 
 
 def file_format(path: Path) -> str:

@@ -178,7 +178,7 @@ def detect_command(
         list[str],
         typer.Argument(
             help="Log files or folders: .evtx, .json/.jsonl (EVTX-to-JSON layouts too), access logs, "
-            "syslog, auditd; .gz is read transparently; '-' reads stdin.",
+            "W3C/IIS logs, syslog, auditd; .gz is read transparently; '-' reads stdin.",
             show_default=False,
         ),
     ],
