@@ -90,3 +90,20 @@ def closed_port_url() -> str:
     port = s.getsockname()[1]
     s.close()
     return f"http://127.0.0.1:{port}"
+
+
+def need_url(url: str, *, attempts: int = 3, timeout: float = 10.0) -> None:
+    """Skip the calling test (with the reason) unless ``url`` answers: a test that needs a real
+    registry says so when it is unreachable. A few attempts with a generous timeout, so that a
+    registry slow to answer on a loaded machine does not silently skip the test."""
+    import httpx
+    import pytest
+
+    last: Exception | None = None
+    for _ in range(attempts):
+        try:
+            httpx.head(url, timeout=timeout, follow_redirects=True).raise_for_status()
+            return
+        except httpx.HTTPError as exc:
+            last = exc
+    pytest.skip(f"{url} is unreachable ({last.__class__.__name__}); this test needs the real index")

@@ -16,6 +16,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from tests.helpers import need_url
 
 from mamori import sandbox
 from mamori.fix._environ import NO_ENVIRONMENT
@@ -69,12 +70,7 @@ def test_mamori_fix_python_is_the_apps_interpreter_even_offline(tmp_path: Path) 
 
 
 def _need_index() -> None:
-    import httpx
-
-    try:
-        httpx.head("https://pypi.org/simple/flask/", timeout=3.0, follow_redirects=True).raise_for_status()
-    except httpx.HTTPError as exc:
-        pytest.skip(f"PyPI is unreachable ({exc.__class__.__name__}); this test needs the real index")
+    need_url("https://pypi.org/simple/flask/")
 
 
 @pytest.mark.slow
