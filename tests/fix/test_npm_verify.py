@@ -141,3 +141,53 @@ def test_tests_that_never_load_the_upgraded_package_do_not_verify_it(
         result = _fix(root)
     assert result.status == "unverified"
     assert "no test loads padder" in result.why
+
+
+def _node_test_project(root: Path, registry: str) -> None:
+    """A ``node --test`` suite: one test uses padder, one (unrelated) fails before any fix."""
+    _project(root, registry)
+    package = json.loads((root / "package.json").read_text())
+    package["scripts"]["test"] = "node --test test/"
+    (root / "package.json").write_text(json.dumps(package, indent=2) + "\n")
+    (root / "test.js").unlink()
+    (root / "test").mkdir()
+    (root / "test" / "app.test.js").write_text(
+        "const test = require('node:test');\n"
+        "const assert = require('assert');\n"
+        "test('pads with padder', () => assert.strictEqual(require('..')('x'), 'x!'));\n"
+        "test('an old failure nobody fixed', () => assert.strictEqual(1, 2));\n"
+    )
+
+
+def test_node_test_outcomes_are_counted_per_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With per-test outcomes (node's runner prints TAP), a suite that already fails is no longer
+    one exit status: the verdict names how many tests fail before the fix, and the evidence
+    counts both runs."""
+    _advisory(tmp_path)
+    with serve(_world(GOOD)) as world:
+        registry = f"{world.url}/npm/"
+        monkeypatch.setenv("npm_config_registry", registry)
+        root = tmp_path / "app"
+        _node_test_project(root, registry)
+        result = _fix(root)
+    assert result.status == "unverified"  # tests fail before the fix: the issue's rule
+    assert "tests fail before the fix (1)" in result.why, result.why
+    assert result.evidence.tests_before == "1 passed, 1 failed"
+    assert result.evidence.tests_after == "1 passed, 1 failed"
+
+
+def test_an_upgrade_breaking_a_test_that_passed_is_named_even_when_others_fail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exit status alone cannot tell this from the failure that was there before; per-test
+    outcomes can: the test the upgrade broke is named."""
+    _advisory(tmp_path)
+    broken = "module.exports = { padLeft: (s) => '!' + s };\n"
+    with serve(_world(broken)) as world:
+        registry = f"{world.url}/npm/"
+        monkeypatch.setenv("npm_config_registry", registry)
+        root = tmp_path / "app"
+        _node_test_project(root, registry)
+        result = _fix(root)
+    assert result.status == "unverified"
+    assert "tests that passed before fail now (1): pads with padder" in result.why, result.why

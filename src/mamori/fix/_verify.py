@@ -9,14 +9,16 @@ edited line is neither lost nor counted twice).
 Tests are found the way a developer would run them: ``--test-command`` when given, else pytest
 (configured in pyproject.toml/pytest.ini/setup.cfg/tox.ini, or a ``tests`` folder and pytest
 installed), unittest, tox, nox, and ``npm test`` when package.json defines one. pytest and
-unittest results are compared test by test (JUnit XML, ``-v`` output); other runners by exit
-status. Every test run goes through :mod:`mamori.sandbox` (the project's code is untrusted);
+unittest results are compared test by test (JUnit XML, ``-v`` output), and so are ``npm test``
+runs that print TAP (node's own runner, asked for TAP; tape, node-tap: :mod:`._tap`); other
+runners by exit status. Every test run goes through :mod:`mamori.sandbox` (the project's code is untrusted);
 writes into a project go through :func:`write_atomic` with ``root``, which refuses any path
 that would leave it.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shlex
@@ -215,15 +217,19 @@ def run_tests(
     path: tuple[str, ...] = ()
     if argv and "/" not in argv[0] and argv[0] not in ("python", "python3"):
         readonly, path = tool_mounts(argv[0])
+    env = {
+        "PYTHONPATH": os.pathsep.join([str(workdir), *command.pythonpath]),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    if command.kind == "npm" and _node_major() >= 20:
+        # node's own runner (`node --test`) prints TAP, one line per test: per-test outcomes
+        env["NODE_OPTIONS"] = "--test-reporter=tap"
     box = policy.sandbox(
         workdir,
         python,
         readonly=(*readonly, *(Path(p) for p in command.pythonpath)),
         path=path,
-        env={
-            "PYTHONPATH": os.pathsep.join([str(workdir), *command.pythonpath]),
-            "PYTHONDONTWRITEBYTECODE": "1",
-        },
+        env=env,
     )
     try:
         proc = sandboxed(box, argv, cwd=workdir, timeout=timeout, max_output=OUTPUT_LIMIT)
@@ -242,12 +248,32 @@ def run_tests(
     ):
         passed, failed = _junit_passed(junit)
         junit.unlink(missing_ok=True)
+    elif command.kind == "npm":
+        from mamori.fix._tap import tap_outcomes
+
+        outcomes = tap_outcomes(proc.stdout)
+        if outcomes is not None:
+            passed, failed = outcomes
     elif command.kind == "unittest":
         passed = frozenset(
             m.group(1) for m in re.finditer(r"^(\w+ \([\w.]+\)) \.\.\. ok$", proc.stderr, re.MULTILINE)
         )
         failed = len(re.findall(r"^\w+ \([\w.]+\) \.\.\. (?:FAIL|ERROR)$", proc.stderr, re.MULTILINE))
     return TestRun(proc.returncode, passed, output, failed)
+
+
+@functools.lru_cache(maxsize=1)
+def _node_major() -> int:
+    """The major version of the ``node`` on PATH (0 when there is none or it does not say)."""
+    node = shutil.which("node")
+    if node is None:
+        return 0
+    try:
+        out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    m = re.match(r"v(\d+)\.", out.strip())
+    return int(m.group(1)) if m else 0
 
 
 def _junit_passed(path: Path) -> tuple[frozenset[str] | None, int | None]:
