@@ -13,7 +13,7 @@ its newest record. An imported file gives no such evidence: only its records' da
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -146,12 +146,14 @@ def source_ages(
     ecosystems: dict[str, int],
     *,
     only: Iterable[str] | None = None,
+    newest: Mapping[str, datetime | None] | None = None,
 ) -> tuple[SourceAge, ...]:
     """The age of every source: each OSV ecosystem stored, KEV and EPSS when loaded.
 
     ``meta`` holds the database's ``(source, loaded, count, location, version, released)`` rows,
     ``ecosystems`` the advisories stored per base ecosystem; ``only`` limits the OSV sources to
-    those ecosystems (a scan asks about its inventory's).
+    those ecosystems (a scan asks about its inventory's); ``newest`` the newest ``modified`` per
+    ecosystem when the database keeps it (computed here otherwise).
     """
     rows = {m[0]: m for m in meta}
     wanted = None if only is None else {e.split(":", 1)[0] for e in only}
@@ -164,7 +166,7 @@ def source_ages(
             SourceAge(
                 f"osv/{eco}",
                 ecosystems[eco],
-                newest_modified(conn, eco),
+                newest[eco] if newest is not None and eco in newest else newest_modified(conn, eco),
                 "newest advisory modified",
                 loaded=row[1] if row else None,
                 location=row[3] if row else "",

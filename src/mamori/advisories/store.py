@@ -114,10 +114,49 @@ CREATE TABLE IF NOT EXISTS kev (
 CREATE TABLE IF NOT EXISTS epss (
     cve TEXT PRIMARY KEY, epss REAL NOT NULL, percentile REAL NOT NULL,
     score_date TEXT NOT NULL, model_version TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ecosystem_stats (
+    ecosystem TEXT PRIMARY KEY, advisories INTEGER NOT NULL, newest TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (
     source TEXT PRIMARY KEY, updated TEXT NOT NULL, count INTEGER NOT NULL,
     location TEXT NOT NULL, version TEXT NOT NULL DEFAULT '', released TEXT NOT NULL DEFAULT '');
 """
+
+ALL = "*"
+"""The ``ecosystem_stats`` row of the whole database."""
+
+
+def _refresh_stats(conn: sqlite3.Connection) -> None:
+    """Each ecosystem's advisory count and newest ``modified``, and the whole database's, kept
+    with the data by every writer (in its transaction): a scan asks for them every time, and
+    over 200,000 advisories computing them took 1.3 s of a 2.2 s scan."""
+    conn.execute("DELETE FROM ecosystem_stats")
+    per_eco = conn.execute("SELECT ecosystem, COUNT(DISTINCT advisory_id) FROM affected GROUP BY ecosystem")
+    rows = [(eco, n, newest_modified(conn, eco)) for eco, n in per_eco.fetchall()]
+    total = conn.execute("SELECT COUNT(*) FROM advisories").fetchone()[0]
+    rows.append((ALL, total, newest_modified(conn)))
+    conn.executemany(
+        "INSERT INTO ecosystem_stats (ecosystem, advisories, newest) VALUES (?, ?, ?)",
+        [(eco, n, when.isoformat() if when else "") for eco, n, when in rows],
+    )
+
+
+def _stats(conn: sqlite3.Connection) -> tuple[dict[str, int], dict[str, datetime | None]]:
+    """(advisories per ecosystem, newest ``modified`` per ecosystem and for :data:`ALL`) as the
+    last writer recorded them; a database written before the table existed is counted now (and
+    its newest dates left to be computed: the second dict is then empty)."""
+    try:
+        rows = conn.execute("SELECT ecosystem, advisories, newest FROM ecosystem_stats").fetchall()
+    except sqlite3.OperationalError:  # written by an older mamori: no such table
+        rows = []
+    if not rows:
+        counted = conn.execute(
+            "SELECT ecosystem, COUNT(DISTINCT advisory_id) FROM affected GROUP BY ecosystem ORDER BY ecosystem"
+        ).fetchall()
+        return dict(counted), {}
+    per_eco = {eco: n for eco, n, _ in sorted(rows) if eco != ALL}
+    newest = {eco: (datetime.fromisoformat(text) if text else None) for eco, _, text in rows}
+    return per_eco, newest
+
 
 _OSV_SUFFIXES = (".json", ".yaml", ".yml")
 _STALE_AFTER = timedelta(hours=6)
@@ -497,7 +536,9 @@ class AdvisoryStore:
             return None, None
         conn = self._reader()
         kev = {s.source: s for s in self._sources(conn)}.get("kev")
-        return newest_modified(conn), (_parse_time(kev.released) if kev and kev.released else None)
+        _per_eco, newest = _stats(conn)
+        overall = newest[ALL] if ALL in newest else newest_modified(conn)
+        return overall, (_parse_time(kev.released) if kev and kev.released else None)
 
     def ecosystems(self) -> list[str]:
         """Base ecosystems the stored advisories name (sorted); empty without a database."""
@@ -511,12 +552,7 @@ class AdvisoryStore:
         if not self.exists:
             return DbStatus(path=self.path, exists=False)
         conn = self._reader()
-        per_eco = dict(
-            conn.execute(
-                "SELECT ecosystem, COUNT(DISTINCT advisory_id) FROM affected GROUP BY ecosystem "
-                "ORDER BY ecosystem"
-            ).fetchall()
-        )
+        per_eco, newest_by_eco = _stats(conn)
         total, withdrawn = conn.execute(
             "SELECT COUNT(*), COALESCE(SUM(withdrawn != ''), 0) FROM advisories"
         ).fetchone()
@@ -526,7 +562,7 @@ class AdvisoryStore:
         epss = by_name.get("epss")
         times = [s.updated for s in sources if s.updated is not None]
         last = max(times) if times else None
-        newest = newest_modified(conn)
+        newest = newest_by_eco.get(ALL, None) if ALL in newest_by_eco else newest_modified(conn)
         return DbStatus(
             path=self.path,
             exists=True,
@@ -545,7 +581,7 @@ class AdvisoryStore:
             age=(datetime.now(UTC) - last) if last else None,
             advisories_modified=newest,
             kev_date=_parse_time(kev.released) if kev and kev.released else None,
-            ages=source_ages(conn, _meta_rows(sources), per_eco),
+            ages=source_ages(conn, _meta_rows(sources), per_eco, newest=newest_by_eco),
         )
 
     def source_ages(self, ecosystems: Iterable[str] | None = None) -> tuple[SourceAge, ...]:
@@ -553,12 +589,8 @@ class AdvisoryStore:
         if not self.exists:
             return ()
         conn = self._reader()
-        per_eco = dict(
-            conn.execute(
-                "SELECT ecosystem, COUNT(DISTINCT advisory_id) FROM affected GROUP BY ecosystem"
-            ).fetchall()
-        )
-        return source_ages(conn, _meta_rows(self._sources(conn)), per_eco, only=ecosystems)
+        per_eco, newest = _stats(conn)
+        return source_ages(conn, _meta_rows(self._sources(conn)), per_eco, only=ecosystems, newest=newest)
 
     def lookup(self, components: Iterable[Component]) -> list[Match]:
         """Every non-withdrawn advisory affecting each component that has a version.
@@ -741,6 +773,7 @@ class AdvisoryStore:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("BEGIN")
             yield conn
+            _refresh_stats(conn)
             conn.execute("COMMIT")
             conn.close()
             conn = None
