@@ -11,7 +11,14 @@ import re
 from datetime import datetime
 from urllib.parse import unquote, unquote_plus
 
-from mamori.detect._events import WEBSERVER_LOGSOURCE, FieldValue, LogEvent, epoch_or_none, iso_from_epoch
+from mamori.detect._events import (
+    WEBSERVER_LOGSOURCE,
+    FieldValue,
+    LogEvent,
+    bad_time,
+    epoch_or_none,
+    iso_from_epoch,
+)
 
 # Quantifiers over quoted text are possessive (``*+``): there is one way to match them, and a
 # backtracking loop would keep a frame per character (hundreds of MB for a 1 MiB request).
@@ -49,11 +56,6 @@ def _access_shown(text: str, t: float | None) -> str:
     except ValueError:  # pragma: no cover - t was parsed from the same text
         return iso_from_epoch(t)
     return d.isoformat() if d.utcoffset() else iso_from_epoch(t)
-
-
-def _bad_time(text: str) -> str:
-    shown = text if len(text) <= 80 else text[:80] + "…"
-    return f"time {shown!r} is not a real time; kept as text, the record is still matched"
 
 
 def is_access_line(line: str) -> bool:
@@ -102,5 +104,5 @@ def parse_access(line: str, path: str, record: int) -> LogEvent | None:
         time=t,
         timestamp=shown,
         host=m.group("ip"),
-        problems=(_bad_time(m.group("time")),) if t is None else (),
+        problems=(bad_time(m.group("time")),) if t is None else (),
     )

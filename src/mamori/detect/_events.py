@@ -370,11 +370,12 @@ def windows_event(obj: dict[str, Any], path: str, record: int) -> LogEvent:
         timestamp=(ts_s if ts_s.endswith("Z") else iso_from_epoch(t)) if t is not None else "",
         host=host if isinstance(host, str) else "",
         has_lists=lists,
-        problems=(_bad_time(ts_s),) if ts_s and t is None else (),
+        problems=(bad_time(ts_s),) if ts_s and t is None else (),
     )
 
 
-def _bad_time(text: str) -> str:
+def bad_time(text: str) -> str:
+    """The problem reported for a time that is no real time (the record is still matched)."""
     shown = text if len(text) <= 80 else text[:80] + "…"
     return f"time {shown!r} is not a real time; kept as text, the record is still matched"
 
@@ -417,7 +418,7 @@ def json_event(obj: Any, path: str, record: int) -> LogEvent:
                 except ValueError:
                     t = None
             if t is None:
-                problems = (_bad_time(v),)
+                problems = (bad_time(v),)
             ts = shown_time(v, t) if t is not None else ""
             break
     host = ""

@@ -31,6 +31,7 @@ from mamori.detect._events import (
     FieldValue,
     LogEvent,
     auditd_logsource,
+    bad_time,
     epoch_or_none,
     iso_from_epoch,
     json_event,
@@ -89,11 +90,6 @@ _MONTHS = {
         ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
     )
 }
-
-
-def _bad_time(text: str) -> str:
-    shown = text if len(text) <= 80 else text[:80] + "…"
-    return f"time {shown!r} is not a real time; kept as text, the record is still matched"
 
 
 def _syslog_3164_time(text: str) -> float | None:
@@ -157,7 +153,7 @@ def parse_syslog(line: str, path: str, record: int) -> LogEvent | None:
         time=t,
         timestamp=shown,
         host=host if isinstance(host, str) else "",
-        problems=(_bad_time(ts_text),) if ts_text and t is None else (),
+        problems=(bad_time(ts_text),) if ts_text and t is None else (),
     )
 
 
@@ -184,7 +180,7 @@ def parse_auditd(line: str, path: str, record: int) -> LogEvent | None:
     if m is not None:
         t = epoch_or_none(float(m.group("t"))) if len(m.group("t")) <= 32 else None
         if t is None:
-            problems = (_bad_time(m.group("t")),)
+            problems = (bad_time(m.group("t")),)
         fields["serial"] = m.group("serial")
         rest = line[: m.start()] + " " + line[m.end() :]
     for k, v in _AUDIT_KV.findall(rest):

@@ -17,7 +17,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import unquote, unquote_plus
 
-from mamori.detect._events import WEBSERVER_LOGSOURCE, FieldValue, LogEvent, epoch_or_none, iso_from_epoch
+from mamori.detect._events import (
+    WEBSERVER_LOGSOURCE,
+    FieldValue,
+    LogEvent,
+    bad_time,
+    epoch_or_none,
+    iso_from_epoch,
+)
 
 IIS_DEFAULT_FIELDS = (
     "date",
@@ -126,5 +133,4 @@ def _time(date: str, clock: str) -> tuple[float | None, str, str]:
             t = epoch_or_none(d.timestamp())
             if t is not None:
                 return t, iso_from_epoch(t), ""
-    shown = text if len(text) <= 80 else text[:80] + "…"
-    return None, "", f"time {shown!r} is not a real time; kept as text, the record is still matched"
+    return None, "", bad_time(text)
