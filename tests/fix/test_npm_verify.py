@@ -27,6 +27,7 @@ pytestmark = [
 ]
 
 GOOD = "module.exports = { pad: (s) => s + '!' };\n"
+BROKEN = "module.exports = { padLeft: (s) => '!' + s };\n"  # the API the project uses is gone
 
 
 def _project(root: Path, registry: str, *, test_loads_it: bool = True) -> None:
@@ -93,17 +94,27 @@ def _world(fixed_source: str) -> World:
     return world
 
 
-def test_an_npm_upgrade_whose_tests_pass_on_it_is_verified(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _fix_against(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fixed_source: str, make: object = None, **kw: bool
+) -> tuple[object, list[str], Path]:
+    """The padder advisory, a registry serving padder 1.0.0 and 1.0.1 (``fixed_source``), the
+    project (``make``: :func:`_project` by default) and its fix: (result, requests, project)."""
     _advisory(tmp_path)
-    with serve(_world(GOOD)) as world:
+    with serve(_world(fixed_source)) as world:
         registry = f"{world.url}/npm/"
         monkeypatch.setenv("npm_config_registry", registry)
         root = tmp_path / "app"
-        _project(root, registry)
+        (make or _project)(root, registry, **kw)  # type: ignore[operator]
         result = _fix(root)
-        fetched = [r for r in world.requests if r.endswith(".tgz")]
+        requests = list(world.requests)
+    return result, requests, root
+
+
+def test_an_npm_upgrade_whose_tests_pass_on_it_is_verified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result, requests, root = _fix_against(tmp_path, monkeypatch, GOOD)
+    fetched = [r for r in requests if r.endswith(".tgz")]
     assert result.status == "verified", result.why
     assert "padder@1.0.1 with `npm ci --ignore-scripts`" in result.why
     assert "node_modules/padder/index.js" in result.evidence.imported
@@ -117,14 +128,7 @@ def test_an_npm_upgrade_whose_tests_pass_on_it_is_verified(
 def test_an_npm_upgrade_that_breaks_the_tests_is_not_verified(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _advisory(tmp_path)
-    broken = "module.exports = { padLeft: (s) => '!' + s };\n"  # the API the project uses is gone
-    with serve(_world(broken)) as world:
-        registry = f"{world.url}/npm/"
-        monkeypatch.setenv("npm_config_registry", registry)
-        root = tmp_path / "app"
-        _project(root, registry)
-        result = _fix(root)
+    result, _requests, _root = _fix_against(tmp_path, monkeypatch, BROKEN)
     assert result.status == "unverified"
     assert "padder@1.0.1" in result.why and "fail" in result.why
 
@@ -132,13 +136,7 @@ def test_an_npm_upgrade_that_breaks_the_tests_is_not_verified(
 def test_tests_that_never_load_the_upgraded_package_do_not_verify_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _advisory(tmp_path)
-    with serve(_world(GOOD)) as world:
-        registry = f"{world.url}/npm/"
-        monkeypatch.setenv("npm_config_registry", registry)
-        root = tmp_path / "app"
-        _project(root, registry, test_loads_it=False)
-        result = _fix(root)
+    result, _requests, _root = _fix_against(tmp_path, monkeypatch, GOOD, test_loads_it=False)
     assert result.status == "unverified"
     assert "no test loads padder" in result.why
 
@@ -163,13 +161,7 @@ def test_node_test_outcomes_are_counted_per_test(tmp_path: Path, monkeypatch: py
     """With per-test outcomes (node's runner prints TAP), a suite that already fails is no longer
     one exit status: the verdict names how many tests fail before the fix, and the evidence
     counts both runs."""
-    _advisory(tmp_path)
-    with serve(_world(GOOD)) as world:
-        registry = f"{world.url}/npm/"
-        monkeypatch.setenv("npm_config_registry", registry)
-        root = tmp_path / "app"
-        _node_test_project(root, registry)
-        result = _fix(root)
+    result, _requests, _root = _fix_against(tmp_path, monkeypatch, GOOD, _node_test_project)
     assert result.status == "unverified"  # tests fail before the fix: the issue's rule
     assert "tests fail before the fix (1)" in result.why, result.why
     assert result.evidence.tests_before == "1 passed, 1 failed"
@@ -181,13 +173,6 @@ def test_an_upgrade_breaking_a_test_that_passed_is_named_even_when_others_fail(
 ) -> None:
     """Exit status alone cannot tell this from the failure that was there before; per-test
     outcomes can: the test the upgrade broke is named."""
-    _advisory(tmp_path)
-    broken = "module.exports = { padLeft: (s) => '!' + s };\n"
-    with serve(_world(broken)) as world:
-        registry = f"{world.url}/npm/"
-        monkeypatch.setenv("npm_config_registry", registry)
-        root = tmp_path / "app"
-        _node_test_project(root, registry)
-        result = _fix(root)
+    result, _requests, _root = _fix_against(tmp_path, monkeypatch, BROKEN, _node_test_project)
     assert result.status == "unverified"
     assert "tests that passed before fail now (1): pads with padder" in result.why, result.why
