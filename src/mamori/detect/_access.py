@@ -96,6 +96,21 @@ def parse_access(line: str, path: str, record: int) -> LogEvent | None:
         "cs-user-agent": (m.group("ua") or "").replace('\\"', '"'),
         "cs-request": request,
     }
+    return web_event(
+        path, record, fields, t, shown, m.group("ip"), bad_time(m.group("time")) if t is None else ""
+    )
+
+
+def web_event(
+    path: str,
+    record: int,
+    fields: dict[str, FieldValue],
+    t: float | None,
+    shown: str,
+    host: str,
+    problem: str,
+) -> LogEvent:
+    """A web server's request as an event of Sigma's ``webserver`` category (access and W3C logs)."""
     return LogEvent(
         path=path,
         record=record,
@@ -103,6 +118,6 @@ def parse_access(line: str, path: str, record: int) -> LogEvent | None:
         logsource=WEBSERVER_LOGSOURCE,
         time=t,
         timestamp=shown,
-        host=m.group("ip"),
-        problems=(bad_time(m.group("time")),) if t is None else (),
+        host=host,
+        problems=(problem,) if problem else (),
     )

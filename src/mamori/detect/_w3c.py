@@ -17,14 +17,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import unquote, unquote_plus
 
-from mamori.detect._events import (
-    WEBSERVER_LOGSOURCE,
-    FieldValue,
-    LogEvent,
-    bad_time,
-    epoch_or_none,
-    iso_from_epoch,
-)
+from mamori.detect._access import web_event
+from mamori.detect._events import FieldValue, LogEvent, bad_time, epoch_or_none, iso_from_epoch
 
 IIS_DEFAULT_FIELDS = (
     "date",
@@ -107,16 +101,7 @@ class W3CParser:
         )
         fields.setdefault("cs-user-agent", "")
         fields.setdefault("cs-referer", "")
-        return LogEvent(
-            path=path,
-            record=record,
-            fields=fields,
-            logsource=WEBSERVER_LOGSOURCE,
-            time=t,
-            timestamp=shown,
-            host=raw.get("c-ip", ""),
-            problems=(problem,) if problem else (),
-        )
+        return web_event(path, record, fields, t, shown, raw.get("c-ip", ""), problem)
 
 
 def _time(date: str, clock: str) -> tuple[float | None, str, str]:
