@@ -247,3 +247,33 @@ def test_devices_and_fifos_named_like_logs_are_refused(tmp_path: Path) -> None:
         assert events == [] and "not a log file" in errors[0].message
     result = runner.invoke(app, [str(fifo), "--no-record"])
     assert result.exit_code != 0 and "FIFO" in str(result.exception or result.output)
+
+
+_SURROGATE_TEXT = st.text(
+    st.one_of(
+        st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), st.sampled_from("union select' <>/")
+    ),
+    max_size=30,
+)
+
+
+@SETTINGS
+@given(key=_SURROGATE_TEXT, value=_SURROGATE_TEXT, fmt=st.sampled_from(["jsonl", "json", "stix"]))
+def test_lone_surrogates_in_a_json_log_stop_nothing(
+    tmp_path_factory: pytest.TempPathFactory, key: str, value: str, fmt: str
+) -> None:
+    """``{"q": "\\ud800 union select"}`` is valid JSON text that no UTF-8 writer accepts back:
+    it crashed ``-o`` and the results database. Every output is still written, the attack seen."""
+    folder = tmp_path_factory.mktemp("s")
+    log = folder / "app.jsonl"
+    line = {"cs-uri-query": value + " union select password from users", key or "k": value}
+    log.write_text(json.dumps(line) + "\n", encoding="ascii")  # json.dumps escapes the surrogates
+    out = folder / f"alerts.{fmt}"
+    result = runner.invoke(app, [str(log), "--format", fmt, "-o", str(out)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1, result.output  # the SQL injection alert
+    text = out.read_text(encoding="utf-8")
+    if fmt == "stix":
+        assert json.loads(text)["type"] == "bundle"
+    else:
+        assert "union select" in text.lower()

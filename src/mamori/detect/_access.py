@@ -7,6 +7,7 @@ does not escape quotes in the request is read too (:data:`_ACCESS_LOOSE`).
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from urllib.parse import unquote, unquote_plus
@@ -38,24 +39,22 @@ _ACCESS_LOOSE = re.compile(
 )
 
 
-def _access_time(text: str) -> float | None:
+@functools.lru_cache(maxsize=8192)
+def _access_when(text: str) -> tuple[float | None, str]:
+    """(epoch, shown) of ``10/Oct/2024:13:55:36 +0900``: shown as ``2024-10-10T13:55:36+09:00``
+    (its own offset kept; UTC as ``Z``), ``(None, "")`` when it is no real time. Parsed once per
+    distinct text: a busy log repeats each second's stamp on many lines, and ``strptime`` was a
+    sixth of a detect run."""
     if len(text) > 40:
-        return None
-    try:
-        return epoch_or_none(datetime.strptime(text, "%d/%b/%Y:%H:%M:%S %z").timestamp())
-    except (ValueError, OverflowError, OSError):
-        return None
-
-
-def _access_shown(text: str, t: float | None) -> str:
-    """``10/Oct/2024:13:55:36 +0900`` as ``2024-10-10T13:55:36+09:00`` (its own offset kept; UTC as ``Z``)."""
-    if t is None:
-        return ""
+        return None, ""
     try:
         d = datetime.strptime(text, "%d/%b/%Y:%H:%M:%S %z")
-    except ValueError:  # pragma: no cover - t was parsed from the same text
-        return iso_from_epoch(t)
-    return d.isoformat() if d.utcoffset() else iso_from_epoch(t)
+        t = epoch_or_none(d.timestamp())
+    except (ValueError, OverflowError, OSError):
+        return None, ""
+    if t is None:
+        return None, ""
+    return t, (d.isoformat() if d.utcoffset() else iso_from_epoch(t))
 
 
 def is_access_line(line: str) -> bool:
@@ -78,8 +77,7 @@ def parse_access(line: str, path: str, record: int) -> LogEvent | None:
     stem, _, query = target.partition("?")
     d_stem = unquote(stem, errors="replace")
     d_query = unquote_plus(query, errors="replace")
-    t = _access_time(m.group("time"))
-    shown = _access_shown(m.group("time"), t)
+    t, shown = _access_when(m.group("time"))
     fields: dict[str, FieldValue] = {
         "c-ip": m.group("ip"),
         "cs-username": m.group("user"),

@@ -43,11 +43,13 @@ class _SubMatcher:
                 s.Add(_re2.escape(lit))
             s.Compile()
             self._set = s
-            raw = getattr(s, "_set", None)  # the C++ Set: skips a wrapper call per match
+            # the C++ Set (skips a wrapper call per match) reads bytes: a lone surrogate, which a
+            # JSON log may carry as "\ud800", is passed through rather than stopping the run
+            raw = getattr(s, "_set", None)
             if raw is not None:
-                self._match = lambda text: raw.Match(text.encode("utf-8"))
-            else:
-                self._match = s.Match
+                self._match = lambda text: raw.Match(text.encode("utf-8", "surrogatepass"))
+            else:  # the wrapper encodes strictly: a lone surrogate (a JSON "\ud800") is replaced
+                self._match = lambda text: s.Match(text.encode("utf-8", "replace").decode("utf-8"))
 
     def match(self, text: str) -> Sequence[int]:
         if self._set is not None:

@@ -231,11 +231,19 @@ WEBSERVER_LOGSOURCE = Logsource(categories=frozenset({"webserver"}), known=True)
 # --------------------------------------------------------------------------- flattening
 
 
+def _text(v: str) -> str:
+    """``v`` with any lone surrogate (a JSON log may hold ``"\\ud800"``) made U+FFFD: such a
+    string cannot be written as UTF-8, so an alert carrying it stopped ``-o`` and the results."""
+    if v.isascii():
+        return v
+    return v.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def _scalar(v: Any) -> str | None:
     if v is None:
         return None
     if isinstance(v, str):
-        return v
+        return _text(v)
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, dict):
@@ -248,6 +256,7 @@ def _scalar(v: Any) -> str | None:
 
 def _put(out: dict[str, FieldValue], key: str, v: Any) -> bool:
     """Store a leaf; returns True when the value is a list."""
+    key = _text(key)
     if key in out:
         return False
     if isinstance(v, list):
