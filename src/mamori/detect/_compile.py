@@ -233,6 +233,29 @@ def _keyword_re(l: Mapping[str, Any], rx: re.Pattern[str]) -> bool:  # noqa: E74
 
 _ALLOWED_FLAGS = int(re.IGNORECASE | re.MULTILINE | re.DOTALL)
 
+try:  # RE2's multi-pattern Set finds any of many literals in one pass
+    import re2 as _re2
+except ImportError:  # pragma: no cover - depends on the environment
+    _re2 = None
+
+
+def _any_of(literals: tuple[str, ...]) -> Callable[[str], bool]:
+    """A test of whether a text contains any of ``literals``: one RE2 Set pass over the text's
+    UTF-8 (lone surrogates passed through) instead of a Python loop over every literal, which a
+    rule of forty SQL keywords ran on every request of a web log."""
+    if _re2 is None or not literals:
+        return lambda text: any(x in text for x in literals)
+    opts = _re2.Options()
+    opts.max_mem = 64 << 20
+    found_set = _re2.Set.SearchSet(opts)
+    for lit in literals:
+        found_set.Add(_re2.escape(lit))
+    found_set.Compile()
+    raw = getattr(found_set, "_set", None)
+    if raw is None:  # pragma: no cover - depends on the binding's version
+        return lambda text: any(x in text for x in literals)
+    return lambda text: bool(raw.Match(text.encode("utf-8", "surrogatepass")))
+
 
 def build_const(recipe: Recipe) -> Any:
     """The constant described by ``recipe`` (raises ``ValueError`` for an unknown recipe)."""
@@ -245,6 +268,8 @@ def build_const(recipe: Recipe) -> Any:
         return rx if kind == "rx" else rx.search if kind == "search" else rx.fullmatch
     if kind == "set":
         return frozenset(str(x) for x in recipe[1])
+    if kind == "anyof":
+        return _any_of(tuple(str(x) for x in recipe[1]))
     if kind == "time":
         return TimestampPart[str(recipe[1])]
     if kind == "net":
@@ -306,8 +331,9 @@ def rebuild_detection(
 # --------------------------------------------------------------------------- code generation
 
 
-_CHAINED_CONTAINS = 24
-"""Up to this many OR-ed ``contains`` values on one field are tested one by one."""
+_CHAINED_CONTAINS = 8
+"""Up to this many OR-ed ``contains`` values on one field are tested one by one (more: one
+RE2 Set pass, :func:`_any_of`)."""
 
 
 class _Gen:
@@ -391,8 +417,8 @@ class _Gen:
                 chain = " or ".join(f"{t!r} in v" for t in dict.fromkeys(texts))
                 out.append((f"((v := l.get({k})) is not None and ({chain}))", atoms))
             else:  # a long list (hashes, emoji): one constant, not thousands of tests to compile
-                needles = self.const(("set", tuple(sorted(set(texts)))))
-                out.append((f"((v := l.get({k})) is not None and any(x in v for x in {needles}))", atoms))
+                found = self.const(("anyof", tuple(sorted(set(texts)))))
+                out.append((f"((v := l.get({k})) is not None and {found}(v))", atoms))
         return out
 
     # ---- values
