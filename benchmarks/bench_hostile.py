@@ -178,6 +178,23 @@ def _d_bad_dates(p: Path) -> list[str]:
     return [str(p / "auth.log")]
 
 
+def _d_access_3m(p: Path) -> list[str]:
+    """A busy web server's day: 3,000,000 combined-format requests, an attack every 50,000."""
+    paths = ("/index.html", "/api/items?id=42", "/search?q=osaka+timetable", "/static/app.js", "/login")
+    with (p / "access.log").open("w") as fh:
+        for i in range(3_000_000):
+            when = f"10/Feb/2025:{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d} +0900"
+            target = (
+                "/search?q=1%27%20UNION%20SELECT%20password%20FROM%20users--"
+                if i % 50_000 == 0
+                else paths[i % 5]
+            )
+            fh.write(
+                f'10.0.{i % 256}.7 - - [{when}] "GET {target} HTTP/1.1" 200 {i % 9000} "-" "Mozilla/5.0"\n'
+            )
+    return [str(p / "access.log")]
+
+
 DETECT_CASES: dict[str, Callable[[Path], list[str]]] = {
     "detect:access-line-40MB": _d_long_line,
     "detect:json-30MB-of-{}": _d_json_nodes,
@@ -188,6 +205,7 @@ DETECT_CASES: dict[str, Callable[[Path], list[str]]] = {
     "detect:fifo-and-dev-zero": _d_special,
     "detect:symlink-loop": _d_loop,
     "detect:3M-lines-of-Feb-31": _d_bad_dates,
+    "detect:3M-access-lines": _d_access_3m,
 }
 
 CASES: dict[str, Callable[[Path], None]] = {
