@@ -125,13 +125,53 @@ def loads(
         raise ParseError(f"JSON nested {depth} deep, over the limit of {max_depth}; not parsed", path=rel)
     check_json_size(text, rel, max_values=max_values)
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseError(f"invalid JSON: {exc.msg} (column {exc.colno})", path=rel, line=exc.lineno) from None
     except RecursionError:  # pragma: no cover - the depth cap comes first
         raise ParseError("JSON nested too deep to parse", path=rel) from None
     except ValueError as exc:  # e.g. an integer of more digits than int() accepts
         raise ParseError(f"invalid JSON: {exc}", path=rel) from None
+    return without_lone_surrogates(value) if _SURROGATE_ESCAPE.search(text) else value
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _clean(text: str) -> str:
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings and keys made U+FFFD.
+
+    ``"\\ud800"`` is valid JSON that decodes to a string no UTF-8 writer accepts back: a lockfile
+    naming a package so stopped every output of a scan (the purl, the report, the results
+    database). Walked without recursion (the depth is capped already); a valid pair was joined
+    into one character by the decoder and stays as it is.
+    """
+    if isinstance(value, str):
+        return _clean(value)
+    if not isinstance(value, (dict, list)):
+        return value
+    root: list[Any] = [value]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        holder, key = stack.pop()
+        item = holder[key]
+        if isinstance(item, str):
+            holder[key] = _clean(item)
+        elif isinstance(item, list):
+            stack.extend((item, i) for i in range(len(item)))
+        elif isinstance(item, dict):
+            for k in list(item):
+                if isinstance(k, str) and not k.isascii():
+                    fixed = _clean(k)
+                    if fixed != k:
+                        item[fixed] = item.pop(k)
+                        k = fixed
+                stack.append((item, k))
+    return root[0]
 
 
 def read_bounded(path: Path, rel: str, *, max_bytes: int = MAX_BYTES) -> bytes:
@@ -185,4 +225,5 @@ __all__ = [
     "loads",
     "max_bracket_depth",
     "read_bounded",
+    "without_lone_surrogates",
 ]

@@ -320,3 +320,21 @@ def test_a_30mb_pnpm_lock_of_empty_mappings_is_refused_before_it_is_composed(
     assert "refused before building" in error_for(outcome, "pnpm-lock.yaml")["message"]
     # composed, these four million nodes took about 1.5 GB; judged from the event stream, none is built
     assert outcome.peak_rss_mb < 512, outcome
+
+
+def test_a_lockfile_naming_a_package_with_a_lone_surrogate_stops_no_output(db: Path, tmp_path: Path) -> None:
+    """``"node_modules/lo\\ud800dash"`` in a package-lock.json stopped every format of a scan and
+    `mamori sbom` with a traceback (the purl could not be encoded)."""
+    root = project(tmp_path)
+    (root / "package-lock.json").write_text(
+        '{"name": "x", "lockfileVersion": 3, "packages": {"": {}, '
+        '"node_modules/lo\\ud800dash": {"version": "4.17.\\udfff15"}}}',
+        encoding="ascii",
+    )
+    for fmt in ("json", "sarif", "cyclonedx", "openvex", "table"):
+        out = tmp_path / f"report.{fmt}"
+        run = run_cli("scan", root, "--offline", "-f", fmt, "-o", out, cwd=tmp_path, report=None)
+        assert "Traceback" not in run.err and run.code in (0, 1, 3), (fmt, run)
+        out.read_text(encoding="utf-8")
+    sbom = run_cli("sbom", root, "-o", tmp_path / "bom.json", cwd=tmp_path, report=None)
+    assert "Traceback" not in sbom.err and sbom.code == 0, sbom

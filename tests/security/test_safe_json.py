@@ -130,3 +130,22 @@ def test_db_import_refuses_a_deep_file_and_imports_the_rest(tmp_path: Path) -> N
     assert "deep.json" in run.err and "nested" in run.err
     status = json.loads(mamori("db", "status", "--format", "json").out)
     assert status["advisories"] == 1
+
+
+_LONE = st.text(st.characters(min_codepoint=0xD7F0, max_codepoint=0xE010), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.integers() | _LONE,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_LONE, inner, max_size=4),
+        max_leaves=20,
+    )
+)
+def test_lone_surrogate_escapes_decode_to_text_every_writer_accepts(value: object) -> None:
+    """``"\\ud800"`` is valid JSON whose decoded string no UTF-8 writer accepts: the loader makes
+    every lone surrogate U+FFFD, in keys and values, nested at any depth."""
+    text = json.dumps(value)  # ensure_ascii: surrogates become \\udXXX escapes
+    got = _safejson.loads(text, "x.json")
+    json.dumps(got, ensure_ascii=False).encode("utf-8")  # raises if one is left

@@ -15,7 +15,7 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from mamori._safejson import MAX_DEPTH, bracket_depth_of_stripped
+from mamori._safejson import MAX_DEPTH, bracket_depth_of_stripped, without_lone_surrogates
 
 FORM_BODY_BYTES = 1024 * 1024
 """The largest body of a form or REST call (``POST /login``, ``POST /api/grants``, …)."""
@@ -185,8 +185,10 @@ def loads_bounded(raw: bytes | bytearray | str, *, max_values: int = MAX_JSON_VA
     if depth > MAX_DEPTH:
         raise ValueError(f"the JSON nests {depth:,} deep; at most {MAX_DEPTH}")
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except RecursionError as exc:
         raise ValueError("the JSON nests too deeply") from exc
     except UnicodeDecodeError as exc:
         raise ValueError(f"the body is not UTF-8: {exc}") from exc
+    # a peer's "\\ud800" would be served to every other organisation as text no UTF-8 writer takes
+    return without_lone_surrogates(value) if "\\u" in text else value
