@@ -233,6 +233,12 @@ def _size(folder: Path) -> int:
     )
 
 
+def _demo_advisories() -> Path:
+    from mamori.demo import advisories_source
+
+    return Path(str(advisories_source()))
+
+
 def run(case: str, src: str | None) -> dict[str, object]:
     """Generate ``case`` and scan (or detect) it; its figures."""
     detect = case in DETECT_CASES
@@ -249,6 +255,13 @@ def run(case: str, src: str | None) -> dict[str, object]:
             cmd = [sys.executable, "-m", "mamori", "detect", *args, "--no-record", "--format", "json"]
         else:
             CASES[case](project)
+            # the bundled demo advisories: a scan of pinned dependencies needs a database
+            subprocess.run(
+                [sys.executable, "-m", "mamori", "db", "import", str(_demo_advisories())],
+                env=env,
+                capture_output=True,
+                check=True,
+            )
             cmd = [
                 sys.executable,
                 "-m",
