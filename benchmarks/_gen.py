@@ -28,6 +28,14 @@ from packaging.version import InvalidVersion, Version
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 PYPA_VULNS = SHARED_DATA / "pypa-advisory-db" / "vulns"
+# mamori's package data, by path: the benchmarks run the `mamori` command and import none of it
+PACKAGE = REPO / "src" / "mamori"
+DEMO_SAMPLE = PACKAGE / "demo" / "sample"
+DEMO_ADVISORIES = PACKAGE / "demo" / "advisories"
+BUNDLED_RULES = PACKAGE / "detect" / "rules"
+CODE_CACHE_RACY_SECONDS = 2
+"""The code cache trusts a file's stat record only when its ctime is this much older than the
+scan that recorded it (``mamori.analysis.RACY_SECONDS``)."""
 
 
 # -- running the CLI with measurements -----------------------------------------------------------

@@ -34,9 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _gen import Run, mamori_cmd, run, summary
-
-from mamori.analysis import RACY_SECONDS
+from _gen import CODE_CACHE_RACY_SECONDS, Run, mamori_cmd, run, summary
 
 
 def _stats(out: Path) -> str:
@@ -69,8 +67,8 @@ def main() -> int:
         tree = Path(tmp) / args.source.name
         shutil.copytree(args.source, tree)
         # a user's tree was not written in the second before the scan: the code cache trusts a
-        # file's stat record only when its ctime is RACY_SECONDS older than the recording scan
-        time.sleep(RACY_SECONDS + 0.5)
+        # file's stat record only when its ctime is CODE_CACHE_RACY_SECONDS older than the recording scan
+        time.sleep(CODE_CACHE_RACY_SECONDS + 0.5)
         out = Path(tmp) / "report.json"
         cmd = [*mamori_cmd(), "scan", str(tree), "--no-deps", "--offline", "--format", "json", "-o", str(out)]
         for i in range(args.repeat):

@@ -44,9 +44,7 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 import yaml
-from _gen import Run, mamori_cmd, run, summary
-
-from mamori.detect import bundled_rules_path
+from _gen import BUNDLED_RULES, Run, mamori_cmd, run, summary
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -103,7 +101,7 @@ def access_line(i: int, value: str) -> str:
 def rule_files() -> dict[str, str]:
     """Rule id -> the stem of the bundled rule file that holds it (read from the YAML)."""
     out: dict[str, str] = {}
-    for path in sorted(bundled_rules_path().rglob("*.yml")):
+    for path in sorted(BUNDLED_RULES.rglob("*.yml")):
         for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
             if isinstance(doc, dict) and doc.get("id"):
                 out[str(doc["id"])] = path.stem

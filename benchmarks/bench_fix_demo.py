@@ -1,6 +1,6 @@
 """Benchmark: ``mamori fix`` on the bundled demo project as a user runs it, cold and warm.
 
-The sample project (``mamori.demo.sample_source()``: pinned vulnerable dependencies, code
+The sample project (``src/mamori/demo/sample``: pinned vulnerable dependencies, code
 weaknesses and its own tests) is copied to a temporary folder, and the user's steps run as
 child processes:
 
@@ -36,9 +36,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from _gen import Run, mamori_cmd, run, summary
-
-from mamori.demo import advisories_source, sample_source
+from _gen import DEMO_ADVISORIES, DEMO_SAMPLE, Run, mamori_cmd, run, summary
 
 
 def _fix_report(path: Path) -> dict[str, object]:
@@ -75,13 +73,13 @@ def main() -> int:
         root = Path(tmp)
         for i in range(args.runs):
             env = {**env0, "MAMORI_HOME": str(root / f"home{i}")}
-            imports.append(run([*mamori_cmd(), "db", "import", str(advisories_source())], env=env))
+            imports.append(run([*mamori_cmd(), "db", "import", str(DEMO_ADVISORIES)], env=env))
             if imports[-1].code != 0:
                 print(f"mamori db import failed (exit {imports[-1].code})")
                 return 2
             for label, runs in (("cold", cold), ("warm", warm)):
                 project = root / f"sample-{i}-{label}"
-                shutil.copytree(sample_source(), project, ignore=shutil.ignore_patterns("__pycache__"))
+                shutil.copytree(DEMO_SAMPLE, project, ignore=shutil.ignore_patterns("__pycache__"))
                 out = root / f"fix-{i}-{label}.json"
                 cmd = [*mamori_cmd(), "fix", str(project), "--offline", "--python", args.python]
                 cmd += ["--format", "json", "-o", str(out)]

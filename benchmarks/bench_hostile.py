@@ -27,6 +27,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _gen import DEMO_ADVISORIES
+
 LIMIT_AS = 3 * 1024**3
 TIMEOUT = 60.0
 DETECT_LIMIT_AS = 4 * 1024**3
@@ -233,12 +236,6 @@ def _size(folder: Path) -> int:
     )
 
 
-def _demo_advisories() -> Path:
-    from mamori.demo import advisories_source
-
-    return Path(str(advisories_source()))
-
-
 def run(case: str, src: str | None) -> dict[str, object]:
     """Generate ``case`` and scan (or detect) it; its figures."""
     detect = case in DETECT_CASES
@@ -257,7 +254,7 @@ def run(case: str, src: str | None) -> dict[str, object]:
             CASES[case](project)
             # the bundled demo advisories: a scan of pinned dependencies needs a database
             subprocess.run(
-                [sys.executable, "-m", "mamori", "db", "import", str(_demo_advisories())],
+                [sys.executable, "-m", "mamori", "db", "import", str(DEMO_ADVISORIES)],
                 env=env,
                 capture_output=True,
                 check=True,
