@@ -55,6 +55,8 @@ from sigma.types import (
     TimestampPart,
 )
 
+from mamori.detect._literals import LiteralSet
+
 Atom = tuple[str, str, str]
 """A pre-filter atom: ``("eq" | "sub", lower-cased field, lower-cased literal)``."""
 
@@ -233,28 +235,13 @@ def _keyword_re(l: Mapping[str, Any], rx: re.Pattern[str]) -> bool:  # noqa: E74
 
 _ALLOWED_FLAGS = int(re.IGNORECASE | re.MULTILINE | re.DOTALL)
 
-try:  # RE2's multi-pattern Set finds any of many literals in one pass
-    import re2 as _re2
-except ImportError:  # pragma: no cover - depends on the environment
-    _re2 = None
-
 
 def _any_of(literals: tuple[str, ...]) -> Callable[[str], bool]:
-    """A test of whether a text contains any of ``literals``: one RE2 Set pass over the text's
-    UTF-8 (lone surrogates passed through) instead of a Python loop over every literal, which a
-    rule of forty SQL keywords ran on every request of a web log."""
-    if _re2 is None or not literals:
-        return lambda text: any(x in text for x in literals)
-    opts = _re2.Options()
-    opts.max_mem = 64 << 20
-    found_set = _re2.Set.SearchSet(opts)
-    for lit in literals:
-        found_set.Add(_re2.escape(lit))
-    found_set.Compile()
-    raw = getattr(found_set, "_set", None)
-    if raw is None:  # pragma: no cover - depends on the binding's version
-        return lambda text: any(x in text for x in literals)
-    return lambda text: bool(raw.Match(text.encode("utf-8", "surrogatepass")))
+    """A test of whether a text contains any of ``literals``: one RE2 Set pass
+    (:class:`LiteralSet`) instead of a Python loop over every literal, which a rule of forty SQL
+    keywords ran on every request of a web log."""
+    found = LiteralSet(literals)
+    return lambda text: bool(found.match(text))
 
 
 def build_const(recipe: Recipe) -> Any:
